@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# drm_svm: build the pinned kernel with our overlay, boot it in QEMU and test.
+#
+#   make run     build everything, boot the VM, run the demo
+#   make check   build everything, boot the VM, run every test suite
+#   make help    the other targets
+#
+# All generated state lives in work/ (ignored by git).
+
+SHELL := /bin/bash
+ROOT := $(abspath .)
+W := $(ROOT)/work
+
+# --- pinned sources: adding a Debian package is one line in DEB_PKGS ---
+LINUX_DEB_VERSION := 6.12.117-1~deb12u1
+LINUX_TARBALL := /usr/src/linux-source-6.12.tar.xz
+LINUX_TARBALL_SHA256 := 585a4a074597aefa2b1a68ada83a3184ba351c127544dea80618bbcceaa3961f
+
+DEB_PKGS := \
+	linux-source-6.12=$(LINUX_DEB_VERSION) \
+	build-essential flex bison bc libelf-dev libssl-dev cpio kmod rsync \
+	xz-utils dwarves python3 perl git \
+	qemu-system-x86 busybox-static \
+	intel-gpu-tools libdrm-dev pkg-config
+
+KSRC := $(W)/linux-source-6.12
+KBUILD := $(W)/build
+KHDR := $(W)/headers
+# Components, in the order their patches are applied (missing ones are
+# skipped). Each may have patches/*.patch, overlay.list and kernel.config.
+COMPONENTS := rig drm-svm uapi drivers/vsvm
+
+# Test selection and VM knobs (see README.md).
+SUITES ?= kunit hmm igt
+KUNIT_FILTER ?= *
+VM_TIMEOUT ?= 2400
+CMD ?= uname -a
+JOBS ?= $(shell nproc)
+
+export ROOT W KSRC KBUILD KHDR COMPONENTS LINUX_TARBALL LINUX_TARBALL_SHA256 \
+	LINUX_DEB_VERSION SUITES KUNIT_FILTER VM_TIMEOUT JOBS
+
+KMAKE = flock $(W)/kbuild.lock $(MAKE) -C $(KSRC) O=$(KBUILD) -j$(JOBS)
+
+.PHONY: help deps tree config kernel headers initramfs check run vm series \
+	checkpatch clean distclean
+
+help:
+	@echo "make run                  build, boot the VM, run the demo"
+	@echo "make check                build, boot the VM, run all suites ($(SUITES))"
+	@echo "make check SUITES=kunit KUNIT_FILTER='drm_svm*'   one suite / KUnit glob"
+	@echo "make vm CMD='...'         run a command in the guest"
+	@echo "make kernel               overlay + patches + config + incremental build"
+	@echo "make series               export the kernel patch series to work/series/"
+	@echo "make checkpatch           checkpatch --strict + kernel-doc on our files"
+	@echo "make clean | distclean    drop the build dir | drop all of work/"
+
+# Install build and run dependencies (root, Debian 12). A no-op when present.
+deps:
+	@$(ROOT)/rig/install-deps.sh $(DEB_PKGS)
+
+# Unpack the pinned tree, apply the patch series, copy our new files in.
+tree: deps
+	@$(ROOT)/rig/prepare-tree.sh
+
+config: tree
+	@flock $(W)/kbuild.lock $(ROOT)/rig/make-config.sh
+
+kernel: config
+	@echo "  BUILD   kernel ($(KBUILD))"
+	@$(KMAKE) -s bzImage modules
+	@$(KMAKE) -s INSTALL_HDR_PATH=$(KHDR) headers_install >/dev/null
+
+initramfs: kernel
+	@$(ROOT)/rig/build-initramfs.sh
+
+check: initramfs
+	@$(ROOT)/rig/run-tests.sh check
+
+run: initramfs
+	@SUITES=demo $(ROOT)/rig/run-tests.sh run
+
+vm: initramfs
+	@SUITES=cmd RIG_CMD="$(CMD)" $(ROOT)/rig/run-tests.sh vm
+
+series: tree
+	@rm -rf $(W)/series && git -C $(KSRC) format-patch -q -o $(W)/series base..HEAD
+	@echo "series: $(W)/series (git am on a clean 6.12.117 tree)"; ls $(W)/series
+
+checkpatch: tree
+	@$(ROOT)/rig/checkpatch.sh
+
+clean:
+	rm -rf $(KBUILD) $(W)/initramfs* $(W)/results
+
+distclean:
+	rm -rf $(W)

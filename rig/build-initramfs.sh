@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Stage the guest root and pack it as work/initramfs.cpio.gz:
+#   busybox-static, rig/guest/init, the kernel's modules, and every suite's
+#   payload (rig/suites/*/host.sh copies files into $RIG_STAGE). The ldd
+#   closure of every dynamically linked ELF in the stage is added.
+set -euo pipefail
+: "${ROOT:?}" "${W:?}" "${KSRC:?}" "${KBUILD:?}" "${KHDR:?}"
+
+export RIG_ROOT=$ROOT RIG_KHDR=$KHDR RIG_KSRC=$KSRC RIG_KBUILD=$KBUILD
+export RIG_STAGE=$W/initramfs.stage RIG_OUT=$W/out
+rm -rf "$RIG_STAGE"
+mkdir -p "$RIG_STAGE"/{bin,sbin,dev,proc,sys,tmp,etc,root,rig/suites} "$RIG_OUT"
+cd "$RIG_STAGE"
+
+cp /bin/busybox bin/busybox
+cp "$ROOT/rig/guest/init" init
+chmod +x init
+echo "root:x:0:0:root:/root:/bin/sh" > etc/passwd
+echo "root:x:0:" > etc/group
+
+flock "$W/kbuild.lock" make -s -C "$KSRC" O="$KBUILD" INSTALL_MOD_PATH="$RIG_STAGE" \
+	INSTALL_MOD_STRIP=1 modules_install >/dev/null
+
+for dir in "$ROOT"/rig/suites/*/; do
+	s=$(basename "$dir")
+	mkdir -p "rig/suites/$s"
+	cp "$dir"/guest.sh "rig/suites/$s/" 2>/dev/null || true
+	if [ -x "$dir/host.sh" ]; then
+		if ! RIG_SUITE_DIR="$RIG_STAGE/rig/suites/$s" "$dir/host.sh"; then
+			echo "rig: suite $s: host.sh failed" >&2
+			exit 1
+		fi
+	fi
+done
+
+# ldd closure of every dynamic ELF in the stage.
+find . -type f -perm -u+x | while read -r f; do
+	[ "$(head -c4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] || continue
+	ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true
+done | sort -u | while read -r lib; do
+	[ -e "$lib" ] || continue
+	mkdir -p ".$(dirname "$lib")"
+	[ -e ".$lib" ] || cp -L "$lib" ".$lib"
+done
+
+find . -print0 | cpio --null -o -H newc --quiet | gzip -1 > "$W/initramfs.cpio.gz.tmp"
+mv "$W/initramfs.cpio.gz.tmp" "$W/initramfs.cpio.gz"
+echo "  INITRD  $W/initramfs.cpio.gz ($(du -h "$W/initramfs.cpio.gz" | cut -f1))"

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Style gate for everything we add to the kernel: checkpatch --strict on every
+# overlay file and every patch, kernel-doc -none on overlay C files/headers.
+# Exits non-zero on any error, warning or check.
+set -uo pipefail
+: "${ROOT:?}" "${KSRC:?}"
+cd "$KSRC" || exit 1
+fail=0
+cp_opts=(--strict --quiet --no-summary --show-types --ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG)
+for c in $COMPONENTS; do
+	if [ -f "$ROOT/$c/overlay.list" ]; then
+		while read -r src dst; do
+			case "$src" in ''|'#'*) continue ;; esac
+			case "$dst" in *.c|*.h) ;; *) continue ;; esac
+			out=$(scripts/checkpatch.pl "${cp_opts[@]}" --no-tree -f "$ROOT/$c/$src" 2>&1)
+			[ -n "$out" ] && { echo "$out"; fail=1; }
+			out=$(scripts/kernel-doc -none "$ROOT/$c/$src" 2>&1)
+			[ -n "$out" ] && { echo "$out"; fail=1; }
+		done < "$ROOT/$c/overlay.list"
+	fi
+	for p in "$ROOT/$c"/patches/*.patch; do
+		[ -e "$p" ] || continue
+		out=$(scripts/checkpatch.pl --strict --quiet --no-summary --show-types "$p" 2>&1)
+		[ -n "$out" ] && { echo "$p:"; echo "$out"; fail=1; }
+	done
+done
+if [ $fail = 0 ]; then echo "checkpatch --strict, kernel-doc: clean"; fi
+exit $fail

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the built kernel in QEMU with the staged initramfs plus a small job
+# archive, then hand the logs to harness.py.
+#   $1 = check | run | vm     SUITES = comma/space separated suite list
+set -euo pipefail
+: "${ROOT:?}" "${W:?}" "${KBUILD:?}"
+mode=$1
+suites=$(echo "$SUITES" | tr ' ,' '\n\n' | sed '/^$/d' | paste -sd, -)
+
+stamp=$(date -u +%Y%m%d-%H%M%S)
+out=$W/results/$stamp-$mode
+mkdir -p "$out"
+ln -sfn "$out" "$W/results/latest"
+
+# The job travels as a second cpio archive appended to the initramfs.
+job=$out/job
+mkdir -p "$job/rig/suites/cmd"
+echo "$suites" > "$job/rig/job"
+if [ "$mode" = vm ]; then
+	printf '%s\n' "$RIG_CMD" > "$job/rig/suites/cmd/guest.sh"
+fi
+(cd "$job" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/job.cpio.gz"
+cat "$W/initramfs.cpio.gz" "$out/job.cpio.gz" > "$out/initrd.gz"
+
+kunit=0
+case ",$suites," in *,kunit,*) kunit=1 ;; esac
+append="console=ttyS0 panic=-1 nokaslr transparent_hugepage=madvise hugepages=16"
+append+=" kunit.enable=$kunit kunit.filter_glob=$KUNIT_FILTER"
+
+accel=$("$ROOT/rig/pick-accel.sh")
+echo "  VM      $mode: suites=$suites accel=$accel timeout=${VM_TIMEOUT}s"
+echo "          console: $out/console.log  results: $out/results.log"
+start=$(date +%s)
+set +e
+timeout --foreground -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
+	-accel "$accel" -cpu max -smp 2 -m 2G -no-reboot \
+	-display none -monitor none \
+	-serial "file:$out/console.log" -serial "file:$out/results.log" \
+	-kernel "$KBUILD/arch/x86/boot/bzImage" -initrd "$out/initrd.gz" \
+	-append "$append" &
+qpid=$!
+if [ "$mode" != check ] || [ -n "${VERBOSE:-}" ]; then
+	tail -n +1 --pid=$qpid -F "$out/results.log" 2>/dev/null |
+		grep --line-buffered -v '^RIG-' &
+fi
+wait $qpid
+qrc=$?
+set -e
+sleep 0.2
+echo "  VM      exited ($qrc) after $(( $(date +%s) - start ))s"
+[ $qrc = 124 ] && echo "TIMEOUT after ${VM_TIMEOUT}s" >> "$out/results.log"
+
+exec python3 "$ROOT/rig/harness.py" --mode "$mode" --suites "$suites" \
+	--kunit "$kunit" "$out"

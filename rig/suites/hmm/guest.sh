@@ -1,0 +1,23 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Run hmm-tests and turn its kselftest TAP into RESULT lines.
+# HMM_FILTER (optional) is passed as -r / test name filters.
+cd /rig/suites/hmm || exit 1
+if ! modprobe test_hmm; then
+	echo "RESULT fail hmm.modprobe test_hmm did not load"
+	exit 0
+fi
+./hmm-tests $HMM_ARGS > /tmp/hmm.out 2>&1
+echo "hmm-tests exit: $?"
+cat /tmp/hmm.out
+awk '
+/^(not )?ok [0-9]+ / {
+	st = ($1 == "not") ? "fail" : "pass"
+	i = (st == "fail") ? 4 : 3
+	name = $i
+	reason = ""
+	if (match($0, / # SKIP.*/)) { st = "skip"; reason = substr($0, RSTART + 8) }
+	if (match($0, / # XFAIL.*/)) { st = "skip"; reason = "xfail:" substr($0, RSTART + 8) }
+	print "RESULT " st " " name (reason != "" ? " " reason : "")
+}' /tmp/hmm.out
+rmmod test_hmm || echo "RESULT fail hmm.rmmod test_hmm did not unload"
