@@ -37,11 +37,13 @@ KUNIT_FILTER ?= *
 VM_TIMEOUT ?= 2400
 CMD ?= uname -a
 JOBS ?= $(shell nproc)
+# Kernel builds are serialised on this lock (one at a time on a 2-core box).
+KBUILD_LOCK ?= $(W)/kbuild.lock
 
 export ROOT W KSRC KBUILD KHDR COMPONENTS LINUX_TARBALL LINUX_TARBALL_SHA256 \
-	LINUX_DEB_VERSION SUITES KUNIT_FILTER VM_TIMEOUT JOBS
+	LINUX_DEB_VERSION SUITES KUNIT_FILTER VM_TIMEOUT JOBS KBUILD_LOCK
 
-KMAKE = flock $(W)/kbuild.lock $(MAKE) -C $(KSRC) O=$(KBUILD) -j$(JOBS)
+KMAKE = flock $(KBUILD_LOCK) $(MAKE) -C $(KSRC) O=$(KBUILD) -j$(JOBS)
 
 .PHONY: help deps tree config kernel headers initramfs check run vm series \
 	checkpatch clean distclean
@@ -65,7 +67,7 @@ tree: deps
 	@$(ROOT)/rig/prepare-tree.sh
 
 config: tree
-	@flock $(W)/kbuild.lock $(ROOT)/rig/make-config.sh
+	@flock $(KBUILD_LOCK) $(ROOT)/rig/make-config.sh
 
 kernel: config
 	@echo "  BUILD   kernel ($(KBUILD))"
