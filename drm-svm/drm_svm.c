@@ -1,0 +1,890 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * drm_svm: mirror process memory into a GPU (userptr objects and SVM)
+ */
+
+#include <linux/bitmap.h>
+#include <linux/debugfs.h>
+#include <linux/dma-mapping.h>
+#include <linux/hmm.h>
+#include <linux/jiffies.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/sched/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include <drm/drm_svm.h>
+
+/**
+ * DOC: Overview
+ *
+ * drm_svm lets a GPU driver mirror ranges of a process address space
+ * without open-coding the mmu_interval_notifier protocol. A driver embeds
+ * one &struct drm_svm per mirrored mm (per VM, per file or per process) and
+ * one &struct drm_svm_range per mirrored interval (a userptr object, or a
+ * chunk of an SVM address space).
+ *
+ * The life of a range::
+ *
+ *   drm_svm_range_init()          insert the interval notifier
+ *        |
+ *        v
+ *   drm_svm_range_get_pages()     fault, check for collision, DMA-map,
+ *        |                        publish pages + notifier seq
+ *        v
+ *   drm_svm_notifier_lock()       (read)
+ *   drm_svm_range_pages_valid()   false -> unlock, go back to get_pages
+ *   ... program the GPU, or let it run, with the pages ...
+ *   drm_svm_notifier_unlock()
+ *        |
+ *        v
+ *   drm_svm_range_fini()          remove the notifier, unmap, free
+ *
+ * Meanwhile the helper's own interval-notifier callback may run at any
+ * time: it advances the notifier sequence, calls &drm_svm_ops.invalidate so
+ * that the driver stops the device, and tears down the DMA mappings.
+ *
+ * A range never holds page references: like every hmm_range_fault() user,
+ * it relies on the notifier to learn when the pages go away.
+ */
+
+/**
+ * DOC: Locking
+ *
+ * &drm_svm.notifier_lock is a rw_semaphore shared by all ranges of a
+ * &struct drm_svm:
+ *
+ * - the notifier callback holds it for write while it advances the
+ *   sequence (mmu_interval_set_seq()), calls &drm_svm_ops.invalidate and
+ *   unmaps DMA;
+ * - drm_svm_range_get_pages() holds it for write only to check for a
+ *   collision (mmu_interval_read_retry()), DMA-map and publish the pages;
+ * - the driver holds it for read (drm_svm_notifier_lock()) around its
+ *   commit check, drm_svm_range_pages_valid(), and for as long as the
+ *   device may use pages it validated, or until its GPU page tables hold
+ *   them: the next invalidation waits for it in down_write().
+ *
+ * ::
+ *
+ *   get_pages (driver ctx)                    mm (munmap, reclaim, OOM ...)
+ *   ---------------------                     ---------------------------
+ *   seq = mmu_interval_read_begin()
+ *   mmap_read_lock(); hmm_range_fault()
+ *   mmap_read_unlock()                        invalidate_range_start
+ *                                               -> drm_svm notifier:
+ *   down_write(notifier_lock)  <-- excludes -->    down_write(notifier_lock)
+ *   read_retry(seq)? -> retry                      set_seq(cur_seq)
+ *   dma_map; publish pages, seq                    ops->invalidate()
+ *   up_write(notifier_lock)                        dma_unmap
+ *                                                  up_write(notifier_lock)
+ *   driver commit:
+ *   down_read(notifier_lock)
+ *   pages_valid()? -> GPU may use pages
+ *   up_read(notifier_lock)
+ *
+ * Because the notifier may be called from direct reclaim, nothing may
+ * allocate memory with reclaim (GFP_KERNEL) while holding the notifier
+ * lock, in the helper or in the driver's invalidate callback. drm_svm_init()
+ * teaches lockdep that the notifier lock nests inside fs_reclaim (and, when
+ * the helper is built in, inside the mmu notifier invalidation map), so any
+ * violation is reported the first time its code path runs, not when reclaim
+ * happens to hit it.
+ *
+ * The optional driver lock (drm_svm_driver_set_lock()) is the lock the
+ * driver holds around range init/fini and get_pages (its VM lock, say). It
+ * must never be taken from &drm_svm_ops.invalidate: get_pages may recurse
+ * into reclaim, and range fini waits for running invalidations.
+ *
+ * Non-blockable invalidations (the OOM reaper) never sleep: the helper
+ * advances the sequence without taking the lock and succeeds when the range
+ * has nothing DMA-mapped; it returns false (the OOM reaper skips the mm for
+ * now) only when pages are published, because stopping the device would
+ * have to sleep. A full memory barrier on each side pairs the lockless
+ * sequence update with the publishing side, which sets
+ * %DRM_SVM_RANGE_MAPPED before it checks the sequence: either the
+ * invalidation sees the bit and bails out, or get_pages sees the new
+ * sequence and retries.
+ *
+ * Migration and exclusive-access invalidations whose owner is
+ * &drm_svm.dev_private_owner are the driver's own doing and are ignored.
+ */
+
+/**
+ * DOC: Collisions, timeout and -EAGAIN
+ *
+ * A collision is an invalidation racing with drm_svm_range_get_pages():
+ * hmm_range_fault() returning -EBUSY, or mmu_interval_read_retry() failing
+ * when the pages are about to be published. Both are counted in
+ * &drm_svm_stats.retries and handled the same way:
+ *
+ * - @timeout_ms == 0: give up at the first collision and return -EAGAIN.
+ *   For callers that can restart from userspace, like amdgpu command
+ *   submission (the ioctl returns -EAGAIN and libdrm calls it again).
+ * - @timeout_ms > 0: fault again until @timeout_ms milliseconds have passed
+ *   since the call, then return -EAGAIN and count a timeout
+ *   (&drm_svm_stats.timeouts). DRM_SVM_TIMEOUT_DEFAULT_MS is a reasonable
+ *   budget for GPU page-fault handlers and in-kernel validation.
+ *
+ * -EBUSY is never returned: -EAGAIN always means "transient, call again".
+ * A successful return does not mean the pages are still valid when the
+ * caller uses them; the commit check under the notifier lock decides.
+ */
+
+/**
+ * DOC: Errors
+ *
+ * drm_svm_range_init():
+ *
+ * - -EINVAL: zero size, unaligned start or size, start + size overflows,
+ *   unknown flags.
+ * - -EFAULT: the interval reaches beyond the user address space of the mm
+ *   (kernel addresses).
+ * - -ESRCH: the mm has no users any more (the process exited).
+ * - -ENOMEM: out of memory, including absurdly large ranges.
+ *
+ * drm_svm_range_get_pages():
+ *
+ * - -ESRCH: the mm has no users any more (process exit).
+ * - -EFAULT: a hole in the range, a VMA without read permission, a VM_IO or
+ *   VM_PFNMAP VMA, a page hmm_range_fault() could not fault, or a DMA
+ *   mapping failure.
+ * - -EPERM: a writable range over a VMA without write permission, or an
+ *   anonymous-only range over a file-backed VMA.
+ * - -EAGAIN: collisions, see the previous section.
+ * - -ENOMEM: out of memory.
+ */
+
+static void drm_svm_assert_driver_lock(struct drm_svm *svm)
+{
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	if (svm->lock_dep_map)
+		lockdep_assert(lock_is_held(svm->lock_dep_map));
+#endif
+}
+
+static void drm_svm_prime_lockdep(struct drm_svm *svm)
+{
+	if (!IS_ENABLED(CONFIG_LOCKDEP))
+		return;
+
+	/*
+	 * The notifier callback runs under these "locks" whenever the mm
+	 * invalidates from reclaim; record the nesting now.
+	 */
+	fs_reclaim_acquire(GFP_KERNEL);
+#if IS_BUILTIN(CONFIG_DRM_SVM) && defined(CONFIG_LOCKDEP)
+	lock_map_acquire(&__mmu_notifier_invalidate_range_start_map);
+#endif
+	down_write(&svm->notifier_lock);
+	up_write(&svm->notifier_lock);
+#if IS_BUILTIN(CONFIG_DRM_SVM) && defined(CONFIG_LOCKDEP)
+	lock_map_release(&__mmu_notifier_invalidate_range_start_map);
+#endif
+	fs_reclaim_release(GFP_KERNEL);
+}
+
+/**
+ * drm_svm_init() - initialise a mirror of an address space
+ * @svm: the structure to initialise, usually embedded in a driver object
+ * @dev: device used for DMA mapping; NULL for a device that reaches pages
+ *       through the CPU only (pages are then published without DMA
+ *       addresses)
+ * @mm: the address space to mirror; a reference (mmgrab()) is kept until
+ *      drm_svm_fini()
+ * @ops: driver callbacks; &drm_svm_ops.invalidate is mandatory
+ * @dev_private_owner: pgmap owner of the driver's device-private memory, or
+ *                     NULL
+ *
+ * Does not sleep apart from lockdep bookkeeping; may be called with the
+ * mm's users already gone (every range operation then fails with -ESRCH).
+ *
+ * Return: 0, or -EINVAL if @mm, @ops or @ops->invalidate is missing.
+ */
+int drm_svm_init(struct drm_svm *svm, struct device *dev, struct mm_struct *mm,
+		 const struct drm_svm_ops *ops, void *dev_private_owner)
+{
+	if (!mm || !ops || !ops->invalidate)
+		return -EINVAL;
+
+	memset(svm, 0, sizeof(*svm));
+	svm->dev = dev;
+	svm->mm = mm;
+	svm->ops = ops;
+	svm->dev_private_owner = dev_private_owner;
+	init_rwsem(&svm->notifier_lock);
+	mmgrab(mm);
+	drm_svm_prime_lockdep(svm);
+
+	return 0;
+}
+EXPORT_SYMBOL_GPL(drm_svm_init);
+
+/**
+ * drm_svm_fini() - tear down a mirror initialised by drm_svm_init()
+ * @svm: the mirror
+ *
+ * All ranges must have been finalised with drm_svm_range_fini() first.
+ * Removes the debugfs file and drops the mm reference.
+ */
+void drm_svm_fini(struct drm_svm *svm)
+{
+	debugfs_remove(svm->debugfs);
+	svm->debugfs = NULL;
+	if (svm->mm)
+		mmdrop(svm->mm);
+	svm->mm = NULL;
+}
+EXPORT_SYMBOL_GPL(drm_svm_fini);
+
+/* Number of pages of the DMA mapping starting at @head. */
+static unsigned long drm_svm_seg_npages(struct drm_svm_range *range,
+					unsigned long head)
+{
+	dma_addr_t base = range->dma_addr[head];
+	unsigned long i = head + 1;
+
+	while (i < range->npages && !test_bit(i, range->dma_heads) &&
+	       range->dma_addr[i] == base + ((dma_addr_t)(i - head) << PAGE_SHIFT))
+		i++;
+
+	return i - head;
+}
+
+static void drm_svm_range_unmap_locked(struct drm_svm_range *range)
+{
+	struct drm_svm *svm = range->svm;
+	unsigned long head, n, i;
+
+	lockdep_assert_held_write(&svm->notifier_lock);
+
+	for_each_set_bit(head, range->dma_heads, range->npages) {
+		n = drm_svm_seg_npages(range, head);
+		dma_unmap_page(svm->dev, range->dma_addr[head], n << PAGE_SHIFT,
+			       range->dma_dir);
+		for (i = head; i < head + n; i++)
+			range->dma_addr[i] = DMA_MAPPING_ERROR;
+		__clear_bit(head, range->dma_heads);
+		atomic64_inc(&svm->stats.dma_unmaps);
+	}
+	range->dma_nsegs = 0;
+	clear_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags);
+}
+
+/*
+ * Pages from index @i on that are physically contiguous and belong to the
+ * same folio, so one DMA mapping covers them: a whole THP when it is
+ * mapped by a PMD (or by PTEs, in order).
+ */
+static unsigned long drm_svm_chunk_npages(struct drm_svm_range *range,
+					  const unsigned long *pfns,
+					  unsigned long i)
+{
+	struct page *page = hmm_pfn_to_page(pfns[i]);
+	struct folio *folio = page_folio(page);
+	unsigned long pfn = page_to_pfn(page);
+	unsigned long max, n;
+
+	max = min_t(unsigned long, range->npages - i,
+		    folio_nr_pages(folio) - folio_page_idx(folio, page));
+	for (n = 1; n < max; n++)
+		if ((pfns[i + n] & ~HMM_PFN_FLAGS) != pfn + n)
+			break;
+
+	return n;
+}
+
+static int drm_svm_range_map_locked(struct drm_svm_range *range,
+				    const unsigned long *pfns)
+{
+	struct drm_svm *svm = range->svm;
+	unsigned long i = 0, n, j;
+	dma_addr_t addr;
+
+	lockdep_assert_held_write(&svm->notifier_lock);
+
+	while (i < range->npages) {
+		struct page *page = hmm_pfn_to_page(pfns[i]);
+
+		if (!svm->dev || is_device_private_page(page)) {
+			/* Reached through the CPU or owned by the driver. */
+			range->pages[i] = page;
+			range->dma_addr[i] = DMA_MAPPING_ERROR;
+			i++;
+			continue;
+		}
+
+		n = drm_svm_chunk_npages(range, pfns, i);
+		addr = dma_map_page(svm->dev, page, 0, n << PAGE_SHIFT,
+				    range->dma_dir);
+		if (dma_mapping_error(svm->dev, addr)) {
+			drm_svm_range_unmap_locked(range);
+			return -EFAULT;
+		}
+		__set_bit(i, range->dma_heads);
+		range->dma_nsegs++;
+		atomic64_inc(&svm->stats.dma_maps);
+		for (j = 0; j < n; j++) {
+			range->pages[i + j] = hmm_pfn_to_page(pfns[i + j]);
+			range->dma_addr[i + j] = addr + (j << PAGE_SHIFT);
+		}
+		i += n;
+	}
+
+	return 0;
+}
+
+static bool drm_svm_invalidate_nonblock(struct drm_svm_range *range,
+					unsigned long cur_seq)
+{
+	struct drm_svm *svm = range->svm;
+
+	/* No lock here: see "Locking" above. */
+	mmu_interval_set_seq(&range->notifier, cur_seq);
+	/*
+	 * Order the sequence store before the MAPPED load. Pairs with the
+	 * barrier after set_bit(MAPPED) in drm_svm_range_get_pages().
+	 */
+	smp_mb();
+	if (!test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags)) {
+		atomic64_inc(&svm->stats.nonblock_ok);
+		return true;
+	}
+
+	/* Stopping the device and unmapping would have to sleep. */
+	atomic64_inc(&svm->stats.nonblock_bailouts);
+	return false;
+}
+
+static bool drm_svm_invalidate(struct mmu_interval_notifier *mni,
+			       const struct mmu_notifier_range *mmu_range,
+			       unsigned long cur_seq)
+{
+	struct drm_svm_range *range =
+		container_of(mni, struct drm_svm_range, notifier);
+	struct drm_svm *svm = range->svm;
+
+	if ((mmu_range->event == MMU_NOTIFY_MIGRATE ||
+	     mmu_range->event == MMU_NOTIFY_EXCLUSIVE) &&
+	    svm->dev_private_owner &&
+	    mmu_range->owner == svm->dev_private_owner)
+		return true;
+
+	if (!mmu_notifier_range_blockable(mmu_range))
+		return drm_svm_invalidate_nonblock(range, cur_seq);
+
+	down_write(&svm->notifier_lock);
+	mmu_interval_set_seq(mni, cur_seq);
+	atomic64_inc(&svm->stats.invalidations);
+
+	if (mmu_range->event == MMU_NOTIFY_RELEASE) {
+		set_bit(DRM_SVM_RANGE_UNMAPPED_BIT, &range->flags);
+	} else if (mmu_range->event == MMU_NOTIFY_UNMAP) {
+		if (mmu_range->start <= range->start &&
+		    mmu_range->end >= range->end)
+			set_bit(DRM_SVM_RANGE_UNMAPPED_BIT, &range->flags);
+		else
+			set_bit(DRM_SVM_RANGE_PARTIAL_UNMAP_BIT, &range->flags);
+	}
+
+	svm->ops->invalidate(svm, range, mmu_range);
+	drm_svm_range_unmap_locked(range);
+	up_write(&svm->notifier_lock);
+
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops drm_svm_notifier_ops = {
+	.invalidate = drm_svm_invalidate,
+};
+
+static void drm_svm_range_free_arrays(struct drm_svm_range *range)
+{
+	kvfree(range->pages);
+	kvfree(range->dma_addr);
+	kvfree(range->dma_heads);
+	range->pages = NULL;
+	range->dma_addr = NULL;
+	range->dma_heads = NULL;
+}
+
+/**
+ * drm_svm_range_init() - start mirroring an interval
+ * @svm: the mirror
+ * @range: the range to initialise, usually embedded in a driver object
+ * @start: first user address, page aligned
+ * @size: size in bytes, page aligned, not zero
+ * @flags: %DRM_SVM_RANGE_READ_ONLY and/or %DRM_SVM_RANGE_ANON_ONLY
+ *
+ * Allocates the page and DMA address arrays and inserts the interval
+ * notifier; the memory itself is not touched (see
+ * drm_svm_range_get_pages()). On failure nothing stays registered or
+ * allocated. Sleeps; must not be called with the notifier lock held. If a
+ * driver lock was set with drm_svm_driver_set_lock(), it must be held.
+ *
+ * Return: 0 or a negative errno, see "Errors" above.
+ */
+int drm_svm_range_init(struct drm_svm *svm, struct drm_svm_range *range,
+		       unsigned long start, unsigned long size,
+		       unsigned long flags)
+{
+	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
+	unsigned long end, npages, i;
+	int ret;
+
+	might_sleep();
+	might_lock(&svm->notifier_lock);
+	drm_svm_assert_driver_lock(svm);
+
+	if (flags & ~DRM_SVM_RANGE_USER_FLAGS)
+		return -EINVAL;
+	if (!size || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(size))
+		return -EINVAL;
+	if (check_add_overflow(start, size, &end))
+		return -EINVAL;
+	if (end > svm->mm->task_size)
+		return -EFAULT;
+
+	npages = size >> PAGE_SHIFT;
+	memset(range, 0, sizeof(*range));
+	range->svm = svm;
+	range->start = start;
+	range->end = end;
+	range->npages = npages;
+	range->flags = flags;
+	range->dma_dir = (flags & DRM_SVM_RANGE_READ_ONLY) ?
+			 DMA_TO_DEVICE : DMA_BIDIRECTIONAL;
+
+	range->pages = kvcalloc(npages, sizeof(*range->pages), gfp);
+	range->dma_addr = kvmalloc_array(npages, sizeof(*range->dma_addr), gfp);
+	range->dma_heads = kvcalloc(BITS_TO_LONGS(npages), sizeof(long), gfp);
+	if (!range->pages || !range->dma_addr || !range->dma_heads) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	for (i = 0; i < npages; i++)
+		range->dma_addr[i] = DMA_MAPPING_ERROR;
+
+	/* Inserting into an mm without users is not allowed. */
+	if (!mmget_not_zero(svm->mm)) {
+		ret = -ESRCH;
+		goto err_free;
+	}
+	ret = mmu_interval_notifier_insert(&range->notifier, svm->mm, start,
+					   size, &drm_svm_notifier_ops);
+	mmput(svm->mm);
+	if (ret)
+		goto err_free;
+
+	return 0;
+
+err_free:
+	drm_svm_range_free_arrays(range);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(drm_svm_range_init);
+
+/**
+ * drm_svm_range_fini() - stop mirroring an interval
+ * @range: a range set up by drm_svm_range_init()
+ *
+ * Removes the interval notifier, waiting for invalidations that are running
+ * on it, then unmaps DMA and frees the arrays. &drm_svm_ops.invalidate is
+ * not called: the driver must already have stopped device access to the
+ * range (e.g. waited for the fences of the object being destroyed). Works
+ * after the mm has exited. Sleeps; must not be called with the notifier
+ * lock held.
+ */
+void drm_svm_range_fini(struct drm_svm_range *range)
+{
+	struct drm_svm *svm = range->svm;
+
+	might_sleep();
+	might_lock(&svm->notifier_lock);
+	drm_svm_assert_driver_lock(svm);
+
+	mmu_interval_notifier_remove(&range->notifier);
+
+	down_write(&svm->notifier_lock);
+	drm_svm_range_unmap_locked(range);
+	up_write(&svm->notifier_lock);
+
+	drm_svm_range_free_arrays(range);
+}
+EXPORT_SYMBOL_GPL(drm_svm_range_fini);
+
+static int drm_svm_range_check_vmas(struct drm_svm_range *range, bool ro)
+{
+	struct mm_struct *mm = range->svm->mm;
+	unsigned long addr = range->start;
+	struct vm_area_struct *vma;
+
+	mmap_assert_locked(mm);
+
+	while (addr < range->end) {
+		vma = vma_lookup(mm, addr);
+		if (!vma || !(vma->vm_flags & VM_READ) ||
+		    (vma->vm_flags & (VM_IO | VM_PFNMAP)))
+			return -EFAULT;
+		if (!ro && !(vma->vm_flags & VM_WRITE))
+			return -EPERM;
+		if (test_bit(DRM_SVM_RANGE_ANON_ONLY_BIT, &range->flags) &&
+		    vma->vm_file)
+			return -EPERM;
+		addr = vma->vm_end;
+	}
+
+	return 0;
+}
+
+static bool drm_svm_range_valid(struct drm_svm_range *range)
+{
+	return test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags) &&
+	       !mmu_interval_check_retry(&range->notifier,
+					 READ_ONCE(range->notifier_seq));
+}
+
+/**
+ * drm_svm_range_get_pages() - fault in, DMA-map and publish a range
+ * @range: the range
+ * @timeout_ms: collision budget in milliseconds; 0 returns -EAGAIN at the
+ *              first collision (see "Collisions, timeout and -EAGAIN")
+ *
+ * Faults the whole range in with hmm_range_fault() under the mmap read
+ * lock (for writing unless the range is read-only), then, holding the
+ * notifier lock for write, checks that no invalidation ran in between and
+ * only then DMA-maps the pages (one mapping per physically contiguous folio
+ * chunk; %DMA_TO_DEVICE for read-only ranges, %DMA_BIDIRECTIONAL otherwise)
+ * and publishes them with their notifier sequence. Returns at once if the
+ * published pages are still valid.
+ *
+ * Success does not pin anything: the driver must still check
+ * drm_svm_range_pages_valid() under drm_svm_notifier_lock() before it lets
+ * the device use the pages, and call this again when that check fails.
+ *
+ * Sleeps; takes the mmap lock and the notifier lock, so neither may be held
+ * by the caller. If a driver lock was set with drm_svm_driver_set_lock(),
+ * it must be held.
+ *
+ * Return: 0 or a negative errno, see "Errors" above.
+ */
+int drm_svm_range_get_pages(struct drm_svm_range *range,
+			    unsigned long timeout_ms)
+{
+	struct drm_svm *svm = range->svm;
+	struct mm_struct *mm = svm->mm;
+	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
+	bool ro = test_bit(DRM_SVM_RANGE_READ_ONLY_BIT, &range->flags);
+	struct hmm_range hmm_range = {
+		.notifier = &range->notifier,
+		.start = range->start,
+		.end = range->end,
+		.default_flags = HMM_PFN_REQ_FAULT |
+				 (ro ? 0 : HMM_PFN_REQ_WRITE),
+		.dev_private_owner = svm->dev_private_owner,
+	};
+	unsigned long *pfns;
+	int ret;
+
+	might_sleep();
+	might_lock(&svm->notifier_lock);
+	drm_svm_assert_driver_lock(svm);
+
+	if (drm_svm_range_valid(range))
+		return 0;
+
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+
+	pfns = kvmalloc_array(range->npages, sizeof(*pfns), GFP_KERNEL);
+	if (!pfns) {
+		ret = -ENOMEM;
+		goto out_mmput;
+	}
+	hmm_range.hmm_pfns = pfns;
+	atomic64_inc(&svm->stats.faults);
+
+retry:
+	hmm_range.notifier_seq = mmu_interval_read_begin(&range->notifier);
+	mmap_read_lock(mm);
+	ret = drm_svm_range_check_vmas(range, ro);
+	if (!ret)
+		ret = hmm_range_fault(&hmm_range);
+	mmap_read_unlock(mm);
+#if IS_ENABLED(CONFIG_DRM_SVM_KUNIT_TEST)
+	if (svm->test_after_fault)
+		svm->test_after_fault(range);
+#endif
+	if (ret == -EBUSY)
+		goto collision;
+	if (ret)
+		goto out_free;
+
+	down_write(&svm->notifier_lock);
+	if (drm_svm_range_valid(range)) {
+		/* Someone else published valid pages meanwhile. */
+		up_write(&svm->notifier_lock);
+		goto out_free;
+	}
+	drm_svm_range_unmap_locked(range);
+
+	set_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags);
+	/*
+	 * Order the MAPPED store before the sequence load. Pairs with the
+	 * barrier in drm_svm_invalidate_nonblock().
+	 */
+	smp_mb__after_atomic();
+	if (mmu_interval_read_retry(&range->notifier, hmm_range.notifier_seq)) {
+		clear_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags);
+		up_write(&svm->notifier_lock);
+		goto collision;
+	}
+
+	ret = drm_svm_range_map_locked(range, pfns);
+	if (!ret) {
+		WRITE_ONCE(range->notifier_seq, hmm_range.notifier_seq);
+		clear_bit(DRM_SVM_RANGE_UNMAPPED_BIT, &range->flags);
+		clear_bit(DRM_SVM_RANGE_PARTIAL_UNMAP_BIT, &range->flags);
+	}
+	up_write(&svm->notifier_lock);
+	goto out_free;
+
+collision:
+	atomic64_inc(&svm->stats.retries);
+	if (timeout_ms && time_before(jiffies, deadline)) {
+		cond_resched();
+		goto retry;
+	}
+	if (timeout_ms)
+		atomic64_inc(&svm->stats.timeouts);
+	ret = -EAGAIN;
+
+out_free:
+	kvfree(pfns);
+out_mmput:
+	mmput(mm);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(drm_svm_range_get_pages);
+
+/**
+ * drm_svm_notifier_lock() - take the notifier lock for read
+ * @svm: the mirror
+ *
+ * Hold it around drm_svm_range_pages_valid() and for as long as the device
+ * may use the validated pages (or until they are in the GPU page tables,
+ * which &drm_svm_ops.invalidate zaps). Do not allocate memory with reclaim
+ * while holding it.
+ */
+void drm_svm_notifier_lock(struct drm_svm *svm)
+{
+	down_read(&svm->notifier_lock);
+}
+EXPORT_SYMBOL_GPL(drm_svm_notifier_lock);
+
+/**
+ * drm_svm_notifier_unlock() - release the lock taken by drm_svm_notifier_lock()
+ * @svm: the mirror
+ */
+void drm_svm_notifier_unlock(struct drm_svm *svm)
+{
+	up_read(&svm->notifier_lock);
+}
+EXPORT_SYMBOL_GPL(drm_svm_notifier_unlock);
+
+/**
+ * drm_svm_range_pages_valid() - the commit check
+ * @range: the range
+ *
+ * Must be called with the notifier lock held. True means the pages
+ * published by the last drm_svm_range_get_pages() are still those of the
+ * CPU page tables and are DMA-mapped, and stay so until the lock is
+ * dropped.
+ *
+ * Return: true if the device may use the published pages.
+ */
+bool drm_svm_range_pages_valid(struct drm_svm_range *range)
+{
+	lockdep_assert_held(&range->svm->notifier_lock);
+
+	return test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags) &&
+	       !mmu_interval_read_retry(&range->notifier, range->notifier_seq);
+}
+EXPORT_SYMBOL_GPL(drm_svm_range_pages_valid);
+
+/**
+ * drm_svm_range_seq() - notifier sequence of the published pages
+ * @range: the range
+ *
+ * Must be called with the notifier lock held. A driver that derives state
+ * from the pages (a GART table, an sg_table) and drops the lock before it
+ * commits saves this value with that state and, at commit time, also
+ * checks that it has not changed: a newer get_pages may have published new
+ * pages in the meantime.
+ *
+ * Return: the sequence number the published pages were faulted with.
+ */
+unsigned long drm_svm_range_seq(struct drm_svm_range *range)
+{
+	lockdep_assert_held(&range->svm->notifier_lock);
+
+	return range->notifier_seq;
+}
+EXPORT_SYMBOL_GPL(drm_svm_range_seq);
+
+/**
+ * drm_svm_range_dma_addr() - DMA address of one page of a range
+ * @range: the range
+ * @idx: page index, 0 for @range->start
+ *
+ * Works for any page, also one inside a huge mapping. Must be called with
+ * the notifier lock held, and the result is meaningful only while
+ * drm_svm_range_pages_valid() is true.
+ *
+ * Return: the DMA address, or %DMA_MAPPING_ERROR if @idx is out of range,
+ * nothing is mapped, or the page is not DMA-mapped (device-private page,
+ * or no DMA device).
+ */
+dma_addr_t drm_svm_range_dma_addr(struct drm_svm_range *range,
+				  unsigned long idx)
+{
+	lockdep_assert_held(&range->svm->notifier_lock);
+
+	if (idx >= range->npages ||
+	    !test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags))
+		return DMA_MAPPING_ERROR;
+
+	return range->dma_addr[idx];
+}
+EXPORT_SYMBOL_GPL(drm_svm_range_dma_addr);
+
+/**
+ * drm_svm_range_get_sgt() - describe the DMA mappings of a range
+ * @range: the range, with pages published by drm_svm_range_get_pages()
+ * @sgt: table to fill; allocated here, free it with sg_free_table()
+ * @seq: if not NULL, receives the notifier sequence the table belongs to
+ *       (see drm_svm_range_seq())
+ *
+ * Builds an already DMA-mapped sg_table with one entry per DMA mapping,
+ * for drivers whose binding code consumes sg tables. The mappings stay
+ * owned by the helper: never dma_unmap_sgtable() it. Pages without a DMA
+ * address (device-private pages) are not in the table. Must be called
+ * without the notifier lock: it allocates, then takes the lock for read.
+ *
+ * Return: 0, -EAGAIN if the pages are not valid (call
+ * drm_svm_range_get_pages() again), -ENODEV without DMA device, -ENOMEM.
+ */
+int drm_svm_range_get_sgt(struct drm_svm_range *range, struct sg_table *sgt,
+			  unsigned long *seq)
+{
+	struct drm_svm *svm = range->svm;
+	struct scatterlist *sg;
+	unsigned long nsegs, head, n, cur_seq;
+	int ret;
+
+	might_sleep();
+	might_lock_read(&svm->notifier_lock);
+
+	if (!svm->dev)
+		return -ENODEV;
+
+	down_read(&svm->notifier_lock);
+	if (!drm_svm_range_pages_valid(range) || !range->dma_nsegs) {
+		up_read(&svm->notifier_lock);
+		return -EAGAIN;
+	}
+	cur_seq = range->notifier_seq;
+	nsegs = range->dma_nsegs;
+	up_read(&svm->notifier_lock);
+
+	ret = sg_alloc_table(sgt, nsegs, GFP_KERNEL);
+	if (ret)
+		return ret;
+
+	down_read(&svm->notifier_lock);
+	if (!drm_svm_range_pages_valid(range) ||
+	    range->notifier_seq != cur_seq || range->dma_nsegs != nsegs) {
+		up_read(&svm->notifier_lock);
+		sg_free_table(sgt);
+		return -EAGAIN;
+	}
+	sg = sgt->sgl;
+	for_each_set_bit(head, range->dma_heads, range->npages) {
+		n = drm_svm_seg_npages(range, head);
+		sg_set_page(sg, range->pages[head], n << PAGE_SHIFT, 0);
+		sg_dma_address(sg) = range->dma_addr[head];
+		sg_dma_len(sg) = n << PAGE_SHIFT;
+		sg = sg_next(sg);
+	}
+	up_read(&svm->notifier_lock);
+
+	if (seq)
+		*seq = cur_seq;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(drm_svm_range_get_sgt);
+
+/**
+ * drm_svm_stats_read() - copy the counters of a mirror
+ * @svm: the mirror
+ * @snap: where to store them
+ *
+ * Each counter is read atomically; the set is not a consistent snapshot
+ * while the mirror is in use.
+ */
+void drm_svm_stats_read(struct drm_svm *svm,
+			struct drm_svm_stats_snapshot *snap)
+{
+	const struct drm_svm_stats *s = &svm->stats;
+
+	snap->faults = atomic64_read(&s->faults);
+	snap->retries = atomic64_read(&s->retries);
+	snap->timeouts = atomic64_read(&s->timeouts);
+	snap->invalidations = atomic64_read(&s->invalidations);
+	snap->nonblock_ok = atomic64_read(&s->nonblock_ok);
+	snap->nonblock_bailouts = atomic64_read(&s->nonblock_bailouts);
+	snap->dma_maps = atomic64_read(&s->dma_maps);
+	snap->dma_unmaps = atomic64_read(&s->dma_unmaps);
+}
+EXPORT_SYMBOL_GPL(drm_svm_stats_read);
+
+static int drm_svm_stats_show(struct seq_file *m, void *data)
+{
+	struct drm_svm_stats_snapshot s;
+
+	drm_svm_stats_read(m->private, &s);
+	seq_printf(m, "faults: %llu\n", s.faults);
+	seq_printf(m, "retries: %llu\n", s.retries);
+	seq_printf(m, "timeouts: %llu\n", s.timeouts);
+	seq_printf(m, "invalidations: %llu\n", s.invalidations);
+	seq_printf(m, "nonblock_ok: %llu\n", s.nonblock_ok);
+	seq_printf(m, "nonblock_bailouts: %llu\n", s.nonblock_bailouts);
+	seq_printf(m, "dma_maps: %llu\n", s.dma_maps);
+	seq_printf(m, "dma_unmaps: %llu\n", s.dma_unmaps);
+
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(drm_svm_stats);
+
+/**
+ * drm_svm_debugfs_init() - expose the counters in debugfs
+ * @svm: the mirror
+ * @root: directory to create the "drm_svm_stats" file in; use one
+ *        directory per mirror (e.g. per client)
+ *
+ * The file holds one "name: value" line per counter of &struct
+ * drm_svm_stats and is removed by drm_svm_fini().
+ */
+void drm_svm_debugfs_init(struct drm_svm *svm, struct dentry *root)
+{
+	svm->debugfs = debugfs_create_file("drm_svm_stats", 0444, root, svm,
+					   &drm_svm_stats_fops);
+}
+EXPORT_SYMBOL_GPL(drm_svm_debugfs_init);
+
+MODULE_DESCRIPTION("DRM helper to mirror process memory (userptr and SVM)");
+MODULE_LICENSE("GPL");

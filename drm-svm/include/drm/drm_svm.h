@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * Shared helper for mirroring process memory into a GPU: userptr objects
+ * and shared virtual memory (SVM).
+ */
+
+#ifndef __DRM_SVM_H__
+#define __DRM_SVM_H__
+
+#include <linux/atomic.h>
+#include <linux/bits.h>
+#include <linux/bug.h>
+#include <linux/dma-direction.h>
+#include <linux/lockdep.h>
+#include <linux/mmu_notifier.h>
+#include <linux/rwsem.h>
+#include <linux/types.h>
+
+struct dentry;
+struct device;
+struct mm_struct;
+struct page;
+struct sg_table;
+struct drm_svm;
+struct drm_svm_range;
+
+/**
+ * DRM_SVM_TIMEOUT_DEFAULT_MS - suggested collision budget for get_pages
+ *
+ * A sensible @timeout_ms for drm_svm_range_get_pages() when the caller can
+ * sleep and would rather retry in the kernel than return to userspace. It
+ * matches the budget amdgpu used with HMM_RANGE_DEFAULT_TIMEOUT.
+ */
+#define DRM_SVM_TIMEOUT_DEFAULT_MS	1000
+
+/*
+ * Range flags. The low bits are set by the driver at drm_svm_range_init()
+ * time and never change; the others are state owned by the helper.
+ */
+#define DRM_SVM_RANGE_READ_ONLY_BIT	0
+#define DRM_SVM_RANGE_ANON_ONLY_BIT	1
+#define DRM_SVM_RANGE_UNMAPPED_BIT	8
+#define DRM_SVM_RANGE_PARTIAL_UNMAP_BIT	9
+#define DRM_SVM_RANGE_MAPPED_BIT	10
+
+/**
+ * DRM_SVM_RANGE_READ_ONLY - the device only reads the range
+ *
+ * Pages are faulted without write permission and DMA-mapped
+ * %DMA_TO_DEVICE. Without this flag every page must be writable: a
+ * read-only VMA makes drm_svm_range_get_pages() fail with -EPERM.
+ */
+#define DRM_SVM_RANGE_READ_ONLY		BIT(DRM_SVM_RANGE_READ_ONLY_BIT)
+/**
+ * DRM_SVM_RANGE_ANON_ONLY - refuse file-backed memory
+ *
+ * drm_svm_range_get_pages() fails with -EPERM when any VMA of the range
+ * has a backing file (amdgpu's AMDGPU_GEM_USERPTR_ANONONLY semantics).
+ */
+#define DRM_SVM_RANGE_ANON_ONLY		BIT(DRM_SVM_RANGE_ANON_ONLY_BIT)
+/**
+ * DRM_SVM_RANGE_UNMAPPED - state: the whole range was unmapped
+ *
+ * Set by the notifier on a %MMU_NOTIFY_UNMAP event covering the whole range
+ * or on %MMU_NOTIFY_RELEASE (the mm is being torn down); cleared by the
+ * next successful drm_svm_range_get_pages().
+ */
+#define DRM_SVM_RANGE_UNMAPPED		BIT(DRM_SVM_RANGE_UNMAPPED_BIT)
+/**
+ * DRM_SVM_RANGE_PARTIAL_UNMAP - state: part of the range was unmapped
+ *
+ * Set by the notifier on a %MMU_NOTIFY_UNMAP event covering only part of
+ * the range; cleared by the next successful drm_svm_range_get_pages().
+ * Events are not accumulated: two munmap() calls that each cover half of
+ * the range leave this flag set, not %DRM_SVM_RANGE_UNMAPPED.
+ */
+#define DRM_SVM_RANGE_PARTIAL_UNMAP	BIT(DRM_SVM_RANGE_PARTIAL_UNMAP_BIT)
+/**
+ * DRM_SVM_RANGE_MAPPED - internal state: pages are DMA-mapped and published
+ *
+ * Owned by the helper. Use drm_svm_range_pages_valid() instead of testing it.
+ */
+#define DRM_SVM_RANGE_MAPPED		BIT(DRM_SVM_RANGE_MAPPED_BIT)
+
+/** DRM_SVM_RANGE_USER_FLAGS - flags a driver may pass to drm_svm_range_init() */
+#define DRM_SVM_RANGE_USER_FLAGS	(DRM_SVM_RANGE_READ_ONLY | \
+					 DRM_SVM_RANGE_ANON_ONLY)
+
+/**
+ * struct drm_svm_ops - driver callbacks
+ *
+ * Room is left here for the mirror-mode callbacks (range allocation and
+ * commit); drivers should initialise this structure with designated
+ * initialisers.
+ */
+struct drm_svm_ops {
+	/**
+	 * @invalidate: stop device access to @range.
+	 *
+	 * Called by the helper's interval-notifier callback for a blockable
+	 * invalidation that intersects @range, with &drm_svm.notifier_lock held
+	 * for write and after the notifier sequence has been advanced, so any
+	 * drm_svm_range_pages_valid() now returns false. The driver must make
+	 * sure the device no longer accesses the pages when it returns (zap
+	 * GPU page tables, wait for fences). It may sleep but must not allocate
+	 * memory with reclaim (GFP_KERNEL) and must not take locks that are
+	 * held around such allocations. The helper unmaps the DMA addresses
+	 * right after this returns. @mmu_range tells what happened (event,
+	 * start, end). Mandatory.
+	 */
+	void (*invalidate)(struct drm_svm *svm, struct drm_svm_range *range,
+			   const struct mmu_notifier_range *mmu_range);
+};
+
+/**
+ * struct drm_svm_stats - event counters of a &struct drm_svm
+ *
+ * All counters only grow. Read them with drm_svm_stats_read().
+ */
+struct drm_svm_stats {
+	/** @faults: drm_svm_range_get_pages() calls that ran hmm_range_fault() */
+	atomic64_t faults;
+	/** @retries: collisions with an invalidation (-EBUSY or seq retry) */
+	atomic64_t retries;
+	/** @timeouts: get_pages calls that ran out of their collision budget */
+	atomic64_t timeouts;
+	/** @invalidations: notifier callbacks that invalidated a range */
+	atomic64_t invalidations;
+	/** @nonblock_ok: non-blockable callbacks served without sleeping */
+	atomic64_t nonblock_ok;
+	/** @nonblock_bailouts: non-blockable callbacks that returned false */
+	atomic64_t nonblock_bailouts;
+	/** @dma_maps: DMA mappings created (one per contiguous folio chunk) */
+	atomic64_t dma_maps;
+	/** @dma_unmaps: DMA mappings torn down */
+	atomic64_t dma_unmaps;
+};
+
+/**
+ * struct drm_svm_stats_snapshot - plain copy of &struct drm_svm_stats
+ * @faults: see &drm_svm_stats.faults
+ * @retries: see &drm_svm_stats.retries
+ * @timeouts: see &drm_svm_stats.timeouts
+ * @invalidations: see &drm_svm_stats.invalidations
+ * @nonblock_ok: see &drm_svm_stats.nonblock_ok
+ * @nonblock_bailouts: see &drm_svm_stats.nonblock_bailouts
+ * @dma_maps: see &drm_svm_stats.dma_maps
+ * @dma_unmaps: see &drm_svm_stats.dma_unmaps
+ */
+struct drm_svm_stats_snapshot {
+	u64 faults;
+	u64 retries;
+	u64 timeouts;
+	u64 invalidations;
+	u64 nonblock_ok;
+	u64 nonblock_bailouts;
+	u64 dma_maps;
+	u64 dma_unmaps;
+};
+
+/**
+ * struct drm_svm - per-driver-context mirror of one process address space
+ *
+ * Embed it in the driver's VM / file / process structure and set it up with
+ * drm_svm_init(). All fields are read-only for the driver.
+ */
+struct drm_svm {
+	/** @dev: device used for DMA mapping, may be NULL (pages only) */
+	struct device *dev;
+	/** @mm: the mirrored address space, mmgrab()ed by drm_svm_init() */
+	struct mm_struct *mm;
+	/** @ops: driver callbacks */
+	const struct drm_svm_ops *ops;
+	/**
+	 * @dev_private_owner: pgmap owner of the driver's device-private
+	 * pages; migration and exclusive-access invalidations carrying this
+	 * owner are ignored, and hmm_range_fault() reports such pages as-is.
+	 */
+	void *dev_private_owner;
+	/**
+	 * @notifier_lock: taken for write by the notifier callback and by
+	 * drm_svm_range_get_pages() to publish pages; taken for read by the
+	 * driver (drm_svm_notifier_lock()) around its commit check and for as
+	 * long as the device may access pages it validated.
+	 */
+	struct rw_semaphore notifier_lock;
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	/**
+	 * @lock_dep_map: lockdep map of the driver's own lock that must be
+	 * held around range init/fini and get_pages, if any; see
+	 * drm_svm_driver_set_lock().
+	 */
+	struct lockdep_map *lock_dep_map;
+#endif
+	/** @stats: event counters */
+	struct drm_svm_stats stats;
+	/** @debugfs: the stats file created by drm_svm_debugfs_init() */
+	struct dentry *debugfs;
+#if IS_ENABLED(CONFIG_DRM_SVM_KUNIT_TEST)
+	/**
+	 * @test_after_fault: KUnit only. Called by drm_svm_range_get_pages()
+	 * after each hmm_range_fault() (mmap lock dropped) and before the
+	 * collision check, so the test can force collisions.
+	 */
+	void (*test_after_fault)(struct drm_svm_range *range);
+#endif
+};
+
+/**
+ * struct drm_svm_range - one mirrored interval of user virtual addresses
+ *
+ * Embed it in the driver's userptr object (or SVM range) and set it up with
+ * drm_svm_range_init(). All fields are owned by the helper; use the
+ * accessors below.
+ */
+struct drm_svm_range {
+	/** @notifier: interval notifier over [@start, @end) */
+	struct mmu_interval_notifier notifier;
+	/** @svm: owning context */
+	struct drm_svm *svm;
+	/** @start: first user address (page aligned) */
+	unsigned long start;
+	/** @end: end user address (exclusive, page aligned) */
+	unsigned long end;
+	/** @npages: number of pages in the range */
+	unsigned long npages;
+	/** @flags: DRM_SVM_RANGE_* flags; state bits change atomically */
+	unsigned long flags;
+	/** @notifier_seq: notifier sequence the published pages belong to */
+	unsigned long notifier_seq;
+	/** @pages: page of each index, valid while pages are valid */
+	struct page **pages;
+	/** @dma_addr: DMA address of each page index, valid likewise */
+	dma_addr_t *dma_addr;
+	/** @dma_heads: bitmap, bit i set if page i starts a DMA mapping */
+	unsigned long *dma_heads;
+	/** @dma_nsegs: number of DMA mappings (folio chunks) currently held */
+	unsigned long dma_nsegs;
+	/** @dma_dir: direction of the DMA mappings */
+	enum dma_data_direction dma_dir;
+};
+
+int drm_svm_init(struct drm_svm *svm, struct device *dev, struct mm_struct *mm,
+		 const struct drm_svm_ops *ops, void *dev_private_owner);
+void drm_svm_fini(struct drm_svm *svm);
+
+int drm_svm_range_init(struct drm_svm *svm, struct drm_svm_range *range,
+		       unsigned long start, unsigned long size,
+		       unsigned long flags);
+void drm_svm_range_fini(struct drm_svm_range *range);
+
+int drm_svm_range_get_pages(struct drm_svm_range *range,
+			    unsigned long timeout_ms);
+
+void drm_svm_notifier_lock(struct drm_svm *svm);
+void drm_svm_notifier_unlock(struct drm_svm *svm);
+bool drm_svm_range_pages_valid(struct drm_svm_range *range);
+unsigned long drm_svm_range_seq(struct drm_svm_range *range);
+
+dma_addr_t drm_svm_range_dma_addr(struct drm_svm_range *range,
+				  unsigned long idx);
+int drm_svm_range_get_sgt(struct drm_svm_range *range, struct sg_table *sgt,
+			  unsigned long *seq);
+
+void drm_svm_stats_read(struct drm_svm *svm,
+			struct drm_svm_stats_snapshot *snap);
+void drm_svm_debugfs_init(struct drm_svm *svm, struct dentry *root);
+
+/**
+ * drm_svm_range_npages() - number of pages of a range
+ * @range: the range
+ *
+ * Return: (end - start) >> PAGE_SHIFT.
+ */
+static inline unsigned long drm_svm_range_npages(const struct drm_svm_range *range)
+{
+	return range->npages;
+}
+
+/**
+ * drm_svm_range_pages() - page array of a range
+ * @range: the range
+ *
+ * The array has drm_svm_range_npages() entries. Its content is meaningful
+ * only while drm_svm_range_pages_valid() is true under the notifier lock;
+ * no page reference is held (this is hmm_range_fault() semantics), so copy
+ * it (e.g. into a TTM page array) under the lock.
+ *
+ * Return: the page array.
+ */
+static inline struct page **drm_svm_range_pages(const struct drm_svm_range *range)
+{
+	return range->pages;
+}
+
+/**
+ * drm_svm_range_dma_nsegs() - number of DMA mappings backing a range
+ * @range: the range
+ *
+ * One per physically contiguous folio chunk: a range fully backed by one
+ * 2M THP has exactly one. Call under the notifier lock.
+ *
+ * Return: the number of DMA mappings currently held.
+ */
+static inline unsigned long drm_svm_range_dma_nsegs(const struct drm_svm_range *range)
+{
+	return range->dma_nsegs;
+}
+
+/**
+ * drm_svm_range_unmapped() - was the whole range unmapped?
+ * @range: the range
+ *
+ * Return: true if %DRM_SVM_RANGE_UNMAPPED is set.
+ */
+static inline bool drm_svm_range_unmapped(const struct drm_svm_range *range)
+{
+	return test_bit(DRM_SVM_RANGE_UNMAPPED_BIT, &range->flags);
+}
+
+/**
+ * drm_svm_range_partially_unmapped() - was part of the range unmapped?
+ * @range: the range
+ *
+ * Return: true if %DRM_SVM_RANGE_PARTIAL_UNMAP is set.
+ */
+static inline bool
+drm_svm_range_partially_unmapped(const struct drm_svm_range *range)
+{
+	return test_bit(DRM_SVM_RANGE_PARTIAL_UNMAP_BIT, &range->flags);
+}
+
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+static inline void __drm_svm_driver_set_lock(struct drm_svm *svm,
+					     struct lockdep_map *map)
+{
+	if (!WARN(svm->lock_dep_map, "drm_svm driver lock already set"))
+		svm->lock_dep_map = map;
+}
+
+/**
+ * drm_svm_driver_set_lock() - tell lockdep which driver lock guards the svm
+ * @svm__: the &struct drm_svm
+ * @lock__: the driver's lock (mutex, rw_semaphore ...), with a dep_map
+ *
+ * Once set, drm_svm_range_init(), drm_svm_range_fini() and
+ * drm_svm_range_get_pages() assert that the lock is held. Optional; set it
+ * once, right after drm_svm_init(). Compiles to nothing without lockdep.
+ */
+#define drm_svm_driver_set_lock(svm__, lock__) \
+	__drm_svm_driver_set_lock(svm__, &(lock__)->dep_map)
+#else
+#define drm_svm_driver_set_lock(svm__, lock__) ((void)(svm__), (void)(lock__))
+#endif
+
+#endif /* __DRM_SVM_H__ */

@@ -1,0 +1,1193 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * KUnit tests for the drm_svm helper.
+ *
+ * The tests mirror real user memory: kunit_vm_mmap() attaches an mm to the
+ * test thread, and the tests act on it through the in-kernel paths behind
+ * munmap, mprotect, mmap(MAP_FIXED) and madvise.
+ */
+
+#include <kunit/device.h>
+#include <kunit/test.h>
+
+#include <linux/completion.h>
+#include <linux/debug_locks.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/highmem.h>
+#include <linux/huge_mm.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/sched/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/shmem_fs.h>
+#include <linux/uaccess.h>
+
+#include <asm/tlb.h>
+
+#include <drm/drm_svm.h>
+
+#define TEST_MAX_RANGES	8
+
+struct svm_test {
+	struct kunit *test;
+	struct device *dev;
+	struct drm_svm svm;
+	bool svm_live;
+	struct drm_svm_range *ranges[TEST_MAX_RANGES];
+
+	/* What the invalidate callback saw. */
+	atomic_t inval_calls;
+	enum mmu_notifier_event last_event;
+	unsigned long last_start, last_end;
+	bool lock_held_in_inval;
+
+	/* test_after_fault hook: invalidate the first hook_limit times. */
+	int hook_calls;
+	int hook_limit;
+};
+
+static void svm_test_invalidate(struct drm_svm *svm,
+				struct drm_svm_range *range,
+				const struct mmu_notifier_range *mmu_range)
+{
+	struct svm_test *t = container_of(svm, struct svm_test, svm);
+
+	t->lock_held_in_inval = rwsem_is_locked(&svm->notifier_lock);
+	t->last_event = mmu_range->event;
+	t->last_start = mmu_range->start;
+	t->last_end = mmu_range->end;
+	atomic_inc(&t->inval_calls);
+}
+
+static const struct drm_svm_ops svm_test_ops = {
+	.invalidate = svm_test_invalidate,
+};
+
+static int svm_test_init(struct kunit *test)
+{
+	struct svm_test *t;
+	unsigned long addr;
+	int ret;
+
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->test = test;
+	test->priv = t;
+
+	/* The first mapping attaches an mm to the test thread. */
+	addr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ,
+			     MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	KUNIT_ASSERT_NE_MSG(test, addr, 0, "no user mm for the test");
+	KUNIT_ASSERT_NOT_NULL(test, current->mm);
+
+	t->dev = kunit_device_register(test, "drm_svm_test");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t->dev);
+	ret = dma_coerce_mask_and_coherent(t->dev, DMA_BIT_MASK(64));
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	ret = drm_svm_init(&t->svm, t->dev, current->mm, &svm_test_ops, NULL);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	t->svm_live = true;
+
+	return 0;
+}
+
+/* Runs in the cleanup thread, after the test thread's mm has exited. */
+static void svm_test_exit(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	int i;
+
+	if (!t)
+		return;
+	for (i = 0; i < TEST_MAX_RANGES; i++)
+		if (t->ranges[i])
+			drm_svm_range_fini(t->ranges[i]);
+	if (t->svm_live)
+		drm_svm_fini(&t->svm);
+}
+
+/* Initialise a range that svm_test_exit() finalises if the test does not. */
+static int svm_range_new(struct svm_test *t, struct drm_svm_range **out,
+			 unsigned long start, unsigned long size,
+			 unsigned long flags)
+{
+	struct drm_svm_range *range;
+	int i, ret;
+
+	range = kunit_kzalloc(t->test, sizeof(*range), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(t->test, range);
+	ret = drm_svm_range_init(&t->svm, range, start, size, flags);
+	if (ret)
+		return ret;
+	for (i = 0; i < TEST_MAX_RANGES; i++) {
+		if (!t->ranges[i]) {
+			t->ranges[i] = range;
+			*out = range;
+			return 0;
+		}
+	}
+	drm_svm_range_fini(range);
+	return -ENOSPC;
+}
+
+static void svm_range_del(struct svm_test *t, struct drm_svm_range *range)
+{
+	int i;
+
+	for (i = 0; i < TEST_MAX_RANGES; i++)
+		if (t->ranges[i] == range)
+			t->ranges[i] = NULL;
+	drm_svm_range_fini(range);
+}
+
+static unsigned long svm_mmap(struct kunit *test, unsigned long len,
+			      unsigned long prot)
+{
+	unsigned long addr;
+
+	addr = kunit_vm_mmap(test, NULL, 0, len, prot,
+			     MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	KUNIT_ASSERT_NE(test, addr, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
+	return addr;
+}
+
+/* Write a per-page pattern through the CPU page tables. */
+static void svm_fill(struct kunit *test, unsigned long addr,
+		     unsigned long npages, u32 seed)
+{
+	unsigned long i;
+	u32 v;
+
+	for (i = 0; i < npages; i++) {
+		v = seed + i;
+		KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)(addr + i * PAGE_SIZE),
+						   &v, sizeof(v)), 0);
+	}
+}
+
+static u32 svm_page_word(struct page *page)
+{
+	u32 *p = kmap_local_page(page);
+	u32 v = *p;
+
+	kunmap_local(p);
+	return v;
+}
+
+static bool svm_valid(struct drm_svm_range *range)
+{
+	bool valid;
+
+	drm_svm_notifier_lock(range->svm);
+	valid = drm_svm_range_pages_valid(range);
+	drm_svm_notifier_unlock(range->svm);
+	return valid;
+}
+
+static unsigned long svm_nsegs(struct drm_svm_range *range)
+{
+	unsigned long n;
+
+	drm_svm_notifier_lock(range->svm);
+	n = drm_svm_range_dma_nsegs(range);
+	drm_svm_notifier_unlock(range->svm);
+	return n;
+}
+
+static void svm_stats(struct svm_test *t, struct drm_svm_stats_snapshot *s)
+{
+	drm_svm_stats_read(&t->svm, s);
+}
+
+/* mprotect() without the syscall wrapper: the same mprotect_fixup() path. */
+static int svm_mprotect_ro(struct mm_struct *mm, unsigned long start,
+			   unsigned long end)
+{
+	VMA_ITERATOR(vmi, mm, start);
+	struct vm_area_struct *vma, *prev;
+	struct mmu_gather tlb;
+	int ret = 0;
+
+	mmap_write_lock(mm);
+	vma = vma_find(&vmi, end);
+	if (!vma || vma->vm_start > start) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	prev = vma_prev(&vmi);
+	if (start > vma->vm_start)
+		prev = vma;
+
+	tlb_gather_mmu(&tlb, mm);
+	for_each_vma_range(vmi, vma, end) {
+		unsigned long s = max(start, vma->vm_start);
+		unsigned long e = min(end, vma->vm_end);
+
+		ret = mprotect_fixup(&vmi, &tlb, vma, &prev, s, e,
+				     vma->vm_flags & ~VM_WRITE);
+		if (ret)
+			break;
+		if (e >= end)
+			break;
+	}
+	tlb_finish_mmu(&tlb);
+out:
+	mmap_write_unlock(mm);
+	return ret;
+}
+
+/* Invalidate the whole range through MADV_DONTNEED. */
+static void svm_hook_dontneed(struct drm_svm_range *range)
+{
+	struct svm_test *t = container_of(range->svm, struct svm_test, svm);
+
+	t->hook_calls++;
+	if (t->hook_limit < 0 || t->hook_calls <= t->hook_limit)
+		do_madvise(current->mm, range->start,
+			   range->end - range->start, MADV_DONTNEED);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void drm_svm_test_range_insert_remove(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *range;
+	unsigned long addr;
+
+	addr = svm_mmap(test, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &range, addr, 8 * PAGE_SIZE, 0), 0);
+
+	KUNIT_EXPECT_EQ(test, range->start, addr);
+	KUNIT_EXPECT_EQ(test, range->end, addr + 8 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, drm_svm_range_npages(range), 8UL);
+	KUNIT_EXPECT_EQ(test, range->notifier.interval_tree.start, addr);
+	KUNIT_EXPECT_EQ(test, range->notifier.interval_tree.last,
+			addr + 8 * PAGE_SIZE - 1);
+	KUNIT_EXPECT_PTR_EQ(test, range->notifier.mm, current->mm);
+	KUNIT_EXPECT_FALSE(test, svm_valid(range));
+	KUNIT_EXPECT_FALSE(test, drm_svm_range_unmapped(range));
+
+	/* Nothing is faulted until get_pages. */
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.faults, 0ULL);
+
+	svm_range_del(t, range);
+	/* The notifier is gone: munmap no longer calls back. */
+	vm_munmap(addr, 8 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), 0);
+}
+
+static void drm_svm_test_bad_input(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_range range;
+	struct drm_svm svm;
+	unsigned long addr, top;
+
+	addr = svm_mmap(test, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	top = current->mm->task_size;
+
+	KUNIT_EXPECT_EQ(test, drm_svm_range_init(&t->svm, &range, addr, 0, 0),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, drm_svm_range_init(&t->svm, &range, addr + 1,
+						 PAGE_SIZE, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, drm_svm_range_init(&t->svm, &range, addr,
+						 PAGE_SIZE + 8, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, drm_svm_range_init(&t->svm, &range, PAGE_MASK,
+						 2 * PAGE_SIZE, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, drm_svm_range_init(&t->svm, &range, addr,
+						 PAGE_SIZE, BIT(5)), -EINVAL);
+	/* Kernel addresses and the end of the user address space. */
+	KUNIT_EXPECT_EQ(test, drm_svm_range_init(&t->svm, &range, PAGE_OFFSET,
+						 PAGE_SIZE, 0), -EFAULT);
+	KUNIT_EXPECT_EQ(test, drm_svm_range_init(&t->svm, &range,
+						 top - PAGE_SIZE, 2 * PAGE_SIZE,
+						 0), -EFAULT);
+	/* Valid but absurd: the arrays cannot be allocated (no warning). */
+	KUNIT_EXPECT_EQ(test, drm_svm_range_init(&t->svm, &range, PAGE_SIZE,
+						 (top >> 1) & PAGE_MASK, 0),
+			-ENOMEM);
+
+	/* drm_svm_init() argument checks. */
+	KUNIT_EXPECT_EQ(test, drm_svm_init(&svm, t->dev, NULL, &svm_test_ops,
+					   NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, drm_svm_init(&svm, t->dev, current->mm, NULL,
+					   NULL), -EINVAL);
+
+	/* None of these left a notifier behind. */
+	vm_munmap(addr, 4 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), 0);
+}
+
+static void drm_svm_test_get_pages_populated(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	const unsigned long npages = 16;
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *range;
+	unsigned long addr, i, nsegs;
+	struct page **pages;
+
+	addr = svm_mmap(test, npages * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	svm_fill(test, addr, npages, 0x1000);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &range, addr, npages * PAGE_SIZE,
+					    0), 0);
+
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(range, 0), 0);
+
+	drm_svm_notifier_lock(&t->svm);
+	KUNIT_EXPECT_TRUE(test, drm_svm_range_pages_valid(range));
+	pages = drm_svm_range_pages(range);
+	nsegs = drm_svm_range_dma_nsegs(range);
+	KUNIT_EXPECT_GE(test, nsegs, 1UL);
+	KUNIT_EXPECT_LE(test, nsegs, npages);
+	for (i = 0; i < npages; i++) {
+		dma_addr_t dma = drm_svm_range_dma_addr(range, i);
+
+		KUNIT_EXPECT_EQ(test, svm_page_word(pages[i]), 0x1000 + i);
+		KUNIT_EXPECT_NE(test, dma, DMA_MAPPING_ERROR);
+		/* dma-direct, no IOMMU: the bus address is the physical one. */
+		KUNIT_EXPECT_EQ(test, (u64)dma, (u64)page_to_phys(pages[i]));
+	}
+	KUNIT_EXPECT_EQ(test, drm_svm_range_dma_addr(range, npages),
+			DMA_MAPPING_ERROR);
+	drm_svm_notifier_unlock(&t->svm);
+
+	/* Valid pages: the second call does not fault again. */
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(range, 0), 0);
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.faults, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.retries, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.dma_maps, (u64)nsegs);
+
+	svm_range_del(t, range);
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.dma_unmaps, s.dma_maps);
+}
+
+static void drm_svm_test_get_pages_unpopulated(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	const unsigned long npages = 8;
+	struct drm_svm_range *range;
+	unsigned long addr, i;
+	u32 v;
+
+	addr = svm_mmap(test, npages * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &range, addr, npages * PAGE_SIZE,
+					    0), 0);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(range,
+						      DRM_SVM_TIMEOUT_DEFAULT_MS),
+			0);
+
+	/* Write through the mirrored pages, read back through the CPU. */
+	drm_svm_notifier_lock(&t->svm);
+	KUNIT_ASSERT_TRUE(test, drm_svm_range_pages_valid(range));
+	for (i = 0; i < npages; i++) {
+		struct page *page = drm_svm_range_pages(range)[i];
+		u32 *p = kmap_local_page(page);
+
+		KUNIT_EXPECT_NE(test, page_to_pfn(page),
+				my_zero_pfn(addr + i * PAGE_SIZE));
+		*p = 0xabc0 + i;
+		kunmap_local(p);
+	}
+	drm_svm_notifier_unlock(&t->svm);
+
+	for (i = 0; i < npages; i++) {
+		KUNIT_ASSERT_EQ(test, copy_from_user(&v, (void __user *)(addr + i * PAGE_SIZE),
+						     sizeof(v)), 0);
+		KUNIT_EXPECT_EQ(test, v, 0xabc0 + i);
+	}
+	/* Reading back did not invalidate anything. */
+	KUNIT_EXPECT_TRUE(test, svm_valid(range));
+}
+
+static void drm_svm_test_thp(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	const unsigned long npages = HPAGE_PMD_NR;
+	struct drm_svm_range *range;
+	unsigned long addr, aligned, i, seq;
+	struct sg_table sgt;
+	struct folio *folio;
+	dma_addr_t base;
+	int ret;
+
+	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+		kunit_skip(test, "CONFIG_TRANSPARENT_HUGEPAGE is off");
+
+	addr = svm_mmap(test, 2 * HPAGE_PMD_SIZE, PROT_READ | PROT_WRITE);
+	aligned = ALIGN(addr, HPAGE_PMD_SIZE);
+	ret = do_madvise(current->mm, aligned, HPAGE_PMD_SIZE, MADV_HUGEPAGE);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &range, aligned, HPAGE_PMD_SIZE,
+					    0), 0);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(range,
+						      DRM_SVM_TIMEOUT_DEFAULT_MS),
+			0);
+
+	drm_svm_notifier_lock(&t->svm);
+	KUNIT_ASSERT_TRUE(test, drm_svm_range_pages_valid(range));
+	folio = page_folio(drm_svm_range_pages(range)[0]);
+	if (folio_order(folio) < HPAGE_PMD_ORDER) {
+		drm_svm_notifier_unlock(&t->svm);
+		kunit_skip(test, "no THP could be allocated (order %u folio)",
+			   folio_order(folio));
+	}
+	KUNIT_EXPECT_EQ(test, drm_svm_range_dma_nsegs(range), 1UL);
+	base = drm_svm_range_dma_addr(range, 0);
+	for (i = 0; i < npages; i++)
+		if (drm_svm_range_dma_addr(range, i) != base + i * PAGE_SIZE)
+			break;
+	KUNIT_EXPECT_EQ(test, i, npages);
+	drm_svm_notifier_unlock(&t->svm);
+
+	/* The sg_table describes the same single mapping. */
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_sgt(range, &sgt, &seq), 0);
+	KUNIT_EXPECT_EQ(test, sgt.nents, 1U);
+	KUNIT_EXPECT_EQ(test, sg_dma_address(sgt.sgl), base);
+	KUNIT_EXPECT_EQ(test, sg_dma_len(sgt.sgl), (unsigned int)HPAGE_PMD_SIZE);
+	KUNIT_EXPECT_EQ(test, seq, range->notifier_seq);
+	sg_free_table(&sgt);
+}
+
+static void drm_svm_test_sgt(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	const unsigned long npages = 12;
+	struct drm_svm_range *range;
+	struct scatterlist *sg;
+	unsigned long addr, total = 0;
+	struct sg_table sgt;
+	unsigned int i;
+
+	addr = svm_mmap(test, npages * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &range, addr, npages * PAGE_SIZE,
+					    0), 0);
+	/* No pages yet. */
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_sgt(range, &sgt, NULL), -EAGAIN);
+
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(range, 0), 0);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_sgt(range, &sgt, NULL), 0);
+	KUNIT_EXPECT_EQ(test, (unsigned long)sgt.nents, svm_nsegs(range));
+	for_each_sgtable_dma_sg(&sgt, sg, i)
+		total += sg_dma_len(sg);
+	KUNIT_EXPECT_EQ(test, total, npages * PAGE_SIZE);
+	sg_free_table(&sgt);
+
+	do_madvise(current->mm, addr, PAGE_SIZE, MADV_DONTNEED);
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_sgt(range, &sgt, NULL), -EAGAIN);
+}
+
+static void drm_svm_test_read_only(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_range *rw, *ro;
+	unsigned long addr;
+
+	addr = svm_mmap(test, 4 * PAGE_SIZE, PROT_READ);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &rw, addr, 4 * PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &ro, addr, 4 * PAGE_SIZE,
+					    DRM_SVM_RANGE_READ_ONLY), 0);
+
+	/* A writable range over a read-only VMA. */
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(rw, 0), -EPERM);
+	KUNIT_EXPECT_FALSE(test, svm_valid(rw));
+
+	KUNIT_EXPECT_EQ(test, ro->dma_dir, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, rw->dma_dir, DMA_BIDIRECTIONAL);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(ro, 0), 0);
+	KUNIT_EXPECT_TRUE(test, svm_valid(ro));
+	KUNIT_EXPECT_GE(test, svm_nsegs(ro), 1UL);
+}
+
+static void drm_svm_test_anon_only(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_range *anon, *any;
+	const unsigned long len = 4 * PAGE_SIZE;
+	unsigned long addr;
+	struct file *file;
+
+	if (!IS_ENABLED(CONFIG_SHMEM))
+		kunit_skip(test, "no shmem to make a file-backed VMA");
+
+	file = shmem_file_setup("drm_svm_test", len, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, file);
+	addr = kunit_vm_mmap(test, file, 0, len, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, 0);
+	fput(file);
+	KUNIT_ASSERT_NE(test, addr, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
+
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &anon, addr, len,
+					    DRM_SVM_RANGE_ANON_ONLY), 0);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &any, addr, len, 0), 0);
+
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(anon, 0), -EPERM);
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(any, 0), 0);
+	KUNIT_EXPECT_TRUE(test, svm_valid(any));
+}
+
+static void drm_svm_test_bad_vmas(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_range *hole, *io;
+	struct vm_area_struct *vma;
+	unsigned long addr;
+
+	/* A hole in the middle of the range. */
+	addr = svm_mmap(test, 3 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	vm_munmap(addr + PAGE_SIZE, PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &hole, addr, 3 * PAGE_SIZE, 0), 0);
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(hole, 0), -EFAULT);
+
+	/*
+	 * VM_IO: no user-reachable driver hands out such VMAs here, so mark
+	 * an (empty) anonymous VMA the way remap_pfn_range() would.
+	 */
+	addr = svm_mmap(test, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	mmap_write_lock(current->mm);
+	vma = vma_lookup(current->mm, addr);
+	KUNIT_ASSERT_NOT_NULL(test, vma);
+	vm_flags_set(vma, VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
+	mmap_write_unlock(current->mm);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &io, addr, 2 * PAGE_SIZE, 0), 0);
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(io, 0), -EFAULT);
+	KUNIT_EXPECT_FALSE(test, svm_valid(io));
+}
+
+static void drm_svm_test_mm_gone(struct kunit *test)
+{
+	struct svm_test *t = test->priv, *t2;
+	struct drm_svm_range range, other;
+	struct mm_struct *mm;
+	int ret;
+
+	/* A second address space, owned by nobody but this test. */
+	mm = mm_alloc();
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+	mm->task_size = TASK_SIZE;
+
+	t2 = kunit_kzalloc(test, sizeof(*t2), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t2);
+	KUNIT_ASSERT_EQ(test, drm_svm_init(&t2->svm, t->dev, mm, &svm_test_ops,
+					   NULL), 0);
+
+	ret = drm_svm_range_init(&t2->svm, &range, SZ_1M, 4 * PAGE_SIZE, 0);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	/* Nothing mapped there in that mm. */
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(&range, 0), -EFAULT);
+
+	/* The last user goes away: exit_mmap() releases the notifiers. */
+	mmput(mm);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t2->inval_calls), 1);
+	KUNIT_EXPECT_EQ(test, t2->last_event, MMU_NOTIFY_RELEASE);
+	KUNIT_EXPECT_TRUE(test, drm_svm_range_unmapped(&range));
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(&range, 0), -ESRCH);
+	KUNIT_EXPECT_EQ(test, drm_svm_range_init(&t2->svm, &other, SZ_1M,
+						 PAGE_SIZE, 0), -ESRCH);
+
+	/* Teardown works on a dead mm; drm_svm_fini() drops the last ref. */
+	drm_svm_range_fini(&range);
+	drm_svm_fini(&t2->svm);
+}
+
+static struct kunit_case drm_svm_tests[] = {
+	KUNIT_CASE(drm_svm_test_range_insert_remove),
+	KUNIT_CASE(drm_svm_test_bad_input),
+	KUNIT_CASE(drm_svm_test_get_pages_populated),
+	KUNIT_CASE(drm_svm_test_get_pages_unpopulated),
+	KUNIT_CASE(drm_svm_test_thp),
+	KUNIT_CASE(drm_svm_test_sgt),
+	KUNIT_CASE(drm_svm_test_read_only),
+	KUNIT_CASE(drm_svm_test_anon_only),
+	KUNIT_CASE(drm_svm_test_bad_vmas),
+	KUNIT_CASE(drm_svm_test_mm_gone),
+	{}
+};
+
+static struct kunit_suite drm_svm_suite = {
+	.name = "drm_svm",
+	.init = svm_test_init,
+	.exit = svm_test_exit,
+	.test_cases = drm_svm_tests,
+};
+
+/* ---------------------------------------------------------------------- */
+
+/* Map, populate and mirror npages; returns the range, *addr the memory. */
+static struct drm_svm_range *svm_mirrored(struct kunit *test,
+					  unsigned long npages,
+					  unsigned long *addr)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_range *range;
+
+	*addr = svm_mmap(test, npages * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	svm_fill(test, *addr, npages, 0x5000);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &range, *addr,
+					    npages * PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(range, 0), 0);
+	KUNIT_ASSERT_TRUE(test, svm_valid(range));
+	KUNIT_ASSERT_GE(test, svm_nsegs(range), 1UL);
+	return range;
+}
+
+/* Common checks after an invalidation of a mirrored range. */
+static void svm_expect_invalidated(struct kunit *test,
+				   struct drm_svm_range *range,
+				   unsigned long old_seq,
+				   enum mmu_notifier_event event)
+{
+	struct svm_test *t = test->priv;
+	unsigned long i;
+
+	KUNIT_EXPECT_GE(test, atomic_read(&t->inval_calls), 1);
+	KUNIT_EXPECT_EQ(test, t->last_event, event);
+	KUNIT_EXPECT_TRUE(test, t->lock_held_in_inval);
+	KUNIT_EXPECT_NE(test, READ_ONCE(range->notifier.invalidate_seq), old_seq);
+	KUNIT_EXPECT_FALSE(test, svm_valid(range));
+	KUNIT_EXPECT_EQ(test, svm_nsegs(range), 0UL);
+
+	drm_svm_notifier_lock(range->svm);
+	for (i = 0; i < range->npages; i++)
+		if (range->dma_addr[i] != DMA_MAPPING_ERROR)
+			break;
+	KUNIT_EXPECT_EQ(test, i, range->npages);
+	drm_svm_notifier_unlock(range->svm);
+}
+
+static void drm_svm_test_inval_munmap(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *range;
+	unsigned long addr, seq;
+
+	range = svm_mirrored(test, 8, &addr);
+	seq = range->notifier_seq;
+
+	/* Unmap the tail: partial unmap. */
+	vm_munmap(addr + 4 * PAGE_SIZE, 4 * PAGE_SIZE);
+	svm_expect_invalidated(test, range, seq, MMU_NOTIFY_UNMAP);
+	KUNIT_EXPECT_EQ(test, t->last_start, addr + 4 * PAGE_SIZE);
+	KUNIT_EXPECT_TRUE(test, drm_svm_range_partially_unmapped(range));
+	KUNIT_EXPECT_FALSE(test, drm_svm_range_unmapped(range));
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(range, 0), -EFAULT);
+
+	/*
+	 * Unmap the rest: still only "partial" (no single event covered the
+	 * range), and nothing left to fault.
+	 */
+	vm_munmap(addr, 4 * PAGE_SIZE);
+	KUNIT_EXPECT_TRUE(test, drm_svm_range_partially_unmapped(range));
+	KUNIT_EXPECT_EQ(test, t->last_start, addr);
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(range, 0), -EFAULT);
+
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.invalidations, 2ULL);
+	KUNIT_EXPECT_EQ(test, s.dma_unmaps, s.dma_maps);
+}
+
+static void drm_svm_test_inval_mprotect(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_range *range, *ro;
+	unsigned long addr, seq;
+
+	range = svm_mirrored(test, 8, &addr);
+	seq = range->notifier_seq;
+
+	KUNIT_ASSERT_EQ(test, svm_mprotect_ro(current->mm, addr,
+					      addr + 8 * PAGE_SIZE), 0);
+	svm_expect_invalidated(test, range, seq, MMU_NOTIFY_PROTECTION_VMA);
+	KUNIT_EXPECT_FALSE(test, drm_svm_range_unmapped(range));
+	KUNIT_EXPECT_FALSE(test, drm_svm_range_partially_unmapped(range));
+
+	/* Writable mirror of now read-only memory: -EPERM. */
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(range, 0), -EPERM);
+
+	/* A read-only mirror still works and sees the data. */
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &ro, addr, 8 * PAGE_SIZE,
+					    DRM_SVM_RANGE_READ_ONLY), 0);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(ro, 0), 0);
+	drm_svm_notifier_lock(&t->svm);
+	KUNIT_EXPECT_TRUE(test, drm_svm_range_pages_valid(ro));
+	KUNIT_EXPECT_EQ(test, svm_page_word(drm_svm_range_pages(ro)[3]),
+			0x5000 + 3);
+	drm_svm_notifier_unlock(&t->svm);
+}
+
+static void drm_svm_test_inval_remap(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_range *range;
+	unsigned long addr, seq, ret;
+	struct page *old;
+
+	range = svm_mirrored(test, 4, &addr);
+	seq = range->notifier_seq;
+	drm_svm_notifier_lock(&t->svm);
+	old = drm_svm_range_pages(range)[0];
+	drm_svm_notifier_unlock(&t->svm);
+
+	/* mmap(MAP_FIXED) over the mirrored memory. */
+	ret = vm_mmap(NULL, addr, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	KUNIT_ASSERT_EQ(test, ret, addr);
+	svm_expect_invalidated(test, range, seq, MMU_NOTIFY_UNMAP);
+	KUNIT_EXPECT_TRUE(test, drm_svm_range_unmapped(range));
+
+	/* The same addresses now mirror the new, zeroed memory. */
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(range, 0), 0);
+	KUNIT_EXPECT_FALSE(test, drm_svm_range_unmapped(range));
+	drm_svm_notifier_lock(&t->svm);
+	KUNIT_EXPECT_TRUE(test, drm_svm_range_pages_valid(range));
+	KUNIT_EXPECT_PTR_NE(test, drm_svm_range_pages(range)[0], old);
+	KUNIT_EXPECT_EQ(test, svm_page_word(drm_svm_range_pages(range)[0]), 0U);
+	drm_svm_notifier_unlock(&t->svm);
+}
+
+static void drm_svm_test_inval_dontneed(struct kunit *test)
+{
+	struct drm_svm_range *range;
+	unsigned long addr, seq;
+
+	range = svm_mirrored(test, 4, &addr);
+	seq = range->notifier_seq;
+
+	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, addr, PAGE_SIZE,
+					 MADV_DONTNEED), 0);
+	svm_expect_invalidated(test, range, seq, MMU_NOTIFY_CLEAR);
+	KUNIT_EXPECT_FALSE(test, drm_svm_range_unmapped(range));
+	KUNIT_EXPECT_FALSE(test, drm_svm_range_partially_unmapped(range));
+
+	/* get_pages brings it back. */
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(range, 0), 0);
+	KUNIT_EXPECT_TRUE(test, svm_valid(range));
+}
+
+/* Call the helper's notifier callback as the OOM reaper would. */
+static bool svm_nonblock_invalidate(struct drm_svm_range *range,
+				    unsigned long cur_seq)
+{
+	struct mmu_notifier_range r;
+	bool ret;
+
+	mmu_notifier_range_init(&r, MMU_NOTIFY_UNMAP, 0, range->svm->mm,
+				range->start, range->end);
+	/*
+	 * Hold the notifier lock (as a busy reader elsewhere would) and stay
+	 * atomic: the non-blockable path must neither sleep nor need the lock.
+	 */
+	drm_svm_notifier_lock(range->svm);
+	preempt_disable();
+	ret = range->notifier.ops->invalidate(&range->notifier, &r, cur_seq);
+	preempt_enable();
+	drm_svm_notifier_unlock(range->svm);
+
+	return ret;
+}
+
+static void drm_svm_test_nonblock_unmapped(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *range;
+	unsigned long addr, seq;
+
+	addr = svm_mmap(test, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &range, addr, 4 * PAGE_SIZE, 0),
+			0);
+
+	/* An odd sequence, as the core hands out during invalidation. */
+	seq = range->notifier.invalidate_seq + 2;
+	KUNIT_EXPECT_TRUE(test, svm_nonblock_invalidate(range, seq));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(range->notifier.invalidate_seq), seq);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), 0);
+
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.nonblock_ok, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.nonblock_bailouts, 0ULL);
+
+	/* The range is still usable afterwards. */
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(range, 0), 0);
+	KUNIT_EXPECT_TRUE(test, svm_valid(range));
+}
+
+static void drm_svm_test_nonblock_mapped(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *range;
+	unsigned long addr, seq, nsegs;
+
+	range = svm_mirrored(test, 4, &addr);
+	nsegs = svm_nsegs(range);
+
+	seq = range->notifier.invalidate_seq + 2;
+	KUNIT_EXPECT_FALSE(test, svm_nonblock_invalidate(range, seq));
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), 0);
+	/* Not torn down (that would sleep), but no longer valid. */
+	KUNIT_EXPECT_EQ(test, svm_nsegs(range), nsegs);
+	KUNIT_EXPECT_FALSE(test, svm_valid(range));
+
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.nonblock_ok, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.nonblock_bailouts, 1ULL);
+
+	/* get_pages replaces the stale mapping. */
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(range, 0), 0);
+	KUNIT_EXPECT_TRUE(test, svm_valid(range));
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.dma_maps - s.dma_unmaps, (u64)svm_nsegs(range));
+}
+
+static void drm_svm_test_owner_filter(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_range *range;
+	struct mmu_notifier_range r;
+	const struct mmu_interval_notifier_ops *ops;
+	unsigned long addr, seq;
+	static int owner, other;
+
+	range = svm_mirrored(test, 2, &addr);
+	ops = range->notifier.ops;
+	/* The test svm has no owner; give it one for this case. */
+	t->svm.dev_private_owner = &owner;
+
+	seq = range->notifier.invalidate_seq;
+	mmu_notifier_range_init_owner(&r, MMU_NOTIFY_MIGRATE,
+				      MMU_NOTIFIER_RANGE_BLOCKABLE,
+				      current->mm, addr, addr + PAGE_SIZE,
+				      &owner);
+	KUNIT_EXPECT_TRUE(test, ops->invalidate(&range->notifier, &r, seq + 2));
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), 0);
+	KUNIT_EXPECT_EQ(test, range->notifier.invalidate_seq, seq);
+	KUNIT_EXPECT_TRUE(test, svm_valid(range));
+
+	/* Somebody else's migration is a real invalidation. */
+	mmu_notifier_range_init_owner(&r, MMU_NOTIFY_MIGRATE,
+				      MMU_NOTIFIER_RANGE_BLOCKABLE,
+				      current->mm, addr, addr + PAGE_SIZE,
+				      &other);
+	KUNIT_EXPECT_TRUE(test, ops->invalidate(&range->notifier, &r, seq + 2));
+	svm_expect_invalidated(test, range, seq, MMU_NOTIFY_MIGRATE);
+	t->svm.dev_private_owner = NULL;
+}
+
+static void drm_svm_test_eagain_no_timeout(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *range;
+	unsigned long addr;
+
+	addr = svm_mmap(test, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &range, addr, 4 * PAGE_SIZE, 0),
+			0);
+	t->hook_limit = -1;
+	t->svm.test_after_fault = svm_hook_dontneed;
+
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(range, 0), -EAGAIN);
+	t->svm.test_after_fault = NULL;
+
+	KUNIT_EXPECT_EQ(test, t->hook_calls, 1);
+	KUNIT_EXPECT_FALSE(test, svm_valid(range));
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.retries, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.timeouts, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.dma_maps, 0ULL);
+}
+
+static void drm_svm_test_timeout(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *range;
+	unsigned long addr;
+	ktime_t t0;
+	s64 ms;
+
+	addr = svm_mmap(test, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &range, addr, 4 * PAGE_SIZE, 0),
+			0);
+	t->hook_limit = -1;
+	t->svm.test_after_fault = svm_hook_dontneed;
+
+	t0 = ktime_get();
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(range, 50), -EAGAIN);
+	ms = ktime_ms_delta(ktime_get(), t0);
+	t->svm.test_after_fault = NULL;
+
+	KUNIT_EXPECT_GE(test, ms, 40LL);
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.timeouts, 1ULL);
+	KUNIT_EXPECT_GE(test, s.retries, 2ULL);
+	KUNIT_EXPECT_EQ(test, s.retries, (u64)t->hook_calls);
+	KUNIT_EXPECT_EQ(test, s.faults, 1ULL);
+	KUNIT_EXPECT_FALSE(test, svm_valid(range));
+}
+
+static void drm_svm_test_retry_succeeds(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *range;
+	unsigned long addr;
+
+	addr = svm_mmap(test, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &range, addr, 4 * PAGE_SIZE, 0),
+			0);
+	t->hook_limit = 3;
+	t->svm.test_after_fault = svm_hook_dontneed;
+
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(range,
+						      DRM_SVM_TIMEOUT_DEFAULT_MS),
+			0);
+	t->svm.test_after_fault = NULL;
+
+	KUNIT_EXPECT_EQ(test, t->hook_calls, 4);
+	KUNIT_EXPECT_TRUE(test, svm_valid(range));
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.retries, 3ULL);
+	KUNIT_EXPECT_EQ(test, s.timeouts, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.invalidations, 3ULL);
+}
+
+/*
+ * A collision without any hook: a writable mirror of memory that is mapped
+ * to the zero page makes hmm_range_fault() break COW, which invalidates
+ * the very range being faulted.
+ */
+static void drm_svm_test_cow_collision(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *ro, *rw;
+	unsigned long addr;
+
+	addr = svm_mmap(test, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &ro, addr, 4 * PAGE_SIZE,
+					    DRM_SVM_RANGE_READ_ONLY), 0);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &rw, addr, 4 * PAGE_SIZE, 0), 0);
+
+	/* Read faults map the shared zero page. */
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(ro, 0), 0);
+	drm_svm_notifier_lock(&t->svm);
+	if (page_to_pfn(drm_svm_range_pages(ro)[0]) != my_zero_pfn(addr)) {
+		drm_svm_notifier_unlock(&t->svm);
+		kunit_skip(test, "read fault did not map the zero page");
+	}
+	drm_svm_notifier_unlock(&t->svm);
+
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(rw, 0), -EAGAIN);
+	/* The COW break invalidated the read-only mirror too. */
+	KUNIT_EXPECT_FALSE(test, svm_valid(ro));
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(rw, 100), 0);
+	KUNIT_EXPECT_TRUE(test, svm_valid(rw));
+
+	svm_stats(t, &s);
+	KUNIT_EXPECT_GE(test, s.retries, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.timeouts, 0ULL);
+}
+
+struct svm_stress {
+	struct mm_struct *mm;
+	unsigned long addr, len;
+	atomic_t stop;
+	unsigned long loops;
+	struct completion done;
+};
+
+static int svm_stress_fn(void *data)
+{
+	struct svm_stress *st = data;
+
+	kthread_use_mm(st->mm);
+	while (!atomic_read(&st->stop)) {
+		do_madvise(st->mm, st->addr, st->len, MADV_DONTNEED);
+		WRITE_ONCE(st->loops, st->loops + 1);
+		cond_resched();
+	}
+	kthread_unuse_mm(st->mm);
+	complete(&st->done);
+	return 0;
+}
+
+/* get_pages and commit checks against a thread zapping the memory. */
+static void drm_svm_test_concurrent_invalidate(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *range;
+	struct task_struct *task;
+	struct svm_stress *st;
+	int i, ret, ok = 0, again = 0, bad = 0;
+	ktime_t end;
+
+	st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	st->len = 16 * PAGE_SIZE;
+	st->addr = svm_mmap(test, st->len, PROT_READ | PROT_WRITE);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &range, st->addr, st->len, 0), 0);
+	init_completion(&st->done);
+	st->mm = current->mm;
+	mmget(st->mm);
+
+	task = kthread_run(svm_stress_fn, st, "drm_svm_stress");
+	if (IS_ERR(task)) {
+		mmput(st->mm);
+		KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(task));
+		return;
+	}
+
+	/* Let the zapper get going, then race it for 300 ms. */
+	for (i = 0; i < 1000 && !READ_ONCE(st->loops); i++)
+		usleep_range(1000, 2000);
+	end = ktime_add_ms(ktime_get(), 300);
+	for (i = 0; ktime_before(ktime_get(), end); i++) {
+		cond_resched();
+		ret = drm_svm_range_get_pages(range, 5);
+		if (ret == -EAGAIN) {
+			again++;
+			continue;
+		}
+		if (ret) {
+			bad++;
+			continue;
+		}
+		drm_svm_notifier_lock(&t->svm);
+		if (drm_svm_range_pages_valid(range)) {
+			/* "GPU access": pages stay put while we hold the lock. */
+			if (svm_page_word(drm_svm_range_pages(range)[i % 16]))
+				bad++;
+			ok++;
+		}
+		drm_svm_notifier_unlock(&t->svm);
+	}
+
+	atomic_set(&st->stop, 1);
+	wait_for_completion(&st->done);
+	mmput(st->mm);
+
+	svm_stats(t, &s);
+	kunit_info(test, "commits %d, -EAGAIN %d, zaps %lu, retries %llu, invalidations %llu\n",
+		   ok, again, st->loops, s.retries, s.invalidations);
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	KUNIT_EXPECT_GT(test, s.invalidations, 0ULL);
+	KUNIT_EXPECT_EQ(test, (u64)again, s.timeouts);
+}
+
+static void drm_svm_test_counters_debugfs(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *range;
+	struct dentry *dir, *file;
+	unsigned long addr;
+
+	dir = debugfs_create_dir("drm_svm_kunit", NULL);
+	drm_svm_debugfs_init(&t->svm, dir);
+	if (IS_ENABLED(CONFIG_DEBUG_FS)) {
+		file = debugfs_lookup("drm_svm_stats", dir);
+		KUNIT_EXPECT_NOT_ERR_OR_NULL(test, file);
+		dput(file);
+	}
+
+	range = svm_mirrored(test, 4, &addr);
+	do_madvise(current->mm, addr, 4 * PAGE_SIZE, MADV_DONTNEED);
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(range, 0), 0);
+	svm_range_del(t, range);
+
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.faults, 2ULL);
+	KUNIT_EXPECT_EQ(test, s.invalidations, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.retries, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.timeouts, 0ULL);
+	KUNIT_EXPECT_GE(test, s.dma_maps, 2ULL);
+	KUNIT_EXPECT_EQ(test, s.dma_unmaps, s.dma_maps);
+
+	drm_svm_fini(&t->svm);
+	t->svm_live = false;
+	KUNIT_EXPECT_NULL(test, t->svm.debugfs);
+	debugfs_remove(dir);
+}
+
+static void drm_svm_test_driver_lock(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_range *range;
+	struct mutex *lock; /* stands for the driver's VM lock */
+	unsigned long addr;
+	int ret;
+
+	lock = kunit_kzalloc(test, sizeof(*lock), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, lock);
+	mutex_init(lock);
+	drm_svm_driver_set_lock(&t->svm, lock);
+
+	/* Everything that asserts the driver lock, with it held. */
+	addr = svm_mmap(test, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	mutex_lock(lock);
+	ret = svm_range_new(t, &range, addr, 4 * PAGE_SIZE, 0);
+	if (!ret) {
+		ret = drm_svm_range_get_pages(range, 0);
+		svm_range_del(t, range);
+	}
+	mutex_unlock(lock);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+}
+
+static void drm_svm_test_lockdep_clean(struct kunit *test)
+{
+	if (!IS_ENABLED(CONFIG_PROVE_LOCKING))
+		kunit_skip(test, "CONFIG_PROVE_LOCKING is off");
+	/* Any lockdep report so far (in these suites or before) clears it. */
+	KUNIT_EXPECT_TRUE(test, debug_locks);
+}
+
+static struct kunit_case drm_svm_invalidate_tests[] = {
+	KUNIT_CASE(drm_svm_test_inval_munmap),
+	KUNIT_CASE(drm_svm_test_inval_mprotect),
+	KUNIT_CASE(drm_svm_test_inval_remap),
+	KUNIT_CASE(drm_svm_test_inval_dontneed),
+	KUNIT_CASE(drm_svm_test_nonblock_unmapped),
+	KUNIT_CASE(drm_svm_test_nonblock_mapped),
+	KUNIT_CASE(drm_svm_test_owner_filter),
+	KUNIT_CASE(drm_svm_test_eagain_no_timeout),
+	KUNIT_CASE(drm_svm_test_timeout),
+	KUNIT_CASE(drm_svm_test_retry_succeeds),
+	KUNIT_CASE(drm_svm_test_cow_collision),
+	KUNIT_CASE(drm_svm_test_concurrent_invalidate),
+	KUNIT_CASE(drm_svm_test_counters_debugfs),
+	KUNIT_CASE(drm_svm_test_driver_lock),
+	KUNIT_CASE(drm_svm_test_lockdep_clean),
+	{}
+};
+
+static struct kunit_suite drm_svm_invalidate_suite = {
+	.name = "drm_svm_invalidate",
+	.init = svm_test_init,
+	.exit = svm_test_exit,
+	.test_cases = drm_svm_invalidate_tests,
+};
+
+kunit_test_suites(&drm_svm_suite, &drm_svm_invalidate_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the DRM SVM helper");
+MODULE_LICENSE("GPL");
