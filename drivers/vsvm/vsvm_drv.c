@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Copyright (c) 2026 The drm_svm project authors
+ *
+ * vsvm: a virtual GPU with a software engine whose access to user memory
+ * goes through the drm_svm helper exactly as a real GPU's would.
+ */
+
+#include <linux/dma-fence.h>
+#include <linux/dma-mapping.h>
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_ioctl.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_vma_manager.h>
+#include <drm/vsvm_drm.h>
+
+#include "vsvm_drv.h"
+
+#define DRIVER_NAME	"vsvm"
+#define DRIVER_DESC	"Virtual SVM GPU"
+#define DRIVER_DATE	"20260101"
+#define DRIVER_MAJOR	1
+#define DRIVER_MINOR	0
+
+/**
+ * DOC: vsvm overview
+ *
+ * vsvm is a render-only DRM driver for a virtual device, in the spirit of
+ * vgem, with a software engine (see "vsvm engine") that executes copy, fill
+ * and checksum commands between GPU virtual addresses of a per-file address
+ * space. It exists so that the drm_svm helper, the generic userptr IOCTL and
+ * their IGT tests run in any virtual machine.
+ *
+ * Per open file (&struct vsvm_file): a GPU VM (an interval tree of
+ * &struct vsvm_mapping, filled by DRM_IOCTL_VSVM_VM_BIND), the drm_svm
+ * contexts of its userptr objects, one per mm (&struct vsvm_mirror), and
+ * counters (DRM_IOCTL_VSVM_GET_STATS). The file structure is reference
+ * counted: mirrors and queued jobs keep it alive after the DRM file is
+ * closed.
+ *
+ * Lock order: &vsvm_file.vm_lock, then &vsvm_file.mirrors_lock, then the
+ * helper's locks (mmap lock, notifier lock). The engine takes no vsvm lock
+ * while it touches memory.
+ */
+
+static struct vsvm_device *vsvm_device;
+
+static void vsvm_file_release(struct kref *ref)
+{
+	struct vsvm_file *vfile = container_of(ref, struct vsvm_file, ref);
+
+	WARN_ON(!list_empty(&vfile->mirrors));
+	mutex_destroy(&vfile->mirrors_lock);
+	mutex_destroy(&vfile->vm_lock);
+	kfree(vfile);
+}
+
+/**
+ * vsvm_file_put() - drop a reference to a file's state
+ * @vfile: the file state
+ */
+void vsvm_file_put(struct vsvm_file *vfile)
+{
+	kref_put(&vfile->ref, vsvm_file_release);
+}
+
+static void vsvm_mapping_release(struct kref *ref)
+{
+	struct vsvm_mapping *map = container_of(ref, struct vsvm_mapping, ref);
+
+	if (!vsvm_gem_is_userptr(map->obj))
+		drm_gem_shmem_unpin(to_drm_gem_shmem_obj(map->obj));
+	drm_gem_object_put(map->obj);
+	kfree(map);
+}
+
+/**
+ * vsvm_mapping_put() - drop a reference to a mapping
+ * @map: the mapping
+ *
+ * The last reference unpins a shmem object and drops the object reference.
+ * Context: process context; may sleep.
+ */
+void vsvm_mapping_put(struct vsvm_mapping *map)
+{
+	kref_put(&map->ref, vsvm_mapping_release);
+}
+
+static int vsvm_open(struct drm_device *dev, struct drm_file *file)
+{
+	struct vsvm_file *vfile;
+
+	vfile = kzalloc(sizeof(*vfile), GFP_KERNEL);
+	if (!vfile)
+		return -ENOMEM;
+
+	kref_init(&vfile->ref);
+	vfile->vdev = to_vsvm_device(dev);
+	mutex_init(&vfile->vm_lock);
+	vfile->vm = RB_ROOT_CACHED;
+	mutex_init(&vfile->mirrors_lock);
+	INIT_LIST_HEAD(&vfile->mirrors);
+	vfile->fence_context = dma_fence_context_alloc(1);
+	file->driver_priv = vfile;
+
+	return 0;
+}
+
+static void vsvm_postclose(struct drm_device *dev, struct drm_file *file)
+{
+	struct vsvm_file *vfile = file->driver_priv;
+	struct interval_tree_node *node;
+
+	/* Unbind everything; running jobs hold their own references. */
+	for (;;) {
+		mutex_lock(&vfile->vm_lock);
+		node = interval_tree_iter_first(&vfile->vm, 0, ULONG_MAX);
+		if (node)
+			interval_tree_remove(node, &vfile->vm);
+		mutex_unlock(&vfile->vm_lock);
+		if (!node)
+			break;
+		vsvm_mapping_put(container_of(node, struct vsvm_mapping, node));
+	}
+
+	vsvm_file_put(vfile);
+}
+
+static int vsvm_gem_create_ioctl(struct drm_device *dev, void *data,
+				 struct drm_file *file)
+{
+	struct drm_vsvm_gem_create *args = data;
+	struct drm_gem_shmem_object *shmem;
+	u64 size;
+	int ret;
+
+	if (args->flags || !args->size ||
+	    args->size > DRM_VSVM_VA_END - DRM_VSVM_VA_START)
+		return -EINVAL;
+	size = PAGE_ALIGN(args->size);
+
+	shmem = drm_gem_shmem_create(dev, size);
+	if (IS_ERR(shmem))
+		return PTR_ERR(shmem);
+
+	ret = drm_gem_handle_create(file, &shmem->base, &args->handle);
+	drm_gem_object_put(&shmem->base);
+	if (ret)
+		return ret;
+
+	args->size = size;
+	return 0;
+}
+
+static int vsvm_gem_mmap_offset_ioctl(struct drm_device *dev, void *data,
+				      struct drm_file *file)
+{
+	struct drm_vsvm_gem_mmap_offset *args = data;
+	struct drm_gem_object *obj;
+	int ret;
+
+	if (args->pad)
+		return -EINVAL;
+
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+
+	if (vsvm_gem_is_userptr(obj)) {
+		ret = -EINVAL;
+	} else {
+		ret = drm_gem_create_mmap_offset(obj);
+		if (!ret)
+			args->offset = drm_vma_node_offset_addr(&obj->vma_node);
+	}
+
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+static int vsvm_vm_bind_ioctl(struct drm_device *dev, void *data,
+			      struct drm_file *file)
+{
+	struct vsvm_file *vfile = file->driver_priv;
+	struct drm_vsvm_vm_bind *args = data;
+	struct drm_gem_object *obj;
+	struct vsvm_mapping *map;
+	u64 end;
+	int ret;
+
+	if (args->flags & ~DRM_VSVM_BIND_READ_ONLY)
+		return -EINVAL;
+	if (!args->range || !PAGE_ALIGNED(args->va) ||
+	    !PAGE_ALIGNED(args->range) || !PAGE_ALIGNED(args->bo_offset))
+		return -EINVAL;
+	if (check_add_overflow(args->va, args->range, &end) ||
+	    args->va < DRM_VSVM_VA_START || end > DRM_VSVM_VA_END)
+		return -EINVAL;
+
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+
+	if (args->bo_offset > obj->size ||
+	    args->range > obj->size - args->bo_offset) {
+		drm_gem_object_put(obj);
+		return -EINVAL;
+	}
+
+	map = kzalloc(sizeof(*map), GFP_KERNEL);
+	if (!map) {
+		drm_gem_object_put(obj);
+		return -ENOMEM;
+	}
+	map->obj = obj;
+	map->bo_offset = args->bo_offset;
+	map->node.start = args->va;
+	map->node.last = end - 1;
+	map->read_only = args->flags & DRM_VSVM_BIND_READ_ONLY;
+
+	if (vsvm_gem_is_userptr(obj)) {
+		if (test_bit(DRM_SVM_RANGE_READ_ONLY_BIT,
+			     &to_vsvm_userptr(obj)->range.flags))
+			map->read_only = true;
+	} else {
+		ret = drm_gem_shmem_pin(to_drm_gem_shmem_obj(obj));
+		if (ret) {
+			drm_gem_object_put(obj);
+			kfree(map);
+			return ret;
+		}
+	}
+	kref_init(&map->ref);
+
+	mutex_lock(&vfile->vm_lock);
+	if (interval_tree_iter_first(&vfile->vm, map->node.start,
+				     map->node.last)) {
+		ret = -EEXIST;
+	} else {
+		interval_tree_insert(&map->node, &vfile->vm);
+		ret = 0;
+	}
+	mutex_unlock(&vfile->vm_lock);
+
+	if (ret)
+		vsvm_mapping_put(map);
+	return ret;
+}
+
+static int vsvm_vm_unbind_ioctl(struct drm_device *dev, void *data,
+				struct drm_file *file)
+{
+	struct vsvm_file *vfile = file->driver_priv;
+	struct drm_vsvm_vm_unbind *args = data;
+	struct interval_tree_node *node;
+	int ret = 0;
+
+	if (args->pad)
+		return -EINVAL;
+
+	mutex_lock(&vfile->vm_lock);
+	node = interval_tree_iter_first(&vfile->vm, args->va, args->va);
+	if (!node || node->start != args->va)
+		ret = -ENOENT;
+	else if (node->last - node->start + 1 != args->range)
+		ret = -EINVAL;
+	else
+		interval_tree_remove(node, &vfile->vm);
+	mutex_unlock(&vfile->vm_lock);
+
+	if (!ret)
+		vsvm_mapping_put(container_of(node, struct vsvm_mapping, node));
+	return ret;
+}
+
+static int vsvm_get_stats_ioctl(struct drm_device *dev, void *data,
+				struct drm_file *file)
+{
+	struct vsvm_file *vfile = file->driver_priv;
+	struct drm_vsvm_get_stats *args = data;
+	struct vsvm_stats *stats = &vfile->stats;
+
+	if (args->flags)
+		return -EINVAL;
+
+	args->pad = 0;
+	args->faults = atomic64_read(&stats->faults);
+	args->revalidations = atomic64_read(&stats->revalidations);
+	args->invalidations = atomic64_read(&stats->invalidations);
+	args->retries = atomic64_read(&stats->retries);
+	args->jobs_submitted = atomic64_read(&stats->jobs_submitted);
+	args->jobs_completed = atomic64_read(&stats->jobs_completed);
+	args->jobs_failed = atomic64_read(&stats->jobs_failed);
+	args->bytes_accessed = atomic64_read(&stats->bytes_accessed);
+	memset(args->reserved, 0, sizeof(args->reserved));
+
+	return 0;
+}
+
+static const struct drm_ioctl_desc vsvm_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(VSVM_GEM_CREATE, vsvm_gem_create_ioctl,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VSVM_GEM_MMAP_OFFSET, vsvm_gem_mmap_offset_ioctl,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VSVM_VM_BIND, vsvm_vm_bind_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VSVM_VM_UNBIND, vsvm_vm_unbind_ioctl,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VSVM_EXEC, vsvm_exec_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VSVM_GET_STATS, vsvm_get_stats_ioctl,
+			  DRM_RENDER_ALLOW),
+};
+
+DEFINE_DRM_GEM_FOPS(vsvm_fops);
+
+static const struct drm_driver vsvm_driver = {
+	.driver_features	= DRIVER_GEM | DRIVER_RENDER | DRIVER_SYNCOBJ,
+	.open			= vsvm_open,
+	.postclose		= vsvm_postclose,
+	.ioctls			= vsvm_ioctls,
+	.num_ioctls		= ARRAY_SIZE(vsvm_ioctls),
+	.fops			= &vsvm_fops,
+
+	.userptr_create		= vsvm_userptr_create,
+	.userptr_flags		= DRM_USERPTR_READ_ONLY |
+				  DRM_USERPTR_ANON_ONLY |
+				  DRM_USERPTR_VALIDATE,
+
+	.name			= DRIVER_NAME,
+	.desc			= DRIVER_DESC,
+	.date			= DRIVER_DATE,
+	.major			= DRIVER_MAJOR,
+	.minor			= DRIVER_MINOR,
+};
+
+static void vsvm_device_fini(struct drm_device *dev, void *data)
+{
+	struct vsvm_device *vdev = to_vsvm_device(dev);
+
+	destroy_workqueue(vdev->engine_wq);
+	vfree(vdev->bounce);
+}
+
+static int __init vsvm_init(void)
+{
+	struct platform_device *pdev;
+	struct vsvm_device *vdev;
+	int ret;
+
+	pdev = platform_device_register_simple(DRIVER_NAME, -1, NULL, 0);
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
+
+	if (!devres_open_group(&pdev->dev, NULL, GFP_KERNEL)) {
+		ret = -ENOMEM;
+		goto out_unregister;
+	}
+
+	/* drm_svm DMA-maps user pages for the device: let dma-direct do it. */
+	ret = dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		goto out_devres;
+
+	vdev = devm_drm_dev_alloc(&pdev->dev, &vsvm_driver,
+				  struct vsvm_device, drm);
+	if (IS_ERR(vdev)) {
+		ret = PTR_ERR(vdev);
+		goto out_devres;
+	}
+	vdev->platform = pdev;
+	spin_lock_init(&vdev->fence_lock);
+
+	vdev->bounce = vmalloc(DRM_VSVM_CHUNK_PAGES * PAGE_SIZE);
+	vdev->engine_wq = alloc_ordered_workqueue("vsvm-engine", 0);
+	if (!vdev->bounce || !vdev->engine_wq) {
+		if (vdev->engine_wq)
+			destroy_workqueue(vdev->engine_wq);
+		vfree(vdev->bounce);
+		ret = -ENOMEM;
+		goto out_devres;
+	}
+	ret = drmm_add_action_or_reset(&vdev->drm, vsvm_device_fini, NULL);
+	if (ret)
+		goto out_devres;
+
+	ret = drm_dev_register(&vdev->drm, 0);
+	if (ret)
+		goto out_devres;
+
+	vsvm_device = vdev;
+	return 0;
+
+out_devres:
+	devres_release_group(&pdev->dev, NULL);
+out_unregister:
+	platform_device_unregister(pdev);
+	return ret;
+}
+
+static void __exit vsvm_exit(void)
+{
+	struct platform_device *pdev = vsvm_device->platform;
+
+	drm_dev_unregister(&vsvm_device->drm);
+	devres_release_group(&pdev->dev, NULL);
+	platform_device_unregister(pdev);
+}
+
+module_init(vsvm_init);
+module_exit(vsvm_exit);
+
+MODULE_DESCRIPTION(DRIVER_DESC);
+MODULE_LICENSE("Dual MIT/GPL");

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * Copyright (c) 2026 The drm_svm project authors
+ */
+
+#ifndef __VSVM_DRV_H__
+#define __VSVM_DRV_H__
+
+#include <linux/atomic.h>
+#include <linux/interval_tree.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/workqueue.h>
+
+#include <drm/drm_device.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_svm.h>
+
+struct dma_fence;
+struct drm_gem_shmem_object;
+struct drm_userptr_create;
+struct page;
+struct platform_device;
+
+/**
+ * struct vsvm_device - the virtual GPU
+ * @drm: DRM device
+ * @platform: the platform device it hangs off (DMA goes through dma-direct)
+ * @engine_wq: ordered workqueue: the engine runs one job at a time
+ * @bounce: engine staging buffer of DRM_VSVM_CHUNK_PAGES pages; only the
+ *	    job running on @engine_wq uses it
+ * @fence_lock: lock of every vsvm fence
+ */
+struct vsvm_device {
+	struct drm_device drm;
+	struct platform_device *platform;
+	struct workqueue_struct *engine_wq;
+	void *bounce;
+	spinlock_t fence_lock; /* protects the fences' state */
+};
+
+/**
+ * struct vsvm_stats - per-file counters, see &struct drm_vsvm_get_stats
+ * @faults: userptr ranges faulted in
+ * @revalidations: faults of ranges that had been valid before
+ * @invalidations: invalidate callbacks on the file's userptr ranges
+ * @retries: ranges found invalid again right after a fault
+ * @jobs_submitted: jobs queued
+ * @jobs_completed: jobs signalled
+ * @jobs_failed: jobs signalled with an error
+ * @bytes_accessed: userptr bytes the engine touched
+ */
+struct vsvm_stats {
+	atomic64_t faults;
+	atomic64_t revalidations;
+	atomic64_t invalidations;
+	atomic64_t retries;
+	atomic64_t jobs_submitted;
+	atomic64_t jobs_completed;
+	atomic64_t jobs_failed;
+	atomic64_t bytes_accessed;
+};
+
+/**
+ * struct vsvm_file - per open file state
+ * @ref: reference count; the DRM file, mirrors and queued jobs hold one
+ * @vdev: the device
+ * @vm_lock: protects @vm
+ * @vm: GPU VA -> &struct vsvm_mapping interval tree
+ * @mirrors_lock: protects @mirrors
+ * @mirrors: &struct vsvm_mirror list, one per mm userptrs were created in
+ * @fence_context: dma_fence context of the file's jobs
+ * @seqno: last job sequence number
+ * @stats: counters
+ */
+struct vsvm_file {
+	struct kref ref;
+	struct vsvm_device *vdev;
+	struct mutex vm_lock; /* protects vm */
+	struct rb_root_cached vm;
+	struct mutex mirrors_lock; /* protects mirrors */
+	struct list_head mirrors;
+	u64 fence_context;
+	atomic64_t seqno;
+	struct vsvm_stats stats;
+};
+
+/**
+ * struct vsvm_mirror - drm_svm context of one (file, mm) pair
+ * @ref: reference count; each userptr object of the mirror holds one
+ * @svm: the drm_svm context
+ * @vfile: file whose counters the mirror updates (referenced)
+ * @link: entry in &vsvm_file.mirrors
+ */
+struct vsvm_mirror {
+	struct kref ref;
+	struct drm_svm svm;
+	struct vsvm_file *vfile;
+	struct list_head link;
+};
+
+/**
+ * struct vsvm_userptr - a userptr GEM object
+ * @base: GEM object
+ * @mirror: drm_svm context (referenced)
+ * @range: the mirrored range
+ * @ever_valid: the range was valid once (next faults are revalidations);
+ *		only the engine and creation touch it, serially
+ */
+struct vsvm_userptr {
+	struct drm_gem_object base;
+	struct vsvm_mirror *mirror;
+	struct drm_svm_range range;
+	bool ever_valid;
+};
+
+/**
+ * struct vsvm_mapping - an object bound at a GPU VA
+ * @ref: reference count; the VM and each job using it hold one
+ * @node: interval [va, va + size - 1] in &vsvm_file.vm
+ * @obj: bound object (referenced)
+ * @bo_offset: offset into @obj of the first byte
+ * @read_only: the engine may not write through this mapping
+ */
+struct vsvm_mapping {
+	struct kref ref;
+	struct interval_tree_node node;
+	struct drm_gem_object *obj;
+	u64 bo_offset;
+	bool read_only;
+};
+
+static inline struct vsvm_device *to_vsvm_device(struct drm_device *dev)
+{
+	return container_of(dev, struct vsvm_device, drm);
+}
+
+static inline struct vsvm_userptr *to_vsvm_userptr(struct drm_gem_object *obj)
+{
+	return container_of(obj, struct vsvm_userptr, base);
+}
+
+/* vsvm_drv.c */
+void vsvm_file_put(struct vsvm_file *vfile);
+void vsvm_mapping_put(struct vsvm_mapping *map);
+
+/* vsvm_userptr.c */
+bool vsvm_gem_is_userptr(const struct drm_gem_object *obj);
+int vsvm_userptr_create(struct drm_device *dev, struct drm_file *file,
+			struct drm_userptr_create *args);
+int vsvm_userptr_access(struct vsvm_file *vfile, struct vsvm_userptr *uobj,
+			u64 offset, void *buf, size_t len, bool write);
+
+/* vsvm_engine.c */
+void vsvm_copy_pages(struct page **pages, u64 offset, void *buf, size_t len,
+		     bool write);
+int vsvm_exec_ioctl(struct drm_device *dev, void *data,
+		    struct drm_file *file);
+
+#endif /* __VSVM_DRV_H__ */
