@@ -20,7 +20,7 @@ LINUX_TARBALL_SHA256 := 585a4a074597aefa2b1a68ada83a3184ba351c127544dea80618bbcc
 DEB_PKGS := \
 	linux-source-6.12=$(LINUX_DEB_VERSION) \
 	build-essential flex bison bc libelf-dev libssl-dev cpio kmod rsync \
-	xz-utils dwarves python3 perl git \
+	xz-utils dwarves python3 python3-ply python3-git perl git \
 	qemu-system-x86 busybox-static \
 	intel-gpu-tools libdrm-dev pkg-config
 
@@ -64,7 +64,7 @@ deps:
 
 # Unpack the pinned tree, apply the patch series, copy our new files in.
 tree: deps
-	@$(ROOT)/rig/prepare-tree.sh
+	@flock $(KBUILD_LOCK) $(ROOT)/rig/prepare-tree.sh
 
 config: tree
 	@flock $(KBUILD_LOCK) $(ROOT)/rig/make-config.sh
@@ -75,7 +75,7 @@ kernel: config
 	@$(KMAKE) -s INSTALL_HDR_PATH=$(KHDR) headers_install >/dev/null
 
 initramfs: kernel
-	@$(ROOT)/rig/build-initramfs.sh
+	@flock $(KBUILD_LOCK) $(ROOT)/rig/build-initramfs.sh
 
 check: initramfs
 	@$(ROOT)/rig/run-tests.sh check

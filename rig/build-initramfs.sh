@@ -19,7 +19,7 @@ chmod +x init
 echo "root:x:0:0:root:/root:/bin/sh" > etc/passwd
 echo "root:x:0:" > etc/group
 
-flock "$KBUILD_LOCK" make -s -C "$KSRC" O="$KBUILD" INSTALL_MOD_PATH="$RIG_STAGE" \
+make -s -C "$KSRC" O="$KBUILD" INSTALL_MOD_PATH="$RIG_STAGE" \
 	INSTALL_MOD_STRIP=1 modules_install >/dev/null
 
 for dir in "$ROOT"/rig/suites/*/; do

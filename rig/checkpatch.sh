@@ -5,15 +5,21 @@
 # Exits non-zero on any error, warning or check.
 set -uo pipefail
 : "${ROOT:?}" "${KSRC:?}"
+# spdxcheck.py wants Debian's python3 (python3-ply, python3-git).
+export PATH="/usr/bin:/bin:$PATH"
 cd "$KSRC" || exit 1
 fail=0
-cp_opts=(--strict --quiet --no-summary --show-types --ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG)
+cp_opts=(--strict --quiet --no-summary --show-types --ignore FILE_PATH_CHANGES)
 for c in $COMPONENTS; do
 	if [ -f "$ROOT/$c/overlay.list" ]; then
 		while read -r src dst; do
 			case "$src" in ''|'#'*) continue ;; esac
 			case "$dst" in *.c|*.h) ;; *) continue ;; esac
-			out=$(scripts/checkpatch.pl "${cp_opts[@]}" --no-tree -f "$ROOT/$c/$src" 2>&1)
+			# Check the in-tree copy: checkpatch's rules depend on the
+			# path (e.g. include/uapi/ may not use BIT()).
+			cmp -s "$ROOT/$c/$src" "$dst" ||
+				{ echo "$dst: out of date, run make tree"; fail=1; }
+			out=$(scripts/checkpatch.pl "${cp_opts[@]}" -f "$dst" 2>&1)
 			[ -n "$out" ] && { echo "$out"; fail=1; }
 			out=$(scripts/kernel-doc -none "$ROOT/$c/$src" 2>&1)
 			[ -n "$out" ] && { echo "$out"; fail=1; }
