@@ -45,13 +45,14 @@ export ROOT W KSRC KBUILD KHDR COMPONENTS LINUX_TARBALL LINUX_TARBALL_SHA256 \
 
 KMAKE = flock $(KBUILD_LOCK) $(MAKE) -C $(KSRC) O=$(KBUILD) -j$(JOBS)
 
-.PHONY: help deps tree config kernel headers initramfs check run vm series \
+.PHONY: help deps tree config kernel initramfs check run bench vm series \
 	checkpatch clean distclean
 
 help:
 	@echo "make run                  build, boot the VM, run the demo"
 	@echo "make check                build, boot the VM, run all suites ($(SUITES))"
 	@echo "make check SUITES=kunit KUNIT_FILTER='drm_svm*'   one suite / KUnit glob"
+	@echo "make bench                benchmarks in the VM (ratios, no pass/fail on time)"
 	@echo "make vm CMD='...'         run a command in the guest"
 	@echo "make kernel               overlay + patches + config + incremental build"
 	@echo "make series               export the kernel patch series to work/series/"
@@ -83,12 +84,14 @@ check: initramfs
 run: initramfs
 	@SUITES=demo $(ROOT)/rig/run-tests.sh run
 
+bench: initramfs
+	@SUITES=bench $(ROOT)/rig/run-tests.sh run
+
 vm: initramfs
 	@SUITES=cmd RIG_CMD="$(CMD)" $(ROOT)/rig/run-tests.sh vm
 
 series: tree
-	@rm -rf $(W)/series && git -C $(KSRC) format-patch -q -o $(W)/series base..HEAD
-	@echo "series: $(W)/series (git am on a clean 6.12.117 tree)"; ls $(W)/series
+	@flock $(KBUILD_LOCK) $(ROOT)/rig/make-series.sh
 
 checkpatch: tree
 	@$(ROOT)/rig/checkpatch.sh

@@ -4,7 +4,8 @@
 
 Inputs (in the result folder): console.log (ttyS0: the kernel log, with the
 built-in KUnit suites' KTAP) and results.log (ttyS1: what the guest suites
-printed, with "RESULT pass|fail|skip name [reason]" lines).
+printed, with "RESULT pass|fail|skip name [reason]" lines) and
+host-results.log (RESULT lines of the host-side checks: style, runner).
 
 Prints one line per test, the KUnit suite summary lines, every kernel splat
 found in the console log, and last "N passed, N failed, N skipped".
@@ -118,6 +119,7 @@ def main():
 
     console = read(os.path.join(a.outdir, "console.log"))
     res_lines = read(os.path.join(a.outdir, "results.log"))
+    host_lines = read(os.path.join(a.outdir, "host-results.log"))
     results = []
     summaries = []
 
@@ -138,6 +140,10 @@ def main():
     for s in suites:
         if s not in seen_end:
             results.append(("fail", "%s.finished" % s, "suite did not finish"))
+    for line in host_lines:
+        m = re.match(r"^RESULT (pass|fail|skip) (\S+) ?(.*)$", line)
+        if m:
+            results.append((m.group(1), m.group(2), m.group(3).strip()))
     if "RIG-DONE" not in res_lines:
         why = "timeout" if any(l.startswith("TIMEOUT") for l in res_lines) else \
             "guest did not finish (crash or early exit)"
@@ -160,6 +166,8 @@ def main():
         for st, name, why in results:
             if st == "fail":
                 print("FAIL %s%s" % (name, (" (%s)" % why) if why else ""))
+        if not any(r[0] == "fail" for r in results):
+            print("%s: finished, no kernel splat" % a.mode)
 
     if splats:
         print("\n=== kernel splats (console.log) ===")

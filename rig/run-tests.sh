@@ -18,7 +18,7 @@ job=$out/job
 mkdir -p "$job/rig/suites/cmd"
 echo "$suites" > "$job/rig/job"
 if [ "$mode" = vm ]; then
-	printf '%s\n' "$RIG_CMD" > "$job/rig/suites/cmd/guest.sh"
+	printf '%s\necho "command exit status: $?"\n' "$RIG_CMD" > "$job/rig/suites/cmd/guest.sh"
 fi
 (cd "$job" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/job.cpio.gz"
 cat "$W/initramfs.cpio.gz" "$out/job.cpio.gz" > "$out/initrd.gz"
@@ -27,6 +27,21 @@ kunit=0
 case ",$suites," in *,kunit,*) kunit=1 ;; esac
 append="console=ttyS0 panic=-1 nokaslr transparent_hugepage=madvise hugepages=16"
 append+=" kunit.enable=$kunit kunit.filter_glob=$KUNIT_FILTER"
+
+# Host-side checks fold into the same summary.
+if [ "$mode" = check ]; then
+	if "$ROOT/rig/checkpatch.sh" > "$out/checkpatch.log" 2>&1; then
+		echo "RESULT pass style.checkpatch-kernel-doc" >> "$out/host-results.log"
+	else
+		echo "RESULT fail style.checkpatch-kernel-doc see $out/checkpatch.log" >> "$out/host-results.log"
+	fi
+	if make -s -C "$ROOT/igt-tests" selftest O="$W/out/igt" KHDR="$KHDR" \
+		> "$out/igt-selftest-host.log" 2>&1; then
+		echo "RESULT pass igt.runner.host-selftest" >> "$out/host-results.log"
+	else
+		echo "RESULT fail igt.runner.host-selftest see $out/igt-selftest-host.log" >> "$out/host-results.log"
+	fi
+fi
 
 accel=$("$ROOT/rig/pick-accel.sh")
 echo "  VM      $mode: suites=$suites accel=$accel timeout=${VM_TIMEOUT}s"
@@ -42,7 +57,7 @@ timeout --foreground -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
 qpid=$!
 if [ "$mode" != check ] || [ -n "${VERBOSE:-}" ]; then
 	tail -n +1 --pid=$qpid -F "$out/results.log" 2>/dev/null |
-		grep --line-buffered -v '^RIG-' &
+		grep --line-buffered -Ev '^(RIG-|RESULT )' &
 fi
 wait $qpid
 qrc=$?
