@@ -15,7 +15,7 @@ make -s -C "$RIG_ROOT/igt-tests" O="$out" KHDR="${RIG_KHDR:-}" all
 
 dst=$RIG_STAGE/igt
 mkdir -p "$dst"
-tests=$(make -s -C "$RIG_ROOT/igt-tests" O="$out" list)
+tests=$(make -s --no-print-directory -C "$RIG_ROOT/igt-tests" O="$out" list)
 for t in $tests; do
 	cp "$out/$t" "$dst/"
 done
