@@ -7,7 +7,9 @@
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/hmm.h>
+#include <linux/interval_tree.h>
 #include <linux/jiffies.h>
+#include <linux/log2.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
@@ -17,6 +19,7 @@
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include <drm/drm_svm.h>
 
@@ -188,6 +191,20 @@ static void drm_svm_prime_lockdep(struct drm_svm *svm)
 	fs_reclaim_release(GFP_KERNEL);
 }
 
+static void drm_svm_mirror_gc_work(struct work_struct *work);
+
+/* Mirror-mode bookkeeping exists, empty, even when mirror mode is off. */
+static void drm_svm_mirror_setup(struct drm_svm *svm)
+{
+	struct drm_svm_mirror *mirror = &svm->mirror;
+
+	mutex_init(&mirror->lock);
+	mirror->ranges = RB_ROOT_CACHED;
+	spin_lock_init(&mirror->gc_lock);
+	INIT_LIST_HEAD(&mirror->gc_list);
+	INIT_WORK(&mirror->gc_work, drm_svm_mirror_gc_work);
+}
+
 /**
  * drm_svm_init() - initialise a mirror of an address space
  * @svm: the structure to initialise, usually embedded in a driver object
@@ -217,6 +234,7 @@ int drm_svm_init(struct drm_svm *svm, struct device *dev, struct mm_struct *mm,
 	svm->ops = ops;
 	svm->dev_private_owner = dev_private_owner;
 	init_rwsem(&svm->notifier_lock);
+	drm_svm_mirror_setup(svm);
 	mmgrab(mm);
 	drm_svm_prime_lockdep(svm);
 
@@ -228,11 +246,14 @@ EXPORT_SYMBOL_GPL(drm_svm_init);
  * drm_svm_fini() - tear down a mirror initialised by drm_svm_init()
  * @svm: the mirror
  *
- * All ranges must have been finalised with drm_svm_range_fini() first.
- * Removes the debugfs file and drops the mm reference.
+ * All ranges must have been finalised with drm_svm_range_fini() first,
+ * and mirror mode with drm_svm_mirror_fini(). Removes the debugfs file and drops the mm reference.
  */
 void drm_svm_fini(struct drm_svm *svm)
 {
+	/* drm_svm_mirror_fini() must come first. */
+	WARN_ON(svm->mirror.active);
+	mutex_destroy(&svm->mirror.lock);
 	debugfs_remove(svm->debugfs);
 	svm->debugfs = NULL;
 	if (svm->mm)
@@ -338,6 +359,18 @@ static int drm_svm_range_map_locked(struct drm_svm_range *range,
 	return 0;
 }
 
+/* Hand an unmapped mirror range to the garbage collector. */
+static void drm_svm_mirror_queue_gc(struct drm_svm_range *range)
+{
+	struct drm_svm_mirror *mirror = &range->svm->mirror;
+
+	spin_lock(&mirror->gc_lock);
+	if (list_empty(&range->gc_link))
+		list_add_tail(&range->gc_link, &mirror->gc_list);
+	spin_unlock(&mirror->gc_lock);
+	queue_work(system_wq, &mirror->gc_work);
+}
+
 static bool drm_svm_invalidate_nonblock(struct drm_svm_range *range,
 					unsigned long cur_seq)
 {
@@ -393,6 +426,10 @@ static bool drm_svm_invalidate(struct mmu_interval_notifier *mni,
 
 	svm->ops->invalidate(svm, range, mmu_range);
 	drm_svm_range_unmap_locked(range);
+	if (test_bit(DRM_SVM_RANGE_MIRROR_BIT, &range->flags) &&
+	    (mmu_range->event == MMU_NOTIFY_RELEASE ||
+	     mmu_range->event == MMU_NOTIFY_UNMAP))
+		drm_svm_mirror_queue_gc(range);
 	up_write(&svm->notifier_lock);
 
 	return true;
@@ -412,25 +449,11 @@ static void drm_svm_range_free_arrays(struct drm_svm_range *range)
 	range->dma_heads = NULL;
 }
 
-/**
- * drm_svm_range_init() - start mirroring an interval
- * @svm: the mirror
- * @range: the range to initialise, usually embedded in a driver object
- * @start: first user address, page aligned
- * @size: size in bytes, page aligned, not zero
- * @flags: %DRM_SVM_RANGE_READ_ONLY and/or %DRM_SVM_RANGE_ANON_ONLY
- *
- * Allocates the page and DMA address arrays and inserts the interval
- * notifier; the memory itself is not touched (see
- * drm_svm_range_get_pages()). On failure nothing stays registered or
- * allocated. Sleeps; must not be called with the notifier lock held. If a
- * driver lock was set with drm_svm_driver_set_lock(), it must be held.
- *
- * Return: 0 or a negative errno, see "Errors" above.
- */
-int drm_svm_range_init(struct drm_svm *svm, struct drm_svm_range *range,
-		       unsigned long start, unsigned long size,
-		       unsigned long flags)
+/* @flags may carry helper state bits (MIRROR) on top of the user flags. */
+static int __drm_svm_range_init(struct drm_svm *svm,
+				struct drm_svm_range *range,
+				unsigned long start, unsigned long size,
+				unsigned long flags)
 {
 	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
 	unsigned long end, npages, i;
@@ -440,8 +463,6 @@ int drm_svm_range_init(struct drm_svm *svm, struct drm_svm_range *range,
 	might_lock(&svm->notifier_lock);
 	drm_svm_assert_driver_lock(svm);
 
-	if (flags & ~DRM_SVM_RANGE_USER_FLAGS)
-		return -EINVAL;
 	if (!size || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(size))
 		return -EINVAL;
 	if (check_add_overflow(start, size, &end))
@@ -456,6 +477,7 @@ int drm_svm_range_init(struct drm_svm *svm, struct drm_svm_range *range,
 	range->end = end;
 	range->npages = npages;
 	range->flags = flags;
+	INIT_LIST_HEAD(&range->gc_link);
 	range->dma_dir = (flags & DRM_SVM_RANGE_READ_ONLY) ?
 			 DMA_TO_DEVICE : DMA_BIDIRECTIONAL;
 
@@ -486,7 +508,49 @@ err_free:
 	drm_svm_range_free_arrays(range);
 	return ret;
 }
+
+/**
+ * drm_svm_range_init() - start mirroring an interval
+ * @svm: the mirror
+ * @range: the range to initialise, usually embedded in a driver object
+ * @start: first user address, page aligned
+ * @size: size in bytes, page aligned, not zero
+ * @flags: %DRM_SVM_RANGE_READ_ONLY and/or %DRM_SVM_RANGE_ANON_ONLY
+ *
+ * Allocates the page and DMA address arrays and inserts the interval
+ * notifier; the memory itself is not touched (see
+ * drm_svm_range_get_pages()). On failure nothing stays registered or
+ * allocated. Sleeps; must not be called with the notifier lock held. If a
+ * driver lock was set with drm_svm_driver_set_lock(), it must be held.
+ *
+ * Return: 0 or a negative errno, see "Errors" above.
+ */
+int drm_svm_range_init(struct drm_svm *svm, struct drm_svm_range *range,
+		       unsigned long start, unsigned long size,
+		       unsigned long flags)
+{
+	if (flags & ~DRM_SVM_RANGE_USER_FLAGS)
+		return -EINVAL;
+
+	return __drm_svm_range_init(svm, range, start, size, flags);
+}
 EXPORT_SYMBOL_GPL(drm_svm_range_init);
+
+static void __drm_svm_range_fini(struct drm_svm_range *range)
+{
+	struct drm_svm *svm = range->svm;
+
+	might_sleep();
+	might_lock(&svm->notifier_lock);
+
+	mmu_interval_notifier_remove(&range->notifier);
+
+	down_write(&svm->notifier_lock);
+	drm_svm_range_unmap_locked(range);
+	up_write(&svm->notifier_lock);
+
+	drm_svm_range_free_arrays(range);
+}
 
 /**
  * drm_svm_range_fini() - stop mirroring an interval
@@ -501,19 +565,8 @@ EXPORT_SYMBOL_GPL(drm_svm_range_init);
  */
 void drm_svm_range_fini(struct drm_svm_range *range)
 {
-	struct drm_svm *svm = range->svm;
-
-	might_sleep();
-	might_lock(&svm->notifier_lock);
-	drm_svm_assert_driver_lock(svm);
-
-	mmu_interval_notifier_remove(&range->notifier);
-
-	down_write(&svm->notifier_lock);
-	drm_svm_range_unmap_locked(range);
-	up_write(&svm->notifier_lock);
-
-	drm_svm_range_free_arrays(range);
+	drm_svm_assert_driver_lock(range->svm);
+	__drm_svm_range_fini(range);
 }
 EXPORT_SYMBOL_GPL(drm_svm_range_fini);
 
@@ -548,32 +601,9 @@ static bool drm_svm_range_valid(struct drm_svm_range *range)
 					 READ_ONCE(range->notifier_seq));
 }
 
-/**
- * drm_svm_range_get_pages() - fault in, DMA-map and publish a range
- * @range: the range
- * @timeout_ms: collision budget in milliseconds; 0 returns -EAGAIN at the
- *              first collision (see "Collisions, timeout and -EAGAIN")
- *
- * Faults the whole range in with hmm_range_fault() under the mmap read
- * lock (for writing unless the range is read-only), then, holding the
- * notifier lock for write, checks that no invalidation ran in between and
- * only then DMA-maps the pages (one mapping per physically contiguous folio
- * chunk; %DMA_TO_DEVICE for read-only ranges, %DMA_BIDIRECTIONAL otherwise)
- * and publishes them with their notifier sequence. Returns at once if the
- * published pages are still valid.
- *
- * Success does not pin anything: the driver must still check
- * drm_svm_range_pages_valid() under drm_svm_notifier_lock() before it lets
- * the device use the pages, and call this again when that check fails.
- *
- * Sleeps; takes the mmap lock and the notifier lock, so neither may be held
- * by the caller. If a driver lock was set with drm_svm_driver_set_lock(),
- * it must be held.
- *
- * Return: 0 or a negative errno, see "Errors" above.
- */
-int drm_svm_range_get_pages(struct drm_svm_range *range,
-			    unsigned long timeout_ms)
+/* *faulted tells whether hmm_range_fault() ran (for the chunk counters). */
+static int __drm_svm_range_get_pages(struct drm_svm_range *range,
+				     unsigned long timeout_ms, bool *faulted)
 {
 	struct drm_svm *svm = range->svm;
 	struct mm_struct *mm = svm->mm;
@@ -594,6 +624,7 @@ int drm_svm_range_get_pages(struct drm_svm_range *range,
 	might_lock(&svm->notifier_lock);
 	drm_svm_assert_driver_lock(svm);
 
+	*faulted = false;
 	if (drm_svm_range_valid(range))
 		return 0;
 
@@ -607,6 +638,7 @@ int drm_svm_range_get_pages(struct drm_svm_range *range,
 	}
 	hmm_range.hmm_pfns = pfns;
 	atomic64_inc(&svm->stats.faults);
+	*faulted = true;
 
 retry:
 	hmm_range.notifier_seq = mmu_interval_read_begin(&range->notifier);
@@ -668,6 +700,38 @@ out_free:
 out_mmput:
 	mmput(mm);
 	return ret;
+}
+
+/**
+ * drm_svm_range_get_pages() - fault in, DMA-map and publish a range
+ * @range: the range
+ * @timeout_ms: collision budget in milliseconds; 0 returns -EAGAIN at the
+ *              first collision (see "Collisions, timeout and -EAGAIN")
+ *
+ * Faults the whole range in with hmm_range_fault() under the mmap read
+ * lock (for writing unless the range is read-only), then, holding the
+ * notifier lock for write, checks that no invalidation ran in between and
+ * only then DMA-maps the pages (one mapping per physically contiguous folio
+ * chunk; %DMA_TO_DEVICE for read-only ranges, %DMA_BIDIRECTIONAL otherwise)
+ * and publishes them with their notifier sequence. Returns at once if the
+ * published pages are still valid.
+ *
+ * Success does not pin anything: the driver must still check
+ * drm_svm_range_pages_valid() under drm_svm_notifier_lock() before it lets
+ * the device use the pages, and call this again when that check fails.
+ *
+ * Sleeps; takes the mmap lock and the notifier lock, so neither may be held
+ * by the caller. If a driver lock was set with drm_svm_driver_set_lock(),
+ * it must be held.
+ *
+ * Return: 0 or a negative errno, see "Errors" above.
+ */
+int drm_svm_range_get_pages(struct drm_svm_range *range,
+			    unsigned long timeout_ms)
+{
+	bool faulted;
+
+	return __drm_svm_range_get_pages(range, timeout_ms, &faulted);
 }
 EXPORT_SYMBOL_GPL(drm_svm_range_get_pages);
 
@@ -829,6 +893,644 @@ int drm_svm_range_get_sgt(struct drm_svm_range *range, struct sg_table *sgt,
 EXPORT_SYMBOL_GPL(drm_svm_range_get_sgt);
 
 /**
+ * DOC: Mirror mode
+ *
+ * Userptr ranges cover "this buffer"; mirror mode covers "any pointer the
+ * CPU has". After drm_svm_mirror_init() the driver calls
+ * drm_svm_mirror_fault() for each device page fault: the helper finds the
+ * mirror range that contains the address, or creates one, faults and
+ * DMA-maps its pages, and calls &drm_svm_ops.commit under the notifier lock
+ * once drm_svm_range_pages_valid() holds, so that the driver writes its GPU
+ * page tables from pages that cannot go stale before it is done.
+ *
+ * Chunked ranges: a new range is as large as the first size of the
+ * driver's chunk list (largest first, e.g. 2M, 64K, 4K; the last one must
+ * be PAGE_SIZE) that, aligned on itself around the faulting address, lies
+ * inside the VMA of the address and does not overlap an existing range. A
+ * 2M-aligned THP region is thus mirrored with one range, one fault and one
+ * DMA mapping; the edges of a VMA fall back to smaller chunks. A range is
+ * read-only (%DRM_SVM_RANGE_READ_ONLY) when its VMA is not writable.
+ *
+ * Notifier granularity: one interval notifier per range. The mm's own
+ * interval tree then finds the ranges an invalidation hits in O(log n + k)
+ * for n ranges and k hits, so munmap() of an unrelated page costs a tree
+ * descent and no callback at all; each range has its own sequence, so an
+ * invalidation never forces a neighbour to fault again (a notifier per
+ * large window would, or would need a second, per-range sequence and a
+ * walk of the window's ranges inside the notifier). The price is one
+ * notifier insertion per new range (an O(log n) tree insert under the mm's
+ * notifier spinlock) and a removal that may wait for a running
+ * invalidation of the mm; both happen in the fault path or the garbage
+ * collector, never in the notifier. For lookup by address the helper keeps
+ * its own interval tree of ranges (&drm_svm_mirror.ranges), also
+ * O(log n).
+ *
+ * Unmap and garbage collection: when munmap() (or exit) hits a mirror
+ * range, the notifier marks it %DRM_SVM_RANGE_UNMAPPED or
+ * %DRM_SVM_RANGE_PARTIAL_UNMAP, stops the device and unmaps DMA as for any
+ * range, and queues the range for garbage collection; it cannot remove it
+ * (removing a notifier from its own callback deadlocks). The collector,
+ * drm_svm_mirror_garbage_collect(), runs from a work item on system_wq,
+ * at the start of every fault, and whenever the driver calls it. A fault
+ * that lands in a range that is unmapped, partially unmapped, no longer
+ * inside its VMA, or whose permissions no longer match the VMA removes it
+ * first and inserts a fresh range sized for the current VMA.
+ *
+ * Locking: the mirror lock (&drm_svm_mirror.lock, a mutex) serialises
+ * faults, garbage collection, eviction and drm_svm_mirror_fini(). It is
+ * the outermost lock of the helper::
+ *
+ *   driver lock (if any) -> mirror lock -> mmap lock -> notifier lock
+ *                                                    -> gc_lock (spinlock)
+ *
+ * The notifier never takes the mirror lock, so the collector may wait for
+ * running invalidations while holding it. Conversely the driver must never
+ * take the mirror lock (or call drm_svm_mirror_fault()) while it holds the
+ * notifier lock: a device that finds a hole while walking its mirror under
+ * the notifier lock drops the lock first. The tree of ranges changes only
+ * with both the mirror lock and the notifier lock (write) held, so
+ * drm_svm_mirror_find() and drm_svm_mirror_for_each_range() work under
+ * either; a range pointer stays valid for as long as that lock is held.
+ *
+ * mm lifetime: drm_svm_init() holds an mmgrab() reference; each fault
+ * takes mmget_not_zero() and fails with -ESRCH once the process has
+ * exited. When the process exits while a fault is in flight, the fault
+ * finishes against the still-live mm and drops its reference last, after
+ * the mirror lock: exit_mmap() then runs the notifiers (%MMU_NOTIFY_RELEASE),
+ * which invalidate and queue every range for collection. Ranges never hold
+ * page references.
+ *
+ * Device-private pages: &drm_svm.dev_private_owner is passed to
+ * hmm_range_fault() as for userptr, which leaves room for VRAM migration;
+ * migration itself is not implemented.
+ */
+
+static void drm_svm_mirror_prime_lockdep(struct drm_svm *svm)
+{
+	if (!IS_ENABLED(CONFIG_LOCKDEP))
+		return;
+
+	/* Record: mirror lock -> reclaim / notifier lock, as the fault does. */
+	mutex_lock(&svm->mirror.lock);
+	fs_reclaim_acquire(GFP_KERNEL);
+	fs_reclaim_release(GFP_KERNEL);
+#if IS_BUILTIN(CONFIG_DRM_SVM) && defined(CONFIG_LOCKDEP)
+	lock_map_acquire(&__mmu_notifier_invalidate_range_start_map);
+	lock_map_release(&__mmu_notifier_invalidate_range_start_map);
+#endif
+	down_write(&svm->notifier_lock);
+	up_write(&svm->notifier_lock);
+	mutex_unlock(&svm->mirror.lock);
+}
+
+static void drm_svm_mirror_assert_lookup(struct drm_svm *svm)
+{
+	lockdep_assert(lockdep_is_held(&svm->mirror.lock) ||
+		       lockdep_is_held(&svm->notifier_lock));
+}
+
+static struct drm_svm_range *drm_svm_mirror_first(struct drm_svm *svm,
+						  unsigned long start,
+						  unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_first(&svm->mirror.ranges, start, last);
+	return node ? container_of(node, struct drm_svm_range, itree) : NULL;
+}
+
+static bool drm_svm_mirror_range_unmapped(struct drm_svm_range *range)
+{
+	return test_bit(DRM_SVM_RANGE_UNMAPPED_BIT, &range->flags) ||
+	       test_bit(DRM_SVM_RANGE_PARTIAL_UNMAP_BIT, &range->flags);
+}
+
+/* Stop the device and drop the DMA mappings; the range stays. */
+static void drm_svm_mirror_evict_locked(struct drm_svm_range *range)
+{
+	struct drm_svm *svm = range->svm;
+	struct mmu_notifier_range mmu_range;
+
+	lockdep_assert_held_write(&svm->notifier_lock);
+
+	mmu_notifier_range_init_owner(&mmu_range, MMU_NOTIFY_CLEAR,
+				      MMU_NOTIFIER_RANGE_BLOCKABLE, svm->mm,
+				      range->start, range->end, svm);
+	svm->ops->invalidate(svm, range, &mmu_range);
+	drm_svm_range_unmap_locked(range);
+}
+
+static void drm_svm_mirror_range_free(struct drm_svm *svm,
+				      struct drm_svm_range *range)
+{
+	if (svm->ops->range_free)
+		svm->ops->range_free(range);
+	else
+		kfree(range);
+}
+
+/* Take a range out of the tree, the mm and memory. */
+static void drm_svm_mirror_range_remove(struct drm_svm_range *range)
+{
+	struct drm_svm *svm = range->svm;
+	struct drm_svm_mirror *mirror = &svm->mirror;
+
+	lockdep_assert_held(&mirror->lock);
+
+	down_write(&svm->notifier_lock);
+	interval_tree_remove(&range->itree, &mirror->ranges);
+	mirror->nr_ranges--;
+	if (test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags))
+		drm_svm_mirror_evict_locked(range);
+	up_write(&svm->notifier_lock);
+
+	/* After this the notifier cannot queue the range any more. */
+	__drm_svm_range_fini(range);
+	spin_lock(&mirror->gc_lock);
+	list_del_init(&range->gc_link);
+	spin_unlock(&mirror->gc_lock);
+
+	drm_svm_mirror_range_free(svm, range);
+}
+
+static unsigned long drm_svm_mirror_gc_locked(struct drm_svm *svm)
+{
+	struct drm_svm_mirror *mirror = &svm->mirror;
+	struct drm_svm_range *range;
+	unsigned long n = 0;
+
+	lockdep_assert_held(&mirror->lock);
+
+	spin_lock(&mirror->gc_lock);
+	while ((range = list_first_entry_or_null(&mirror->gc_list,
+						 struct drm_svm_range,
+						 gc_link))) {
+		list_del_init(&range->gc_link);
+		spin_unlock(&mirror->gc_lock);
+		/* A range faulted back in since it was queued stays. */
+		if (drm_svm_mirror_range_unmapped(range)) {
+			drm_svm_mirror_range_remove(range);
+			atomic64_inc(&svm->stats.ranges_collected);
+			n++;
+		}
+		spin_lock(&mirror->gc_lock);
+	}
+	spin_unlock(&mirror->gc_lock);
+
+	return n;
+}
+
+static void drm_svm_mirror_gc_work(struct work_struct *work)
+{
+	struct drm_svm *svm = container_of(work, struct drm_svm,
+					   mirror.gc_work);
+
+	drm_svm_mirror_garbage_collect(svm);
+}
+
+/**
+ * drm_svm_mirror_init() - enable mirror mode on a &struct drm_svm
+ * @svm: a mirror set up by drm_svm_init(), whose ops have
+ *       &drm_svm_ops.commit
+ * @chunk_sizes: sizes to try for new ranges, in bytes, strictly decreasing
+ *               powers of two, the last one PAGE_SIZE (e.g. SZ_2M, SZ_64K,
+ *               SZ_4K); copied
+ * @num_chunks: number of entries in @chunk_sizes, at most
+ *              %DRM_SVM_MAX_CHUNKS
+ *
+ * The same context keeps serving userptr ranges (drm_svm_range_init()):
+ * mirror ranges live beside them, with the same notifier lock, ops,
+ * counters and &drm_svm.dev_private_owner. &drm_svm_ops.range_alloc and
+ * &drm_svm_ops.range_free are optional but go together. Call
+ * drm_svm_mirror_fini() before drm_svm_fini(). Sleeps.
+ *
+ * Return: 0, or -EINVAL for a bad chunk list, missing ops, or a mirror that
+ * is already enabled.
+ */
+int drm_svm_mirror_init(struct drm_svm *svm, const unsigned long *chunk_sizes,
+			unsigned int num_chunks)
+{
+	struct drm_svm_mirror *mirror = &svm->mirror;
+	unsigned int i;
+
+	might_sleep();
+
+	if (!svm->mm || !svm->ops || !svm->ops->commit || mirror->active)
+		return -EINVAL;
+	if (!svm->ops->range_alloc != !svm->ops->range_free)
+		return -EINVAL;
+	if (!chunk_sizes || !num_chunks || num_chunks > DRM_SVM_MAX_CHUNKS)
+		return -EINVAL;
+	for (i = 0; i < num_chunks; i++) {
+		if (!is_power_of_2(chunk_sizes[i]) || chunk_sizes[i] < PAGE_SIZE)
+			return -EINVAL;
+		if (i && chunk_sizes[i] >= chunk_sizes[i - 1])
+			return -EINVAL;
+	}
+	if (chunk_sizes[num_chunks - 1] != PAGE_SIZE)
+		return -EINVAL;
+
+	memset(mirror->chunk_sizes, 0, sizeof(mirror->chunk_sizes));
+	memcpy(mirror->chunk_sizes, chunk_sizes,
+	       num_chunks * sizeof(*chunk_sizes));
+	mirror->num_chunks = num_chunks;
+	drm_svm_mirror_prime_lockdep(svm);
+	mutex_lock(&mirror->lock);
+	mirror->active = true;
+	mutex_unlock(&mirror->lock);
+
+	return 0;
+}
+EXPORT_SYMBOL_GPL(drm_svm_mirror_init);
+
+/**
+ * drm_svm_mirror_fini() - disable mirror mode and free every mirror range
+ * @svm: the mirror
+ *
+ * Removes all mirror ranges, calling &drm_svm_ops.invalidate (owner @svm,
+ * see there) for those whose pages are still published, and waits for the
+ * garbage-collection work. Works after the mm has exited. Does nothing if
+ * mirror mode is not enabled; drm_svm_mirror_init() may enable it again.
+ * Sleeps; takes the mirror lock, so the caller must not hold it or the
+ * notifier lock.
+ */
+void drm_svm_mirror_fini(struct drm_svm *svm)
+{
+	struct drm_svm_mirror *mirror = &svm->mirror;
+	struct drm_svm_range *range;
+
+	might_sleep();
+
+	if (!mirror->active)
+		return;
+
+	mutex_lock(&mirror->lock);
+	while ((range = drm_svm_mirror_first(svm, 0, ULONG_MAX)))
+		drm_svm_mirror_range_remove(range);
+	mirror->active = false;
+	mutex_unlock(&mirror->lock);
+
+	/* No notifier is left to queue the work again. */
+	cancel_work_sync(&mirror->gc_work);
+	WARN_ON(!list_empty(&mirror->gc_list));
+}
+EXPORT_SYMBOL_GPL(drm_svm_mirror_fini);
+
+/**
+ * drm_svm_mirror_garbage_collect() - remove unmapped mirror ranges now
+ * @svm: the mirror
+ *
+ * Removes the ranges the notifier marked unmapped or partially unmapped
+ * (and queued) since the last collection, unless a fault brought them back
+ * meanwhile. The work item on system_wq and every fault do this too; a
+ * driver calls it to bound the memory held by unmapped ranges, or before
+ * walking the ranges. Sleeps; takes the mirror lock.
+ *
+ * Return: the number of ranges removed.
+ */
+unsigned long drm_svm_mirror_garbage_collect(struct drm_svm *svm)
+{
+	unsigned long n = 0;
+
+	might_sleep();
+
+	mutex_lock(&svm->mirror.lock);
+	if (svm->mirror.active)
+		n = drm_svm_mirror_gc_locked(svm);
+	mutex_unlock(&svm->mirror.lock);
+
+	return n;
+}
+EXPORT_SYMBOL_GPL(drm_svm_mirror_garbage_collect);
+
+/**
+ * drm_svm_mirror_lock() - take the mirror lock
+ * @svm: the mirror
+ *
+ * Needed around drm_svm_mirror_range_evict(), and one of the two locks
+ * that allow drm_svm_mirror_find() and drm_svm_mirror_for_each_range(). Do
+ * not take it with the notifier lock held.
+ */
+void drm_svm_mirror_lock(struct drm_svm *svm)
+{
+	mutex_lock(&svm->mirror.lock);
+}
+EXPORT_SYMBOL_GPL(drm_svm_mirror_lock);
+
+/**
+ * drm_svm_mirror_unlock() - release the lock taken by drm_svm_mirror_lock()
+ * @svm: the mirror
+ */
+void drm_svm_mirror_unlock(struct drm_svm *svm)
+{
+	mutex_unlock(&svm->mirror.lock);
+}
+EXPORT_SYMBOL_GPL(drm_svm_mirror_unlock);
+
+/**
+ * drm_svm_mirror_find() - the mirror range that contains an address
+ * @svm: the mirror
+ * @addr: user address
+ *
+ * Call with the mirror lock or the notifier lock held; the range stays
+ * valid while that lock is held. O(log n) in the number of ranges. The
+ * range may be unmapped (see drm_svm_range_unmapped()) and its pages need
+ * not be valid: check drm_svm_range_pages_valid() under the notifier lock.
+ *
+ * Return: the range, or NULL.
+ */
+struct drm_svm_range *drm_svm_mirror_find(struct drm_svm *svm,
+					  unsigned long addr)
+{
+	drm_svm_mirror_assert_lookup(svm);
+
+	return drm_svm_mirror_first(svm, addr, addr);
+}
+EXPORT_SYMBOL_GPL(drm_svm_mirror_find);
+
+/**
+ * drm_svm_mirror_range_first() - first mirror range that meets an interval
+ * @svm: the mirror
+ * @start: first address of the interval
+ * @end: end of the interval (exclusive)
+ *
+ * See drm_svm_mirror_for_each_range() for the locking.
+ *
+ * Return: the range with the lowest start that intersects
+ * [@start, @end), or NULL.
+ */
+struct drm_svm_range *drm_svm_mirror_range_first(struct drm_svm *svm,
+						 unsigned long start,
+						 unsigned long end)
+{
+	drm_svm_mirror_assert_lookup(svm);
+
+	if (start >= end)
+		return NULL;
+	return drm_svm_mirror_first(svm, start, end - 1);
+}
+EXPORT_SYMBOL_GPL(drm_svm_mirror_range_first);
+
+/**
+ * drm_svm_mirror_range_next() - next mirror range that meets an interval
+ * @range: the current range, returned by drm_svm_mirror_range_first() or
+ *         by this function for the same interval
+ * @start: first address of the interval
+ * @end: end of the interval (exclusive)
+ *
+ * Return: the next range intersecting [@start, @end), or NULL.
+ */
+struct drm_svm_range *drm_svm_mirror_range_next(struct drm_svm_range *range,
+						unsigned long start,
+						unsigned long end)
+{
+	struct interval_tree_node *node;
+
+	drm_svm_mirror_assert_lookup(range->svm);
+
+	node = interval_tree_iter_next(&range->itree, start, end - 1);
+	return node ? container_of(node, struct drm_svm_range, itree) : NULL;
+}
+EXPORT_SYMBOL_GPL(drm_svm_mirror_range_next);
+
+/**
+ * drm_svm_mirror_range_evict() - drop all device mappings of a mirror range
+ * @range: a mirror range (found under the mirror lock)
+ *
+ * Calls &drm_svm_ops.invalidate (event %MMU_NOTIFY_CLEAR, owner the
+ * &struct drm_svm) and unmaps DMA, if pages are published; the range stays
+ * in the tree, and the next drm_svm_mirror_fault() in it faults the pages
+ * in again. For memory pressure on the device side (GPU page-table space,
+ * IOMMU space). Call with the mirror lock held and the notifier lock not
+ * held; sleeps.
+ */
+void drm_svm_mirror_range_evict(struct drm_svm_range *range)
+{
+	struct drm_svm *svm = range->svm;
+
+	might_sleep();
+	lockdep_assert_held(&svm->mirror.lock);
+
+	down_write(&svm->notifier_lock);
+	if (test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags)) {
+		drm_svm_mirror_evict_locked(range);
+		atomic64_inc(&svm->stats.evictions);
+	}
+	up_write(&svm->notifier_lock);
+}
+EXPORT_SYMBOL_GPL(drm_svm_mirror_range_evict);
+
+/*
+ * Look the VMA of @addr up and check it; on success *vm_start, *vm_end and
+ * *ro describe it.
+ */
+static int drm_svm_mirror_check_vma(struct drm_svm *svm, unsigned long addr,
+				    unsigned long fault_flags,
+				    unsigned long *vm_start,
+				    unsigned long *vm_end, bool *ro)
+{
+	struct vm_area_struct *vma;
+	int ret = 0;
+
+	mmap_read_lock(svm->mm);
+	vma = vma_lookup(svm->mm, addr);
+	if (!vma || !(vma->vm_flags & VM_READ) ||
+	    (vma->vm_flags & (VM_IO | VM_PFNMAP))) {
+		ret = -EFAULT;
+	} else if ((fault_flags & DRM_SVM_FAULT_WRITE) &&
+		   !(vma->vm_flags & VM_WRITE)) {
+		ret = -EPERM;
+	} else {
+		*vm_start = vma->vm_start;
+		*vm_end = vma->vm_end;
+		*ro = !(vma->vm_flags & VM_WRITE);
+	}
+	mmap_read_unlock(svm->mm);
+
+	return ret;
+}
+
+static int drm_svm_mirror_find_or_insert(struct drm_svm *svm,
+					 unsigned long addr,
+					 unsigned long fault_flags,
+					 struct drm_svm_range **out)
+{
+	struct drm_svm_mirror *mirror = &svm->mirror;
+	unsigned long vm_start, vm_end, start = 0, size = 0;
+	struct drm_svm_range *range;
+	unsigned int i;
+	bool ro;
+	int ret;
+
+	lockdep_assert_held(&mirror->lock);
+
+	ret = drm_svm_mirror_check_vma(svm, addr, fault_flags, &vm_start,
+				       &vm_end, &ro);
+	if (ret)
+		return ret;
+
+	range = drm_svm_mirror_first(svm, addr, addr);
+	if (range) {
+		if (!drm_svm_mirror_range_unmapped(range) &&
+		    range->start >= vm_start && range->end <= vm_end &&
+		    test_bit(DRM_SVM_RANGE_READ_ONLY_BIT, &range->flags) == ro) {
+			*out = range;
+			return 0;
+		}
+		/* Stale: rebuild it for the current VMA. */
+		drm_svm_mirror_range_remove(range);
+		atomic64_inc(&svm->stats.ranges_collected);
+	}
+
+	for (i = 0; i < mirror->num_chunks; i++) {
+		size = mirror->chunk_sizes[i];
+		start = ALIGN_DOWN(addr, size);
+		if (start < vm_start || start + size > vm_end)
+			continue;
+		if (!drm_svm_mirror_first(svm, start, start + size - 1))
+			break;
+	}
+	/* Cannot happen: the last chunk is the free page at @addr. */
+	if (WARN_ON(i == mirror->num_chunks))
+		return -EFAULT;
+
+	if (svm->ops->range_alloc)
+		range = svm->ops->range_alloc(svm);
+	else
+		range = kzalloc(sizeof(*range), GFP_KERNEL);
+	if (!range)
+		return -ENOMEM;
+
+	ret = __drm_svm_range_init(svm, range, start, size,
+				   (ro ? DRM_SVM_RANGE_READ_ONLY : 0) |
+				   DRM_SVM_RANGE_MIRROR);
+	if (ret) {
+		drm_svm_mirror_range_free(svm, range);
+		return ret;
+	}
+	range->chunk = i;
+	range->itree.start = start;
+	range->itree.last = start + size - 1;
+
+	down_write(&svm->notifier_lock);
+	interval_tree_insert(&range->itree, &mirror->ranges);
+	mirror->nr_ranges++;
+	up_write(&svm->notifier_lock);
+	atomic64_inc(&svm->stats.ranges_inserted);
+
+	*out = range;
+	return 0;
+}
+
+/**
+ * drm_svm_mirror_fault() - resolve a device page fault at a user address
+ * @svm: a mirror with mirror mode enabled
+ * @addr: faulting user address (need not be page aligned)
+ * @fault_flags: %DRM_SVM_FAULT_WRITE if the device writes, else 0
+ * @timeout_ms: collision budget, as for drm_svm_range_get_pages(); 0
+ *              returns -EAGAIN at the first collision
+ * @data: passed to &drm_svm_ops.commit
+ *
+ * Runs the garbage collector, then finds the mirror range containing
+ * @addr, or inserts one (see "Mirror mode": the largest chunk that fits
+ * the VMA and overlaps no other range; a stale range is rebuilt), faults
+ * and DMA-maps its pages (drm_svm_range_get_pages()), and, holding the
+ * notifier lock for read, calls &drm_svm_ops.commit once
+ * drm_svm_range_pages_valid() is true. Collisions with invalidations are
+ * retried until @timeout_ms has passed. Faults of one mirror are
+ * serialised by the mirror lock.
+ *
+ * Sleeps. Takes the mirror lock, the mmap lock and the notifier lock, so
+ * the caller must hold none of them; if a driver lock was set with
+ * drm_svm_driver_set_lock(), it must be held.
+ *
+ * Return: the return value of &drm_svm_ops.commit, or a negative errno:
+ * -EINVAL mirror mode not enabled or unknown @fault_flags; -ESRCH the
+ * process exited; -EFAULT no VMA at @addr, no read permission, VM_IO or
+ * VM_PFNMAP, or a page that cannot be faulted; -EPERM
+ * %DRM_SVM_FAULT_WRITE on a read-only VMA; -EAGAIN collision budget
+ * exhausted; -ENOMEM.
+ */
+int drm_svm_mirror_fault(struct drm_svm *svm, unsigned long addr,
+			 unsigned long fault_flags, unsigned long timeout_ms,
+			 void *data)
+{
+	struct drm_svm_mirror *mirror = &svm->mirror;
+	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
+	struct mm_struct *mm = svm->mm;
+	struct drm_svm_range *range;
+	unsigned long left;
+	bool faulted, rechecked = false;
+	int ret;
+
+	might_sleep();
+	might_lock(&mirror->lock);
+	might_lock(&svm->notifier_lock);
+	drm_svm_assert_driver_lock(svm);
+
+	if (!mirror->active || (fault_flags & ~DRM_SVM_FAULT_WRITE))
+		return -EINVAL;
+	if (addr >= mm->task_size)
+		return -EFAULT;
+	addr &= PAGE_MASK;
+
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	mutex_lock(&mirror->lock);
+	if (!mirror->active) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+
+again:
+	drm_svm_mirror_gc_locked(svm);
+	ret = drm_svm_mirror_find_or_insert(svm, addr, fault_flags, &range);
+	if (ret)
+		goto out_unlock;
+
+	left = 0;
+	if (timeout_ms && time_before(jiffies, deadline))
+		left = max(jiffies_to_msecs(deadline - jiffies), 1U);
+	ret = __drm_svm_range_get_pages(range, left, &faulted);
+	if (faulted)
+		atomic64_inc(&svm->stats.chunk_faults[range->chunk]);
+	if ((ret == -EFAULT || ret == -EPERM) && !rechecked) {
+		/* The VMA may have changed under the range: look again. */
+		rechecked = true;
+		goto again;
+	}
+	if (ret == -EAGAIN && timeout_ms && !left)
+		atomic64_inc(&svm->stats.timeouts);
+	if (ret)
+		goto out_unlock;
+
+	down_read(&svm->notifier_lock);
+	if (drm_svm_range_pages_valid(range)) {
+		ret = svm->ops->commit(svm, range, data);
+		up_read(&svm->notifier_lock);
+		goto out_unlock;
+	}
+	up_read(&svm->notifier_lock);
+
+	/* Invalidated between get_pages and commit: a collision. */
+	atomic64_inc(&svm->stats.retries);
+	if (timeout_ms && time_before(jiffies, deadline)) {
+		cond_resched();
+		goto again;
+	}
+	if (timeout_ms)
+		atomic64_inc(&svm->stats.timeouts);
+	ret = -EAGAIN;
+
+out_unlock:
+	mutex_unlock(&mirror->lock);
+	/* May be the last reference: exit_mmap() runs the notifiers. */
+	mmput(mm);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(drm_svm_mirror_fault);
+
+/**
  * drm_svm_stats_read() - copy the counters of a mirror
  * @svm: the mirror
  * @snap: where to store them
@@ -840,6 +1542,7 @@ void drm_svm_stats_read(struct drm_svm *svm,
 			struct drm_svm_stats_snapshot *snap)
 {
 	const struct drm_svm_stats *s = &svm->stats;
+	unsigned int i;
 
 	snap->faults = atomic64_read(&s->faults);
 	snap->retries = atomic64_read(&s->retries);
@@ -849,14 +1552,22 @@ void drm_svm_stats_read(struct drm_svm *svm,
 	snap->nonblock_bailouts = atomic64_read(&s->nonblock_bailouts);
 	snap->dma_maps = atomic64_read(&s->dma_maps);
 	snap->dma_unmaps = atomic64_read(&s->dma_unmaps);
+	for (i = 0; i < DRM_SVM_MAX_CHUNKS; i++)
+		snap->chunk_faults[i] = atomic64_read(&s->chunk_faults[i]);
+	snap->ranges_inserted = atomic64_read(&s->ranges_inserted);
+	snap->ranges_collected = atomic64_read(&s->ranges_collected);
+	snap->evictions = atomic64_read(&s->evictions);
+	snap->ranges_live = READ_ONCE(svm->mirror.nr_ranges);
 }
 EXPORT_SYMBOL_GPL(drm_svm_stats_read);
 
 static int drm_svm_stats_show(struct seq_file *m, void *data)
 {
+	struct drm_svm *svm = m->private;
 	struct drm_svm_stats_snapshot s;
+	unsigned int i;
 
-	drm_svm_stats_read(m->private, &s);
+	drm_svm_stats_read(svm, &s);
 	seq_printf(m, "faults: %llu\n", s.faults);
 	seq_printf(m, "retries: %llu\n", s.retries);
 	seq_printf(m, "timeouts: %llu\n", s.timeouts);
@@ -865,6 +1576,14 @@ static int drm_svm_stats_show(struct seq_file *m, void *data)
 	seq_printf(m, "nonblock_bailouts: %llu\n", s.nonblock_bailouts);
 	seq_printf(m, "dma_maps: %llu\n", s.dma_maps);
 	seq_printf(m, "dma_unmaps: %llu\n", s.dma_unmaps);
+	/* Chunk sizes never change once mirror mode is enabled. */
+	for (i = 0; i < svm->mirror.num_chunks; i++)
+		seq_printf(m, "chunk_faults_%luk: %llu\n",
+			   svm->mirror.chunk_sizes[i] >> 10, s.chunk_faults[i]);
+	seq_printf(m, "ranges_inserted: %llu\n", s.ranges_inserted);
+	seq_printf(m, "ranges_collected: %llu\n", s.ranges_collected);
+	seq_printf(m, "ranges_live: %llu\n", s.ranges_live);
+	seq_printf(m, "evictions: %llu\n", s.evictions);
 
 	return 0;
 }
@@ -877,7 +1596,8 @@ DEFINE_SHOW_ATTRIBUTE(drm_svm_stats);
  *        directory per mirror (e.g. per client)
  *
  * The file holds one "name: value" line per counter of &struct
- * drm_svm_stats and is removed by drm_svm_fini().
+ * drm_svm_stats, with one "chunk_faults_<size in KiB>k" line per chunk
+ * size of mirror mode, and is removed by drm_svm_fini().
  */
 void drm_svm_debugfs_init(struct drm_svm *svm, struct dentry *root)
 {

@@ -50,6 +50,17 @@ struct svm_test {
 	/* test_after_fault hook: invalidate the first hook_limit times. */
 	int hook_calls;
 	int hook_limit;
+
+	/* Mirror mode: what the commit callback saw. */
+	int commit_calls;
+	bool commit_bad;
+	void *last_inval_owner;
+	bool saw_release;
+	/* range_alloc / range_free accounting. */
+	atomic_t allocs;
+	atomic_t frees;
+	/* mm dropped by the exit-in-flight hook. */
+	struct mm_struct *drop_mm;
 };
 
 static void svm_test_invalidate(struct drm_svm *svm,
@@ -62,6 +73,9 @@ static void svm_test_invalidate(struct drm_svm *svm,
 	t->last_event = mmu_range->event;
 	t->last_start = mmu_range->start;
 	t->last_end = mmu_range->end;
+	t->last_inval_owner = mmu_range->owner;
+	if (mmu_range->event == MMU_NOTIFY_RELEASE)
+		t->saw_release = true;
 	atomic_inc(&t->inval_calls);
 }
 
@@ -109,8 +123,10 @@ static void svm_test_exit(struct kunit *test)
 	for (i = 0; i < TEST_MAX_RANGES; i++)
 		if (t->ranges[i])
 			drm_svm_range_fini(t->ranges[i]);
-	if (t->svm_live)
+	if (t->svm_live) {
+		drm_svm_mirror_fini(&t->svm);
 		drm_svm_fini(&t->svm);
+	}
 }
 
 /* Initialise a range that svm_test_exit() finalises if the test does not. */
@@ -1187,7 +1203,856 @@ static struct kunit_suite drm_svm_invalidate_suite = {
 	.test_cases = drm_svm_invalidate_tests,
 };
 
-kunit_test_suites(&drm_svm_suite, &drm_svm_invalidate_suite);
+/* ---------------------------------------------------------------------- */
+/* Mirror mode */
+
+static const unsigned long svm_chunks[] = { SZ_2M, SZ_64K, PAGE_SIZE };
+
+/* Commit: check the contract, hand the range back through @data. */
+static int svm_test_commit(struct drm_svm *svm, struct drm_svm_range *range,
+			   void *data)
+{
+	struct svm_test *t = container_of(svm, struct svm_test, svm);
+
+	t->commit_calls++;
+	if (!rwsem_is_locked(&svm->notifier_lock) ||
+	    !drm_svm_range_pages_valid(range) ||
+	    !test_bit(DRM_SVM_RANGE_MIRROR_BIT, &range->flags))
+		t->commit_bad = true;
+	if (data)
+		*(struct drm_svm_range **)data = range;
+	return 0;
+}
+
+static const struct drm_svm_ops svm_mirror_ops = {
+	.invalidate = svm_test_invalidate,
+	.commit = svm_test_commit,
+};
+
+/* A driver structure embedding the range, for range_alloc / range_free. */
+struct svm_test_range {
+	u32 magic;
+	struct drm_svm_range base;
+};
+
+static struct drm_svm_range *svm_test_range_alloc(struct drm_svm *svm)
+{
+	struct svm_test *t = container_of(svm, struct svm_test, svm);
+	struct svm_test_range *r = kzalloc(sizeof(*r), GFP_KERNEL);
+
+	if (!r)
+		return NULL;
+	r->magic = 0x5356;
+	atomic_inc(&t->allocs);
+	return &r->base;
+}
+
+static void svm_test_range_free(struct drm_svm_range *range)
+{
+	struct svm_test_range *r = container_of(range, struct svm_test_range,
+						base);
+	struct svm_test *t = container_of(range->svm, struct svm_test, svm);
+
+	WARN_ON(r->magic != 0x5356);
+	atomic_inc(&t->frees);
+	kfree(r);
+}
+
+static const struct drm_svm_ops svm_mirror_alloc_ops = {
+	.invalidate = svm_test_invalidate,
+	.commit = svm_test_commit,
+	.range_alloc = svm_test_range_alloc,
+	.range_free = svm_test_range_free,
+};
+
+static int svm_mirror_test_init(struct kunit *test)
+{
+	struct svm_test *t;
+	int ret;
+
+	ret = svm_test_init(test);
+	if (ret)
+		return ret;
+	t = test->priv;
+	/* Same device and mm, with the mirror ops. */
+	drm_svm_fini(&t->svm);
+	t->svm_live = false;
+	ret = drm_svm_init(&t->svm, t->dev, current->mm, &svm_mirror_alloc_ops,
+			   NULL);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	t->svm_live = true;
+	ret = drm_svm_mirror_init(&t->svm, svm_chunks, ARRAY_SIZE(svm_chunks));
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	return 0;
+}
+
+/*
+ * Map exactly [base + off, base + off + len) with base 2M-aligned, by
+ * carving it out of a larger mapping. Returns base.
+ */
+static unsigned long svm_mirror_vma(struct kunit *test, unsigned long off,
+				    unsigned long len)
+{
+	unsigned long addr, base, reserve = off + len + 2 * SZ_2M;
+
+	addr = svm_mmap(test, reserve, PROT_READ | PROT_WRITE);
+	base = ALIGN(addr, SZ_2M);
+	if (base + off > addr)
+		vm_munmap(addr, base + off - addr);
+	vm_munmap(base + off + len, addr + reserve - (base + off + len));
+	return base;
+}
+
+/* Fault @addr, return the committed range (NULL on error, in *ret). */
+static struct drm_svm_range *svm_mfault(struct svm_test *t, unsigned long addr,
+					unsigned long flags, int *ret)
+{
+	struct drm_svm_range *range = NULL;
+	int r;
+
+	r = drm_svm_mirror_fault(&t->svm, addr, flags,
+				 DRM_SVM_TIMEOUT_DEFAULT_MS, &range);
+	if (ret)
+		*ret = r;
+	return r ? NULL : range;
+}
+
+static struct drm_svm_range *svm_mfault_ok(struct kunit *test,
+					   unsigned long addr)
+{
+	struct drm_svm_range *range;
+	int ret;
+
+	range = svm_mfault(test->priv, addr, 0, &ret);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_NOT_NULL(test, range);
+	return range;
+}
+
+static void svm_expect_range(struct kunit *test, struct drm_svm_range *range,
+			     unsigned long start, unsigned long size)
+{
+	KUNIT_EXPECT_EQ(test, range->start, start);
+	KUNIT_EXPECT_EQ(test, range->end, start + size);
+}
+
+static unsigned long svm_live(struct svm_test *t)
+{
+	struct drm_svm_stats_snapshot s;
+
+	drm_svm_stats_read(&t->svm, &s);
+	return s.ranges_live;
+}
+
+static struct drm_svm_range *svm_find(struct svm_test *t, unsigned long addr)
+{
+	struct drm_svm_range *range;
+
+	drm_svm_mirror_lock(&t->svm);
+	range = drm_svm_mirror_find(&t->svm, addr);
+	drm_svm_mirror_unlock(&t->svm);
+	return range;
+}
+
+/* Collect, and wait for a worker that may hold part of the work. */
+static void svm_gc(struct svm_test *t)
+{
+	drm_svm_mirror_garbage_collect(&t->svm);
+	flush_work(&t->svm.mirror.gc_work);
+	drm_svm_mirror_garbage_collect(&t->svm);
+}
+
+static void drm_svm_mirror_test_init_args(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	static const unsigned long not_desc[] = { SZ_64K, SZ_2M, PAGE_SIZE };
+	static const unsigned long not_pow2[] = { SZ_64K + PAGE_SIZE, PAGE_SIZE };
+	static const unsigned long no_4k[] = { SZ_2M, SZ_64K };
+	static const unsigned long many[] = { SZ_2M, SZ_1M, SZ_256K, SZ_64K,
+					      PAGE_SIZE };
+	static const struct drm_svm_ops no_commit = {
+		.invalidate = svm_test_invalidate,
+	};
+	static const struct drm_svm_ops half_alloc = {
+		.invalidate = svm_test_invalidate,
+		.commit = svm_test_commit,
+		.range_alloc = svm_test_range_alloc,
+	};
+	struct drm_svm *svm;
+	unsigned long addr;
+
+	/* Already enabled. */
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_init(&t->svm, svm_chunks, 3),
+			-EINVAL);
+
+	svm = kunit_kzalloc(test, sizeof(*svm), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, svm);
+	KUNIT_ASSERT_EQ(test, drm_svm_init(svm, t->dev, current->mm,
+					   &svm_mirror_ops, NULL), 0);
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_init(svm, not_desc, 3), -EINVAL);
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_init(svm, not_pow2, 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_init(svm, no_4k, 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_init(svm, many, 5), -EINVAL);
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_init(svm, svm_chunks, 0), -EINVAL);
+	/* Not enabled: faults are refused. */
+	addr = svm_mmap(test, PAGE_SIZE, PROT_READ | PROT_WRITE);
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_fault(svm, addr, 0, 0, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_init(svm, many + 1, 4), 0);
+	drm_svm_mirror_fini(svm);
+	drm_svm_fini(svm);
+
+	KUNIT_ASSERT_EQ(test, drm_svm_init(svm, t->dev, current->mm, &no_commit,
+					   NULL), 0);
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_init(svm, svm_chunks, 3), -EINVAL);
+	drm_svm_fini(svm);
+	KUNIT_ASSERT_EQ(test, drm_svm_init(svm, t->dev, current->mm,
+					   &half_alloc, NULL), 0);
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_init(svm, svm_chunks, 3), -EINVAL);
+	drm_svm_fini(svm);
+}
+
+static void drm_svm_mirror_test_bad_faults(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_range *range;
+	unsigned long ro, rw;
+	int ret;
+
+	rw = svm_mmap(test, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	ro = svm_mmap(test, 4 * PAGE_SIZE, PROT_READ);
+
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_fault(&t->svm, rw, BIT(3), 0,
+						   NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_fault(&t->svm, PAGE_OFFSET, 0, 0,
+						   NULL), -EFAULT);
+	/* A hole: nothing is inserted. */
+	vm_munmap(rw + 3 * PAGE_SIZE, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_fault(&t->svm, rw + 3 * PAGE_SIZE,
+						   0, 0, NULL), -EFAULT);
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_fault(&t->svm, ro,
+						   DRM_SVM_FAULT_WRITE, 0,
+						   NULL), -EPERM);
+	KUNIT_EXPECT_EQ(test, svm_live(t), 0UL);
+
+	/* A read fault on a read-only VMA mirrors it read-only. */
+	range = svm_mfault(t, ro + 10, 0, &ret);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_TRUE(test, test_bit(DRM_SVM_RANGE_READ_ONLY_BIT,
+					 &range->flags));
+	KUNIT_EXPECT_EQ(test, range->dma_dir, DMA_TO_DEVICE);
+	/* Writable memory: read-write whatever the fault. */
+	range = svm_mfault(t, rw, 0, &ret);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_FALSE(test, test_bit(DRM_SVM_RANGE_READ_ONLY_BIT,
+					  &range->flags));
+	KUNIT_EXPECT_FALSE(test, t->commit_bad);
+}
+
+static void drm_svm_mirror_test_chunk_2m(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *range, *again;
+	unsigned long base;
+	struct folio *folio;
+
+	base = svm_mirror_vma(test, 0, SZ_2M);
+	if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+		do_madvise(current->mm, base, SZ_2M, MADV_HUGEPAGE);
+
+	range = svm_mfault_ok(test, base + 5 * PAGE_SIZE + 12);
+	svm_expect_range(test, range, base, SZ_2M);
+	KUNIT_EXPECT_EQ(test, range->chunk, 0U);
+	KUNIT_EXPECT_EQ(test, t->commit_calls, 1);
+
+	/* Anywhere in the chunk: the same range, no new fault. */
+	again = svm_mfault_ok(test, base + SZ_2M - 1);
+	KUNIT_EXPECT_PTR_EQ(test, again, range);
+	KUNIT_EXPECT_EQ(test, t->commit_calls, 2);
+	drm_svm_stats_read(&t->svm, &s);
+	KUNIT_EXPECT_EQ(test, s.chunk_faults[0], 1ULL);
+	KUNIT_EXPECT_EQ(test, s.chunk_faults[1], 0ULL);
+	KUNIT_EXPECT_EQ(test, s.faults, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.ranges_inserted, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.ranges_live, 1ULL);
+
+	/* THP memory: one range, one fault, one DMA mapping. */
+	drm_svm_notifier_lock(&t->svm);
+	folio = page_folio(drm_svm_range_pages(range)[0]);
+	if (folio_order(folio) >= HPAGE_PMD_ORDER)
+		KUNIT_EXPECT_EQ(test, drm_svm_range_dma_nsegs(range), 1UL);
+	else
+		kunit_info(test, "no THP (order %u), %lu DMA mappings\n",
+			   folio_order(folio), drm_svm_range_dma_nsegs(range));
+	drm_svm_notifier_unlock(&t->svm);
+	KUNIT_EXPECT_FALSE(test, t->commit_bad);
+}
+
+static void drm_svm_mirror_test_chunk_64k(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_range *range;
+	unsigned long base;
+
+	/* Too small for 2M. */
+	base = svm_mirror_vma(test, SZ_64K, SZ_1M);
+	range = svm_mfault_ok(test, base + SZ_128K + PAGE_SIZE);
+	svm_expect_range(test, range, base + SZ_128K, SZ_64K);
+	KUNIT_EXPECT_EQ(test, range->chunk, 1U);
+
+	/* 2M long but not 2M aligned. */
+	base = svm_mirror_vma(test, 2 * SZ_2M + PAGE_SIZE, SZ_2M);
+	range = svm_mfault_ok(test, base + 2 * SZ_2M + SZ_1M);
+	svm_expect_range(test, range, base + 2 * SZ_2M + SZ_1M, SZ_64K);
+	KUNIT_EXPECT_EQ(test, svm_live(t), 2UL);
+}
+
+static void drm_svm_mirror_test_chunk_4k_edge(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *range;
+	unsigned long base, start, end;
+
+	start = PAGE_SIZE;
+	end = PAGE_SIZE + SZ_128K;
+	base = svm_mirror_vma(test, start, end - start);
+
+	/* First and last page: their 64K blocks stick out of the VMA. */
+	range = svm_mfault_ok(test, base + start);
+	svm_expect_range(test, range, base + start, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, range->chunk, 2U);
+	range = svm_mfault_ok(test, base + end - 1);
+	svm_expect_range(test, range, base + end - PAGE_SIZE, PAGE_SIZE);
+	/* The 64K block in between fits. */
+	range = svm_mfault_ok(test, base + SZ_64K + 3 * PAGE_SIZE);
+	svm_expect_range(test, range, base + SZ_64K, SZ_64K);
+
+	drm_svm_stats_read(&t->svm, &s);
+	KUNIT_EXPECT_EQ(test, s.chunk_faults[0], 0ULL);
+	KUNIT_EXPECT_EQ(test, s.chunk_faults[1], 1ULL);
+	KUNIT_EXPECT_EQ(test, s.chunk_faults[2], 2ULL);
+	KUNIT_EXPECT_EQ(test, s.ranges_live, 3ULL);
+}
+
+static void drm_svm_mirror_test_overlap(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_range *first, *range;
+	struct vm_area_struct *vma;
+	unsigned long base, ret;
+	bool merged;
+
+	/* A 1M VMA: a 64K range at its start. */
+	base = svm_mirror_vma(test, 0, SZ_1M);
+	first = svm_mfault_ok(test, base);
+	svm_expect_range(test, first, base, SZ_64K);
+
+	/* Grow the VMA to 2M: the 2M chunk now fits the VMA... */
+	ret = vm_mmap(NULL, base + SZ_1M, SZ_1M, PROT_READ | PROT_WRITE,
+		      MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	KUNIT_ASSERT_EQ(test, ret, base + SZ_1M);
+	mmap_read_lock(current->mm);
+	vma = vma_lookup(current->mm, base);
+	merged = vma && vma->vm_start == base && vma->vm_end == base + SZ_2M;
+	mmap_read_unlock(current->mm);
+	KUNIT_ASSERT_TRUE_MSG(test, merged, "the two VMAs did not merge");
+	/* ...but overlaps the first range: 64K, next to it. */
+	range = svm_mfault_ok(test, base + SZ_64K);
+	svm_expect_range(test, range, base + SZ_64K, SZ_64K);
+	range = svm_mfault_ok(test, base + SZ_1M + PAGE_SIZE);
+	svm_expect_range(test, range, base + SZ_1M, SZ_64K);
+
+	/* The first range is still there and valid. */
+	KUNIT_EXPECT_PTR_EQ(test, svm_find(t, base + PAGE_SIZE), first);
+	KUNIT_EXPECT_TRUE(test, svm_valid(first));
+	KUNIT_EXPECT_EQ(test, svm_live(t), 3UL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), 0);
+}
+
+static void drm_svm_mirror_test_lookup(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_range *range, *r[3];
+	unsigned long base, prev_end = 0;
+	int n = 0;
+
+	base = svm_mirror_vma(test, 0, SZ_1M);
+	r[1] = svm_mfault_ok(test, base + SZ_256K);
+	r[0] = svm_mfault_ok(test, base);
+	r[2] = svm_mfault_ok(test, base + SZ_512K + SZ_64K);
+
+	drm_svm_mirror_lock(&t->svm);
+	KUNIT_EXPECT_PTR_EQ(test, drm_svm_mirror_find(&t->svm, base + 17), r[0]);
+	KUNIT_EXPECT_PTR_EQ(test, drm_svm_mirror_find(&t->svm,
+						      base + SZ_256K + SZ_64K - 1),
+			    r[1]);
+	KUNIT_EXPECT_NULL(test, drm_svm_mirror_find(&t->svm,
+						    base + SZ_256K + SZ_64K));
+	KUNIT_EXPECT_NULL(test, drm_svm_mirror_find(&t->svm, base - 1));
+
+	/* In address order, only those meeting the interval. */
+	drm_svm_mirror_for_each_range(range, &t->svm, base, base + SZ_1M) {
+		KUNIT_EXPECT_GE(test, range->start, prev_end);
+		if (n < 3)
+			KUNIT_EXPECT_PTR_EQ(test, range, r[n]);
+		prev_end = range->end;
+		n++;
+	}
+	KUNIT_EXPECT_EQ(test, n, 3);
+	n = 0;
+	drm_svm_mirror_for_each_range(range, &t->svm, base + SZ_64K - 1,
+				      base + SZ_256K + 1)
+		n++;
+	KUNIT_EXPECT_EQ(test, n, 2);
+	n = 0;
+	drm_svm_mirror_for_each_range(range, &t->svm, base + SZ_64K,
+				      base + SZ_256K)
+		n++;
+	KUNIT_EXPECT_EQ(test, n, 0);
+	drm_svm_mirror_unlock(&t->svm);
+
+	/* The notifier lock is enough for a lookup, too. */
+	drm_svm_notifier_lock(&t->svm);
+	KUNIT_EXPECT_PTR_EQ(test, drm_svm_mirror_find(&t->svm, base), r[0]);
+	drm_svm_notifier_unlock(&t->svm);
+}
+
+static void drm_svm_mirror_test_partial_unmap(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *big, *range;
+	unsigned long base;
+	int ret;
+
+	base = svm_mirror_vma(test, 0, 2 * SZ_2M);
+	big = svm_mfault_ok(test, base + PAGE_SIZE);
+	svm_expect_range(test, big, base, SZ_2M);
+
+	/* Hold the mirror lock so that the collector cannot run yet. */
+	drm_svm_mirror_lock(&t->svm);
+	vm_munmap(base + SZ_1M, SZ_64K);
+	KUNIT_EXPECT_PTR_EQ(test, drm_svm_mirror_find(&t->svm, base), big);
+	KUNIT_EXPECT_TRUE(test, drm_svm_range_partially_unmapped(big));
+	KUNIT_EXPECT_FALSE(test, drm_svm_range_unmapped(big));
+	KUNIT_EXPECT_EQ(test, t->last_event, MMU_NOTIFY_UNMAP);
+	KUNIT_EXPECT_EQ(test, t->last_start, base + SZ_1M);
+	drm_svm_notifier_lock(&t->svm);
+	KUNIT_EXPECT_FALSE(test, drm_svm_range_pages_valid(big));
+	KUNIT_EXPECT_EQ(test, drm_svm_range_dma_nsegs(big), 0UL);
+	drm_svm_notifier_unlock(&t->svm);
+	drm_svm_mirror_unlock(&t->svm);
+
+	/* The hole cannot be faulted; the rest is rebuilt, smaller. */
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_fault(&t->svm, base + SZ_1M, 0,
+						   0, NULL), -EFAULT);
+	range = svm_mfault(t, base + 2 * PAGE_SIZE, 0, &ret);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	svm_expect_range(test, range, base, SZ_64K);
+	range = svm_mfault(t, base + SZ_1M + SZ_64K, 0, &ret);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	svm_expect_range(test, range, base + SZ_1M + SZ_64K, SZ_64K);
+	/* Past the old 2M range the VMA is 2M-aligned again. */
+	range = svm_mfault(t, base + SZ_2M, 0, &ret);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	svm_expect_range(test, range, base + SZ_2M, SZ_2M);
+
+	svm_gc(t);
+	drm_svm_stats_read(&t->svm, &s);
+	KUNIT_EXPECT_EQ(test, s.ranges_inserted, 4ULL);
+	KUNIT_EXPECT_EQ(test, s.ranges_collected, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.ranges_live, 3ULL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->allocs) - atomic_read(&t->frees),
+			3);
+	KUNIT_EXPECT_FALSE(test, t->commit_bad);
+}
+
+static void drm_svm_mirror_test_partial_gc(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *big;
+	unsigned long base;
+
+	base = svm_mirror_vma(test, 0, SZ_2M);
+	big = svm_mfault_ok(test, base);
+	svm_expect_range(test, big, base, SZ_2M);
+
+	/* No fault after the partial unmap: the collector removes it. */
+	vm_munmap(base + SZ_1M, SZ_64K);
+	svm_gc(t);
+	KUNIT_EXPECT_NULL(test, svm_find(t, base));
+	drm_svm_stats_read(&t->svm, &s);
+	KUNIT_EXPECT_EQ(test, s.ranges_collected, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.ranges_live, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.dma_unmaps, s.dma_maps);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->frees), 1);
+}
+
+static void drm_svm_mirror_test_full_unmap(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	unsigned long base;
+
+	base = svm_mirror_vma(test, 0, SZ_1M);
+	svm_mfault_ok(test, base);
+	svm_mfault_ok(test, base + SZ_512K);
+	svm_mfault_ok(test, base + SZ_1M - 1);
+	KUNIT_EXPECT_EQ(test, svm_live(t), 3UL);
+
+	vm_munmap(base, SZ_1M);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), 3);
+	KUNIT_EXPECT_EQ(test, t->last_event, MMU_NOTIFY_UNMAP);
+	svm_gc(t);
+
+	drm_svm_stats_read(&t->svm, &s);
+	KUNIT_EXPECT_EQ(test, s.ranges_collected, 3ULL);
+	KUNIT_EXPECT_EQ(test, s.ranges_live, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.dma_unmaps, s.dma_maps);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->allocs), 3);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->frees), 3);
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_fault(&t->svm, base, 0, 0, NULL),
+			-EFAULT);
+
+	/* Mapped again at the same address: a fresh range. */
+	KUNIT_ASSERT_EQ(test, vm_mmap(NULL, base, SZ_1M, PROT_READ | PROT_WRITE,
+				      MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS,
+				      0), base);
+	svm_expect_range(test, svm_mfault_ok(test, base), base, SZ_64K);
+}
+
+static void drm_svm_mirror_test_evict(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *range, *again;
+	unsigned long base;
+
+	base = svm_mirror_vma(test, 0, SZ_64K);
+	range = svm_mfault_ok(test, base);
+	KUNIT_ASSERT_TRUE(test, svm_valid(range));
+
+	drm_svm_mirror_lock(&t->svm);
+	drm_svm_mirror_range_evict(range);
+	/* Nothing published: a second eviction is a no-op. */
+	drm_svm_mirror_range_evict(range);
+	drm_svm_mirror_unlock(&t->svm);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), 1);
+	KUNIT_EXPECT_PTR_EQ(test, t->last_inval_owner, (void *)&t->svm);
+	KUNIT_EXPECT_EQ(test, t->last_event, MMU_NOTIFY_CLEAR);
+	KUNIT_EXPECT_EQ(test, t->last_start, base);
+	KUNIT_EXPECT_EQ(test, t->last_end, base + SZ_64K);
+	KUNIT_EXPECT_FALSE(test, svm_valid(range));
+	KUNIT_EXPECT_EQ(test, svm_nsegs(range), 0UL);
+	KUNIT_EXPECT_PTR_EQ(test, svm_find(t, base), range);
+
+	/* The range stays; the next fault faults it in again. */
+	again = svm_mfault_ok(test, base + PAGE_SIZE);
+	KUNIT_EXPECT_PTR_EQ(test, again, range);
+	KUNIT_EXPECT_TRUE(test, svm_valid(range));
+	drm_svm_stats_read(&t->svm, &s);
+	KUNIT_EXPECT_EQ(test, s.evictions, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.chunk_faults[1], 2ULL);
+	KUNIT_EXPECT_EQ(test, s.ranges_inserted, 1ULL);
+}
+
+static void drm_svm_mirror_test_mprotect(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_range *range;
+	unsigned long base;
+	int ret;
+
+	base = svm_mirror_vma(test, 0, SZ_64K);
+	range = svm_mfault(t, base, DRM_SVM_FAULT_WRITE, &ret);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_FALSE(test, test_bit(DRM_SVM_RANGE_READ_ONLY_BIT,
+					  &range->flags));
+
+	KUNIT_ASSERT_EQ(test, svm_mprotect_ro(current->mm, base,
+					      base + SZ_64K), 0);
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_fault(&t->svm, base,
+						   DRM_SVM_FAULT_WRITE, 0,
+						   NULL), -EPERM);
+	/* A read fault rebuilds the range read-only. */
+	range = svm_mfault(t, base, 0, &ret);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	svm_expect_range(test, range, base, SZ_64K);
+	KUNIT_EXPECT_TRUE(test, test_bit(DRM_SVM_RANGE_READ_ONLY_BIT,
+					 &range->flags));
+	KUNIT_EXPECT_EQ(test, svm_live(t), 1UL);
+}
+
+static void drm_svm_mirror_test_counters_debugfs(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	struct dentry *dir, *file;
+	unsigned long base;
+
+	dir = debugfs_create_dir("drm_svm_mirror_kunit", NULL);
+	drm_svm_debugfs_init(&t->svm, dir);
+	if (IS_ENABLED(CONFIG_DEBUG_FS)) {
+		file = debugfs_lookup("drm_svm_stats", dir);
+		KUNIT_EXPECT_NOT_ERR_OR_NULL(test, file);
+		dput(file);
+	}
+
+	base = svm_mirror_vma(test, 0, SZ_2M + SZ_64K + PAGE_SIZE);
+	svm_mfault_ok(test, base);				/* 2M */
+	svm_mfault_ok(test, base + SZ_2M);			/* 64K */
+	svm_mfault_ok(test, base + SZ_2M + SZ_64K);		/* 4K */
+	svm_mfault_ok(test, base + SZ_2M + SZ_64K);		/* valid */
+
+	drm_svm_stats_read(&t->svm, &s);
+	KUNIT_EXPECT_EQ(test, s.chunk_faults[0], 1ULL);
+	KUNIT_EXPECT_EQ(test, s.chunk_faults[1], 1ULL);
+	KUNIT_EXPECT_EQ(test, s.chunk_faults[2], 1ULL);
+	KUNIT_EXPECT_EQ(test, s.chunk_faults[3], 0ULL);
+	KUNIT_EXPECT_EQ(test, s.faults, 3ULL);
+	KUNIT_EXPECT_EQ(test, s.ranges_inserted, 3ULL);
+	KUNIT_EXPECT_EQ(test, s.ranges_live, 3ULL);
+	KUNIT_EXPECT_EQ(test, t->commit_calls, 4);
+
+	drm_svm_mirror_fini(&t->svm);
+	drm_svm_fini(&t->svm);
+	t->svm_live = false;
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->frees), 3);
+	debugfs_remove(dir);
+}
+
+/* Average ns of mmap + munmap of one unrelated page. */
+static u64 svm_unrelated_munmap_ns(struct kunit *test, int loops)
+{
+	unsigned long addr;
+	ktime_t t0;
+	int i;
+
+	t0 = ktime_get();
+	for (i = 0; i < loops; i++) {
+		addr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, 0);
+		if (IS_ERR_VALUE(addr))
+			return 0;
+		vm_munmap(addr, PAGE_SIZE);
+	}
+	return ktime_to_ns(ktime_sub(ktime_get(), t0)) / loops;
+}
+
+static void drm_svm_mirror_test_many(struct kunit *test)
+{
+	static const unsigned long page_only[] = { PAGE_SIZE };
+	const unsigned long n = 1000;
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *range;
+	unsigned long addr, i, seen = 0, bad = 0;
+	u64 ns_one, ns_many;
+	ktime_t t0;
+
+	drm_svm_mirror_fini(&t->svm);
+	KUNIT_ASSERT_EQ(test, drm_svm_mirror_init(&t->svm, page_only, 1), 0);
+
+	addr = svm_mmap(test, n * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	svm_mfault_ok(test, addr);
+	ns_one = svm_unrelated_munmap_ns(test, 200);
+	t0 = ktime_get();
+	for (i = 0; i < n; i++) {
+		range = svm_mfault(t, addr + i * PAGE_SIZE, 0, NULL);
+		if (!range || range->start != addr + i * PAGE_SIZE)
+			bad++;
+	}
+	kunit_info(test, "%lu faults in %lld us\n", n,
+		   ktime_us_delta(ktime_get(), t0));
+	KUNIT_EXPECT_EQ(test, bad, 0UL);
+	KUNIT_EXPECT_EQ(test, svm_live(t), n);
+
+	drm_svm_mirror_lock(&t->svm);
+	drm_svm_mirror_for_each_range(range, &t->svm, addr,
+				      addr + n * PAGE_SIZE)
+		seen++;
+	drm_svm_mirror_unlock(&t->svm);
+	KUNIT_EXPECT_EQ(test, seen, n);
+
+	/* Unrelated pages: no callback, and about the same cost. */
+	ns_many = svm_unrelated_munmap_ns(test, 200);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), 0);
+	kunit_info(test, "unrelated mmap+munmap: %llu ns with 1 range, %llu ns with %lu (x%llu.%02llu)\n",
+		   ns_one, ns_many, n, ns_one ? ns_many / ns_one : 0,
+		   ns_one ? (ns_many * 100 / ns_one) % 100 : 0);
+
+	vm_munmap(addr, n * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), (int)n);
+	svm_gc(t);
+	drm_svm_stats_read(&t->svm, &s);
+	KUNIT_EXPECT_EQ(test, s.chunk_faults[0], (u64)n);
+	KUNIT_EXPECT_EQ(test, s.ranges_inserted, (u64)n);
+	KUNIT_EXPECT_EQ(test, s.ranges_collected, (u64)n);
+	KUNIT_EXPECT_EQ(test, s.ranges_live, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.dma_unmaps, s.dma_maps);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->allocs), (int)n);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->frees), (int)n);
+}
+
+/* Drops the mm's last user reference except the fault's own. */
+static void svm_hook_drop_mm(struct drm_svm_range *range)
+{
+	struct svm_test *t = container_of(range->svm, struct svm_test, svm);
+
+	t->hook_calls++;
+	if (t->drop_mm) {
+		mmput(t->drop_mm);
+		t->drop_mm = NULL;
+	}
+}
+
+struct svm_exit_ctx {
+	struct kunit *test;
+	struct svm_test *t;
+	struct completion done;
+	int fault_ret[3];
+	int late_ret;
+	unsigned long unmapped;
+	unsigned long live_before_fini;
+	int commits;
+};
+
+/*
+ * In a kthread with an mm of its own: mirror it, fault ranges, then let
+ * the process "exit" while a fault is in flight.
+ */
+static int svm_exit_fn(void *data)
+{
+	struct svm_exit_ctx *c = data;
+	struct svm_test *t = c->t;
+	struct drm_svm_range *range;
+	struct mm_struct *mm;
+	unsigned long addr;
+
+	mm = mm_alloc();
+	if (!mm)
+		goto out;
+	mm->task_size = TASK_SIZE;
+	arch_pick_mmap_layout(mm, &current->signal->rlim[RLIMIT_STACK]);
+	kthread_use_mm(mm);
+	addr = vm_mmap(NULL, 0, 4 * SZ_2M, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	kthread_unuse_mm(mm);
+	if (IS_ERR_VALUE(addr)) {
+		mmput(mm);
+		goto out;
+	}
+
+	if (drm_svm_init(&t->svm, t->dev, mm, &svm_mirror_alloc_ops, NULL) ||
+	    drm_svm_mirror_init(&t->svm, svm_chunks, ARRAY_SIZE(svm_chunks))) {
+		mmput(mm);
+		goto out;
+	}
+	c->fault_ret[0] = drm_svm_mirror_fault(&t->svm, addr, 0, 100, NULL);
+	c->fault_ret[1] = drm_svm_mirror_fault(&t->svm, addr + SZ_2M + SZ_1M,
+					       0, 100, NULL);
+
+	/* The fault holds the last user reference when it finishes. */
+	t->drop_mm = mm;
+	t->svm.test_after_fault = svm_hook_drop_mm;
+	c->fault_ret[2] = drm_svm_mirror_fault(&t->svm, addr + 3 * SZ_2M, 0,
+					       100, NULL);
+	t->svm.test_after_fault = NULL;
+	c->commits = t->commit_calls;
+
+	/* exit_mmap() released every range. */
+	c->late_ret = drm_svm_mirror_fault(&t->svm, addr, 0, 100, NULL);
+	drm_svm_mirror_lock(&t->svm);
+	drm_svm_mirror_for_each_range(range, &t->svm, 0, ULONG_MAX)
+		if (drm_svm_range_unmapped(range))
+			c->unmapped++;
+	drm_svm_mirror_unlock(&t->svm);
+	c->live_before_fini = svm_live(t);
+
+	drm_svm_mirror_fini(&t->svm);
+	drm_svm_fini(&t->svm);	/* drops the last mm reference */
+out:
+	complete(&c->done);
+	return 0;
+}
+
+static void drm_svm_mirror_test_exit_in_flight(struct kunit *test)
+{
+	struct svm_test *t = test->priv, *t2;
+	struct task_struct *task;
+	struct svm_exit_ctx *c;
+
+	t2 = kunit_kzalloc(test, sizeof(*t2), GFP_KERNEL);
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t2);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	t2->test = test;
+	t2->dev = t->dev;
+	c->t = t2;
+	c->test = test;
+	c->fault_ret[0] = 1;
+	c->fault_ret[1] = 1;
+	c->fault_ret[2] = 1;
+	init_completion(&c->done);
+
+	task = kthread_run(svm_exit_fn, c, "drm_svm_exit");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	wait_for_completion(&c->done);
+
+	KUNIT_EXPECT_EQ(test, c->fault_ret[0], 0);
+	KUNIT_EXPECT_EQ(test, c->fault_ret[1], 0);
+	/* The in-flight fault committed against the still-live mm. */
+	KUNIT_EXPECT_EQ(test, c->fault_ret[2], 0);
+	KUNIT_EXPECT_EQ(test, c->commits, 3);
+	KUNIT_EXPECT_EQ(test, t2->hook_calls, 1);
+	KUNIT_EXPECT_EQ(test, c->late_ret, -ESRCH);
+	/*
+	 * Then exit_mmap() invalidated every range: %MMU_NOTIFY_RELEASE, then
+	 * %MMU_NOTIFY_UNMAP from unmap_vmas() (some may be collected early).
+	 */
+	KUNIT_EXPECT_GE(test, atomic_read(&t2->inval_calls), 3);
+	KUNIT_EXPECT_TRUE(test, t2->saw_release);
+	KUNIT_EXPECT_EQ(test, c->unmapped, c->live_before_fini);
+	KUNIT_EXPECT_FALSE(test, t2->commit_bad);
+	/* fini freed whatever the collector had not. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&t2->allocs), 3);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t2->frees), 3);
+}
+
+static struct kunit_case drm_svm_mirror_tests[] = {
+	KUNIT_CASE(drm_svm_mirror_test_init_args),
+	KUNIT_CASE(drm_svm_mirror_test_bad_faults),
+	KUNIT_CASE(drm_svm_mirror_test_chunk_2m),
+	KUNIT_CASE(drm_svm_mirror_test_chunk_64k),
+	KUNIT_CASE(drm_svm_mirror_test_chunk_4k_edge),
+	KUNIT_CASE(drm_svm_mirror_test_overlap),
+	KUNIT_CASE(drm_svm_mirror_test_lookup),
+	KUNIT_CASE(drm_svm_mirror_test_partial_unmap),
+	KUNIT_CASE(drm_svm_mirror_test_partial_gc),
+	KUNIT_CASE(drm_svm_mirror_test_full_unmap),
+	KUNIT_CASE(drm_svm_mirror_test_evict),
+	KUNIT_CASE(drm_svm_mirror_test_mprotect),
+	KUNIT_CASE(drm_svm_mirror_test_counters_debugfs),
+	KUNIT_CASE(drm_svm_mirror_test_many),
+	KUNIT_CASE(drm_svm_mirror_test_exit_in_flight),
+	KUNIT_CASE(drm_svm_test_lockdep_clean),
+	{}
+};
+
+static struct kunit_suite drm_svm_mirror_suite = {
+	.name = "drm_svm_mirror",
+	.init = svm_mirror_test_init,
+	.exit = svm_test_exit,
+	.test_cases = drm_svm_mirror_tests,
+};
+
+kunit_test_suites(&drm_svm_suite, &drm_svm_invalidate_suite,
+		  &drm_svm_mirror_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the DRM SVM helper");
 MODULE_LICENSE("GPL");

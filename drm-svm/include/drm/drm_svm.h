@@ -11,10 +11,16 @@
 #include <linux/bits.h>
 #include <linux/bug.h>
 #include <linux/dma-direction.h>
+#include <linux/interval_tree.h>
+#include <linux/list.h>
 #include <linux/lockdep.h>
 #include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 struct dentry;
 struct device;
@@ -33,6 +39,23 @@ struct drm_svm_range;
  */
 #define DRM_SVM_TIMEOUT_DEFAULT_MS	1000
 
+/**
+ * DRM_SVM_MAX_CHUNKS - most chunk sizes a mirror can be set up with
+ *
+ * See drm_svm_mirror_init(). Also the size of
+ * &drm_svm_stats.chunk_faults.
+ */
+#define DRM_SVM_MAX_CHUNKS		4
+
+/**
+ * DRM_SVM_FAULT_WRITE - drm_svm_mirror_fault() flag: the device writes
+ *
+ * The fault fails with -EPERM when the VMA at the address is not writable.
+ * Without it a read-only VMA is mirrored read-only (%DRM_SVM_RANGE_READ_ONLY)
+ * and a writable one read-write.
+ */
+#define DRM_SVM_FAULT_WRITE		BIT(0)
+
 /*
  * Range flags. The low bits are set by the driver at drm_svm_range_init()
  * time and never change; the others are state owned by the helper.
@@ -42,6 +65,7 @@ struct drm_svm_range;
 #define DRM_SVM_RANGE_UNMAPPED_BIT	8
 #define DRM_SVM_RANGE_PARTIAL_UNMAP_BIT	9
 #define DRM_SVM_RANGE_MAPPED_BIT	10
+#define DRM_SVM_RANGE_MIRROR_BIT	11
 
 /**
  * DRM_SVM_RANGE_READ_ONLY - the device only reads the range
@@ -63,7 +87,9 @@ struct drm_svm_range;
  *
  * Set by the notifier on a %MMU_NOTIFY_UNMAP event covering the whole range
  * or on %MMU_NOTIFY_RELEASE (the mm is being torn down); cleared by the
- * next successful drm_svm_range_get_pages().
+ * next successful drm_svm_range_get_pages(). A mirror range with this flag
+ * (or %DRM_SVM_RANGE_PARTIAL_UNMAP) is queued for garbage collection and
+ * rebuilt by the next fault in it.
  */
 #define DRM_SVM_RANGE_UNMAPPED		BIT(DRM_SVM_RANGE_UNMAPPED_BIT)
 /**
@@ -82,6 +108,15 @@ struct drm_svm_range;
  */
 #define DRM_SVM_RANGE_MAPPED		BIT(DRM_SVM_RANGE_MAPPED_BIT)
 
+/**
+ * DRM_SVM_RANGE_MIRROR - state: the range belongs to the mirror
+ *
+ * Set by the helper on ranges that drm_svm_mirror_fault() created; such
+ * ranges are owned by the helper (never drm_svm_range_fini() them) and are
+ * queued for garbage collection when they get unmapped.
+ */
+#define DRM_SVM_RANGE_MIRROR		BIT(DRM_SVM_RANGE_MIRROR_BIT)
+
 /** DRM_SVM_RANGE_USER_FLAGS - flags a driver may pass to drm_svm_range_init() */
 #define DRM_SVM_RANGE_USER_FLAGS	(DRM_SVM_RANGE_READ_ONLY | \
 					 DRM_SVM_RANGE_ANON_ONLY)
@@ -89,9 +124,9 @@ struct drm_svm_range;
 /**
  * struct drm_svm_ops - driver callbacks
  *
- * Room is left here for the mirror-mode callbacks (range allocation and
- * commit); drivers should initialise this structure with designated
- * initialisers.
+ * Drivers should initialise this structure with designated initialisers.
+ * Userptr-only drivers set @invalidate only; mirror mode
+ * (drm_svm_mirror_init()) also needs @commit.
  */
 struct drm_svm_ops {
 	/**
@@ -107,9 +142,50 @@ struct drm_svm_ops {
 	 * held around such allocations. The helper unmaps the DMA addresses
 	 * right after this returns. @mmu_range tells what happened (event,
 	 * start, end). Mandatory.
+	 *
+	 * For mirror ranges the helper also calls it, with the same locking,
+	 * when it drops device mappings on its own: drm_svm_mirror_range_evict(),
+	 * and the removal of a range whose pages are still published (garbage
+	 * collection, rebuild, drm_svm_mirror_fini()). @mmu_range then has
+	 * event %MMU_NOTIFY_CLEAR, covers the whole range and its owner is
+	 * @svm itself, so the driver can tell it apart from an mm event.
 	 */
 	void (*invalidate)(struct drm_svm *svm, struct drm_svm_range *range,
 			   const struct mmu_notifier_range *mmu_range);
+
+	/**
+	 * @commit: make a mirror range visible to the device.
+	 *
+	 * Called by drm_svm_mirror_fault() with &drm_svm.notifier_lock held for
+	 * read, right after drm_svm_range_pages_valid() returned true for
+	 * @range: the pages and DMA addresses of @range may be used (written to
+	 * the GPU page tables, or accessed) until the lock is dropped, and
+	 * @invalidate will be called before they go away. @data is the
+	 * pointer passed to drm_svm_mirror_fault(). Must not sleep on memory
+	 * reclaim (no GFP_KERNEL) and must not take the mirror lock. Its return
+	 * value is returned by drm_svm_mirror_fault(). Mandatory for mirror
+	 * mode.
+	 */
+	int (*commit)(struct drm_svm *svm, struct drm_svm_range *range,
+		      void *data);
+
+	/**
+	 * @range_alloc: allocate a mirror range.
+	 *
+	 * Optional, with @range_free: lets a driver embed &struct
+	 * drm_svm_range in its own per-range structure. Return a zeroed
+	 * allocation or NULL. Called with the mirror lock held; may sleep and
+	 * allocate with GFP_KERNEL. Without it the helper uses kzalloc().
+	 */
+	struct drm_svm_range *(*range_alloc)(struct drm_svm *svm);
+
+	/**
+	 * @range_free: free a range returned by @range_alloc.
+	 *
+	 * Called with the mirror lock held, after the range left the lookup
+	 * tree and its notifier and DMA mappings are gone.
+	 */
+	void (*range_free)(struct drm_svm_range *range);
 };
 
 /**
@@ -134,6 +210,20 @@ struct drm_svm_stats {
 	atomic64_t dma_maps;
 	/** @dma_unmaps: DMA mappings torn down */
 	atomic64_t dma_unmaps;
+	/**
+	 * @chunk_faults: mirror faults that faulted pages in (ran
+	 * hmm_range_fault()), per chunk size index of drm_svm_mirror_init()
+	 */
+	atomic64_t chunk_faults[DRM_SVM_MAX_CHUNKS];
+	/** @ranges_inserted: mirror ranges created by drm_svm_mirror_fault() */
+	atomic64_t ranges_inserted;
+	/**
+	 * @ranges_collected: unmapped (or no longer fitting) mirror ranges
+	 * removed by garbage collection or by a rebuilding fault
+	 */
+	atomic64_t ranges_collected;
+	/** @evictions: drm_svm_mirror_range_evict() calls that unmapped pages */
+	atomic64_t evictions;
 };
 
 /**
@@ -146,6 +236,11 @@ struct drm_svm_stats {
  * @nonblock_bailouts: see &drm_svm_stats.nonblock_bailouts
  * @dma_maps: see &drm_svm_stats.dma_maps
  * @dma_unmaps: see &drm_svm_stats.dma_unmaps
+ * @chunk_faults: see &drm_svm_stats.chunk_faults
+ * @ranges_inserted: see &drm_svm_stats.ranges_inserted
+ * @ranges_collected: see &drm_svm_stats.ranges_collected
+ * @evictions: see &drm_svm_stats.evictions
+ * @ranges_live: mirror ranges currently in the lookup tree
  */
 struct drm_svm_stats_snapshot {
 	u64 faults;
@@ -156,6 +251,47 @@ struct drm_svm_stats_snapshot {
 	u64 nonblock_bailouts;
 	u64 dma_maps;
 	u64 dma_unmaps;
+	u64 chunk_faults[DRM_SVM_MAX_CHUNKS];
+	u64 ranges_inserted;
+	u64 ranges_collected;
+	u64 evictions;
+	u64 ranges_live;
+};
+
+/**
+ * struct drm_svm_mirror - mirror-mode state of a &struct drm_svm
+ *
+ * The lock, tree and collector are set up, empty, by drm_svm_init(); the
+ * chunk sizes and @active by drm_svm_mirror_init(). All fields are owned by
+ * the helper.
+ */
+struct drm_svm_mirror {
+	/**
+	 * @lock: serialises faults, garbage collection, eviction and fini;
+	 * taken outside the mmap lock and the notifier lock, never inside
+	 * them (see "Mirror mode" in drm_svm.c).
+	 */
+	struct mutex lock;
+	/**
+	 * @ranges: interval tree of the live mirror ranges, for lookup by
+	 * address; changed with both @lock and &drm_svm.notifier_lock (write)
+	 * held, so holding either is enough to read it.
+	 */
+	struct rb_root_cached ranges;
+	/** @nr_ranges: number of ranges in @ranges */
+	unsigned long nr_ranges;
+	/** @chunk_sizes: range sizes to try, largest first, last PAGE_SIZE */
+	unsigned long chunk_sizes[DRM_SVM_MAX_CHUNKS];
+	/** @num_chunks: number of valid entries in @chunk_sizes */
+	unsigned int num_chunks;
+	/** @gc_lock: protects @gc_list; taken inside the notifier lock */
+	spinlock_t gc_lock;
+	/** @gc_list: unmapped ranges waiting for garbage collection */
+	struct list_head gc_list;
+	/** @gc_work: runs drm_svm_mirror_garbage_collect() on system_wq */
+	struct work_struct gc_work;
+	/** @active: drm_svm_mirror_init() succeeded and fini did not run */
+	bool active;
 };
 
 /**
@@ -196,6 +332,8 @@ struct drm_svm {
 	struct drm_svm_stats stats;
 	/** @debugfs: the stats file created by drm_svm_debugfs_init() */
 	struct dentry *debugfs;
+	/** @mirror: mirror-mode state, see drm_svm_mirror_init() */
+	struct drm_svm_mirror mirror;
 #if IS_ENABLED(CONFIG_DRM_SVM_KUNIT_TEST)
 	/**
 	 * @test_after_fault: KUnit only. Called by drm_svm_range_get_pages()
@@ -238,6 +376,12 @@ struct drm_svm_range {
 	unsigned long dma_nsegs;
 	/** @dma_dir: direction of the DMA mappings */
 	enum dma_data_direction dma_dir;
+	/** @itree: mirror ranges only: node in &drm_svm_mirror.ranges */
+	struct interval_tree_node itree;
+	/** @gc_link: mirror ranges only: entry in &drm_svm_mirror.gc_list */
+	struct list_head gc_link;
+	/** @chunk: mirror ranges only: index of the chunk size of the range */
+	unsigned int chunk;
 };
 
 int drm_svm_init(struct drm_svm *svm, struct device *dev, struct mm_struct *mm,
@@ -261,6 +405,74 @@ dma_addr_t drm_svm_range_dma_addr(struct drm_svm_range *range,
 				  unsigned long idx);
 int drm_svm_range_get_sgt(struct drm_svm_range *range, struct sg_table *sgt,
 			  unsigned long *seq);
+
+int drm_svm_mirror_init(struct drm_svm *svm, const unsigned long *chunk_sizes,
+			unsigned int num_chunks);
+void drm_svm_mirror_fini(struct drm_svm *svm);
+int drm_svm_mirror_fault(struct drm_svm *svm, unsigned long addr,
+			 unsigned long fault_flags, unsigned long timeout_ms,
+			 void *data);
+unsigned long drm_svm_mirror_garbage_collect(struct drm_svm *svm);
+struct drm_svm_range *drm_svm_mirror_find(struct drm_svm *svm,
+					  unsigned long addr);
+struct drm_svm_range *drm_svm_mirror_range_first(struct drm_svm *svm,
+						 unsigned long start,
+						 unsigned long end);
+struct drm_svm_range *drm_svm_mirror_range_next(struct drm_svm_range *range,
+						unsigned long start,
+						unsigned long end);
+void drm_svm_mirror_range_evict(struct drm_svm_range *range);
+void drm_svm_mirror_lock(struct drm_svm *svm);
+void drm_svm_mirror_unlock(struct drm_svm *svm);
+
+/**
+ * struct drm_svm_mirror_iter - cursor of drm_svm_mirror_for_each_range()
+ * @svm: the mirror
+ * @start: first address of the interval
+ * @end: end of the interval (exclusive)
+ * @range: the current range, NULL before the first step
+ */
+struct drm_svm_mirror_iter {
+	struct drm_svm *svm;
+	unsigned long start;
+	unsigned long end;
+	struct drm_svm_range *range;
+};
+
+/**
+ * drm_svm_mirror_iter_next() - step a &struct drm_svm_mirror_iter
+ * @it: the cursor
+ *
+ * Return: the next range intersecting the interval of @it, or NULL.
+ */
+static inline struct drm_svm_range *
+drm_svm_mirror_iter_next(struct drm_svm_mirror_iter *it)
+{
+	if (!it->range)
+		it->range = drm_svm_mirror_range_first(it->svm, it->start,
+						       it->end);
+	else
+		it->range = drm_svm_mirror_range_next(it->range, it->start,
+						      it->end);
+	return it->range;
+}
+
+/**
+ * drm_svm_mirror_for_each_range() - iterate over mirror ranges in an interval
+ * @range__: &struct drm_svm_range pointer used as cursor
+ * @svm__: the &struct drm_svm
+ * @start__: first address of the interval
+ * @end__: end of the interval (exclusive)
+ *
+ * Visits every mirror range that intersects [@start__, @end__), in address
+ * order. Hold the mirror lock (drm_svm_mirror_lock()) or the notifier lock
+ * for the whole walk; ranges must not be removed during it (eviction,
+ * drm_svm_mirror_range_evict(), is fine).
+ */
+#define drm_svm_mirror_for_each_range(range__, svm__, start__, end__)	\
+	for (struct drm_svm_mirror_iter __drm_svm_it =			\
+		{ .svm = (svm__), .start = (start__), .end = (end__) };	\
+	     ((range__) = drm_svm_mirror_iter_next(&__drm_svm_it));)
 
 void drm_svm_stats_read(struct drm_svm *svm,
 			struct drm_svm_stats_snapshot *snap);
