@@ -55,18 +55,62 @@ extern "C" {
  * still completes (closing the file does not wait for it).
  */
 
-/*
- * vsvm IOCTL numbers, relative to DRM_COMMAND_BASE.
- * 0x06 is reserved for the SVM mode (mirroring the whole process address
- * space at GPU VA == CPU VA, with GPU page faults), not implemented yet.
+/**
+ * DOC: vsvm SVM mode
+ *
+ * &DRM_IOCTL_VSVM_SVM_ENABLE turns on shared virtual memory for a file:
+ * from then on, every GPU virtual address of the file's VM that is not
+ * covered by a &DRM_IOCTL_VSVM_VM_BIND mapping is the same address in the
+ * CPU address space (the mm) of the process that enabled SVM. The GPU then
+ * uses malloc()ed, mmap()ed (anonymous, shared, file-backed) memory
+ * directly, by pointer; bound objects keep working beside it and win where
+ * they overlap.
+ *
+ * The memory is mirrored through the kernel's drm_svm helper: the first
+ * GPU access to an address without a valid mirror range is a "GPU page
+ * fault". The engine resolves it by creating a range of the largest
+ * enabled chunk size (2M, 64K, 4K) that, aligned on its size, fits inside
+ * the CPU mapping (VMA) of the address and overlaps no other range,
+ * faulting its pages in, and "writing its GPU page tables" (recording that
+ * the range is usable). Later accesses to the range do not fault until the
+ * CPU side invalidates it (munmap, mprotect, MAP_FIXED remap, madvise
+ * DONTNEED, fork's copy-on-write, migration, exit). Unmapped ranges are
+ * garbage-collected; a fault in a partially unmapped range rebuilds it for
+ * what is mapped now. &DRM_VSVM_OP_PREFETCH faults a range in without
+ * touching data. The engine accesses mirrored pages as for userptr objects:
+ * with the mirror's notifier lock held for read, at most
+ * &DRM_VSVM_CHUNK_PAGES pages and one range per hold, so an invalidation
+ * waits for the access in flight and the next access sees the new pages.
+ *
+ * A job fails, at the command that touches the address, with this error in
+ * its fence (&drm_vsvm_get_stats.jobs_failed is incremented, the commands
+ * before it have taken effect, later jobs run):
+ *
+ * - -EFAULT: nothing is mapped at the address, the mapping has no read
+ *   permission (PROT_NONE), is VM_IO/VM_PFNMAP, or a page cannot be faulted
+ *   in (e.g. beyond the end of a file); addresses at or above the user
+ *   address space limit.
+ * - -EPERM: the command writes to a mapping without write permission.
+ * - -ESRCH: the process that enabled SVM has exited.
+ * - -ENOMEM: out of memory.
+ * - -ETIMEDOUT: the range kept being invalidated for
+ *   &DRM_VSVM_VALIDATE_TIMEOUT_MS.
+ *
+ * SVM is bound to one mm: a job submitted on the file by another process
+ * (a forked child sharing the file, or one that received it) cannot use
+ * SVM addresses: &DRM_IOCTL_VSVM_EXEC fails with -EFAULT as if SVM were not
+ * enabled. A child that wants SVM opens the device and enables it itself.
+ * SVM stays enabled until the file is closed.
  */
+
+/* vsvm IOCTL numbers, relative to DRM_COMMAND_BASE. */
 #define DRM_VSVM_GEM_CREATE		0x00
 #define DRM_VSVM_GEM_MMAP_OFFSET	0x01
 #define DRM_VSVM_VM_BIND		0x02
 #define DRM_VSVM_VM_UNBIND		0x03
 #define DRM_VSVM_EXEC			0x04
 #define DRM_VSVM_GET_STATS		0x05
-#define DRM_VSVM_RESERVED_SVM		0x06
+#define DRM_VSVM_SVM_ENABLE		0x06
 
 /** DRM_VSVM_VA_START - lowest GPU virtual address that can be bound. */
 #define DRM_VSVM_VA_START		0x100000ull
@@ -192,13 +236,22 @@ struct drm_vsvm_vm_unbind {
  * @DRM_VSVM_OP_DELAY: sleep @value microseconds (at most
  *	&DRM_VSVM_MAX_DELAY_US) without touching memory; makes a job "busy"
  *	for tests. @src, @dst and @size must be zero.
+ * @DRM_VSVM_OP_PREFETCH: fault the SVM memory of [@dst, @dst + @size) in,
+ *	range by range, without touching data (see "vsvm SVM mode"); parts
+ *	covered by bound mappings are skipped. @value is 0, or
+ *	&DRM_VSVM_PREFETCH_WRITE to fault for writing (which fails on
+ *	read-only memory, as a write would). @src must be zero.
  */
 enum drm_vsvm_op {
 	DRM_VSVM_OP_COPY = 1,
 	DRM_VSVM_OP_FILL = 2,
 	DRM_VSVM_OP_CHECKSUM = 3,
 	DRM_VSVM_OP_DELAY = 4,
+	DRM_VSVM_OP_PREFETCH = 5,
 };
+
+/** DRM_VSVM_PREFETCH_WRITE - &DRM_VSVM_OP_PREFETCH faults for writing. */
+#define DRM_VSVM_PREFETCH_WRITE		(1 << 0)
 
 /**
  * struct drm_vsvm_cmd - one engine command
@@ -212,11 +265,14 @@ struct drm_vsvm_cmd {
 	__u32 flags;
 	/** @src: source GPU VA (COPY, CHECKSUM), else zero. */
 	__u64 src;
-	/** @dst: destination GPU VA (COPY, FILL, CHECKSUM result). */
+	/** @dst: destination GPU VA (COPY, FILL, CHECKSUM result, PREFETCH). */
 	__u64 dst;
 	/** @size: bytes to process; non-zero except for DELAY. */
 	__u64 size;
-	/** @value: FILL pattern (low 32 bits), DELAY microseconds. */
+	/**
+	 * @value: FILL pattern (low 32 bits), DELAY microseconds, PREFETCH
+	 * flags.
+	 */
 	__u64 value;
 };
 
@@ -227,7 +283,9 @@ struct drm_vsvm_cmd {
  * engine, after the jobs submitted before it on the same file and, if
  * @in_syncobj is set, after the fence in that syncobj signals. Every GPU
  * VA range a command touches must be covered by mappings at submission
- * time; the job takes references to those mappings (and their objects).
+ * time, unless SVM is enabled (see "vsvm SVM mode"): then the parts that
+ * are not are SVM memory, checked when the job runs. The job takes
+ * references to those mappings (and their objects) and to the SVM mirror.
  *
  * When the job completes, its fence signals; if @out_syncobj is set the
  * fence replaces the syncobj's fence at submission. A job that fails at
@@ -243,7 +301,8 @@ struct drm_vsvm_cmd {
  *   &enum drm_vsvm_op broken, a range that wraps around.
  * - -EACCES: a command writes to a read-only mapping.
  * - -EFAULT: @cmds cannot be read, or a command touches a GPU VA that is
- *   not mapped.
+ *   not mapped, and SVM is not enabled on the file or was enabled by a
+ *   process with another mm than the caller's.
  * - -ENOENT: @in_syncobj or @out_syncobj is not a syncobj handle.
  * - -ENOMEM: out of memory.
  */
@@ -265,8 +324,10 @@ struct drm_vsvm_exec {
 /**
  * struct drm_vsvm_get_stats - argument of &DRM_IOCTL_VSVM_GET_STATS
  *
- * Per-file counters, all monotonic since the file was opened. They count
- * work done on behalf of this file's jobs and userptr objects.
+ * Per-file counters, all monotonic since the file was opened (except
+ * @svm_ranges_live, a current count). They count work done on behalf of
+ * this file's jobs, userptr objects and SVM mirror; the ``svm_*`` counters
+ * stay zero until &DRM_IOCTL_VSVM_SVM_ENABLE.
  *
  * Errors: -EINVAL if @flags is non-zero.
  */
@@ -302,10 +363,79 @@ struct drm_vsvm_get_stats {
 	__u64 jobs_completed;
 	/** @jobs_failed: jobs whose fence signalled with an error. */
 	__u64 jobs_failed;
-	/** @bytes_accessed: bytes of userptr memory the engine touched. */
+	/**
+	 * @bytes_accessed: bytes of userptr and SVM memory the engine
+	 * touched.
+	 */
 	__u64 bytes_accessed;
-	/** @reserved: out: zero, for future counters. */
-	__u64 reserved[8];
+	/**
+	 * @svm_faults: GPU page faults: SVM accesses that found no valid
+	 * mirror range and went through the drm_svm fault path (including
+	 * those that failed, and prefetches).
+	 */
+	__u64 svm_faults;
+	/**
+	 * @svm_faults_2m: mirror faults that faulted pages in for a range of
+	 * 2 MiB; a 2M-aligned 2M piece of a mapping costs exactly one.
+	 */
+	__u64 svm_faults_2m;
+	/** @svm_faults_64k: likewise for 64 KiB ranges. */
+	__u64 svm_faults_64k;
+	/** @svm_faults_4k: likewise for 4 KiB ranges. */
+	__u64 svm_faults_4k;
+	/** @svm_ranges_live: mirror ranges that exist now. */
+	__u64 svm_ranges_live;
+	/**
+	 * @svm_ranges_collected: mirror ranges removed because they were
+	 * unmapped (or no longer matched their mapping), by garbage
+	 * collection or by the fault that rebuilt them.
+	 */
+	__u64 svm_ranges_collected;
+	/**
+	 * @svm_invalidations: invalidation callbacks received for mirror
+	 * ranges from the CPU side (munmap, mprotect, remap, COW, exit ...).
+	 */
+	__u64 svm_invalidations;
+	/** @reserved: out: zero, for a future counter. */
+	__u64 reserved;
+};
+
+/** DRM_VSVM_SVM_CHUNK_4K - mirror ranges of 4 KiB (required). */
+#define DRM_VSVM_SVM_CHUNK_4K		(1 << 0)
+/** DRM_VSVM_SVM_CHUNK_64K - mirror ranges of 64 KiB. */
+#define DRM_VSVM_SVM_CHUNK_64K		(1 << 1)
+/** DRM_VSVM_SVM_CHUNK_2M - mirror ranges of 2 MiB. */
+#define DRM_VSVM_SVM_CHUNK_2M		(1 << 2)
+/** DRM_VSVM_SVM_CHUNKS_ALL - every chunk size vsvm supports. */
+#define DRM_VSVM_SVM_CHUNKS_ALL		(DRM_VSVM_SVM_CHUNK_4K | \
+					 DRM_VSVM_SVM_CHUNK_64K | \
+					 DRM_VSVM_SVM_CHUNK_2M)
+
+/**
+ * struct drm_vsvm_svm_enable - argument of &DRM_IOCTL_VSVM_SVM_ENABLE
+ *
+ * Enables SVM mode on the file for the calling process's address space;
+ * see "vsvm SVM mode". Mirror ranges are created with the largest size
+ * of @chunk_sizes that fits. Does not fault anything in.
+ *
+ * Errors:
+ *
+ * - -EINVAL: non-zero @flags or @pad; @chunk_sizes has unknown bits or
+ *   lacks &DRM_VSVM_SVM_CHUNK_4K.
+ * - -EBUSY: SVM is already enabled on this file (by any process).
+ * - -ESRCH: the caller has no address space (a kernel thread).
+ * - -ENOMEM: out of memory.
+ */
+struct drm_vsvm_svm_enable {
+	/**
+	 * @chunk_sizes: ``DRM_VSVM_SVM_CHUNK_*`` mask, or 0 for
+	 * &DRM_VSVM_SVM_CHUNKS_ALL.
+	 */
+	__u32 chunk_sizes;
+	/** @flags: must be zero. */
+	__u32 flags;
+	/** @pad: must be zero. */
+	__u64 pad;
 };
 
 #define DRM_IOCTL_VSVM_GEM_CREATE \
@@ -324,6 +454,9 @@ struct drm_vsvm_get_stats {
 #define DRM_IOCTL_VSVM_GET_STATS \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_VSVM_GET_STATS, \
 		 struct drm_vsvm_get_stats)
+#define DRM_IOCTL_VSVM_SVM_ENABLE \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_VSVM_SVM_ENABLE, \
+		struct drm_vsvm_svm_enable)
 
 #if defined(__cplusplus)
 }
