@@ -42,8 +42,9 @@
  *
  * Per open file (&struct vsvm_file): a GPU VM (an interval tree of
  * &struct vsvm_mapping, filled by DRM_IOCTL_VSVM_VM_BIND), the drm_svm
- * contexts of its userptr objects, one per mm (&struct vsvm_mirror), and
- * counters (DRM_IOCTL_VSVM_GET_STATS). The file structure is reference
+ * contexts of its userptr objects, one per mm (&struct vsvm_mirror), the
+ * one of them SVM mode is enabled on (DRM_IOCTL_VSVM_SVM_ENABLE, see "vsvm
+ * SVM mode internals"), and counters (DRM_IOCTL_VSVM_GET_STATS). The file structure is reference
  * counted: mirrors and queued jobs keep it alive after the DRM file is
  * closed.
  *
@@ -119,6 +120,7 @@ static void vsvm_postclose(struct drm_device *dev, struct drm_file *file)
 {
 	struct vsvm_file *vfile = file->driver_priv;
 	struct interval_tree_node *node;
+	struct vsvm_mirror *mirror;
 
 	/* Unbind everything; running jobs hold their own references. */
 	for (;;) {
@@ -131,6 +133,14 @@ static void vsvm_postclose(struct drm_device *dev, struct drm_file *file)
 			break;
 		vsvm_mapping_put(container_of(node, struct vsvm_mapping, node));
 	}
+
+	/* Jobs using SVM hold their own mirror reference. */
+	mutex_lock(&vfile->vm_lock);
+	mirror = vfile->svm;
+	vfile->svm = NULL;
+	mutex_unlock(&vfile->vm_lock);
+	if (mirror)
+		vsvm_mirror_put(mirror);
 
 	vsvm_file_put(vfile);
 }
@@ -301,7 +311,19 @@ static int vsvm_get_stats_ioctl(struct drm_device *dev, void *data,
 	args->jobs_completed = atomic64_read(&stats->jobs_completed);
 	args->jobs_failed = atomic64_read(&stats->jobs_failed);
 	args->bytes_accessed = atomic64_read(&stats->bytes_accessed);
-	memset(args->reserved, 0, sizeof(args->reserved));
+	args->svm_faults = atomic64_read(&stats->svm_faults);
+	args->svm_faults_2m = 0;
+	args->svm_faults_64k = 0;
+	args->svm_faults_4k = 0;
+	args->svm_ranges_live = 0;
+	args->svm_ranges_collected = 0;
+	args->svm_invalidations = atomic64_read(&stats->svm_invalidations);
+	args->reserved = 0;
+
+	mutex_lock(&vfile->vm_lock);
+	if (vfile->svm)
+		vsvm_svm_stats(vfile->svm, args);
+	mutex_unlock(&vfile->vm_lock);
 
 	return 0;
 }
@@ -316,6 +338,8 @@ static const struct drm_ioctl_desc vsvm_ioctls[] = {
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VSVM_EXEC, vsvm_exec_ioctl, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VSVM_GET_STATS, vsvm_get_stats_ioctl,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VSVM_SVM_ENABLE, vsvm_svm_enable_ioctl,
 			  DRM_RENDER_ALLOW),
 };
 

@@ -20,6 +20,8 @@
 struct dma_fence;
 struct drm_gem_shmem_object;
 struct drm_userptr_create;
+struct drm_vsvm_get_stats;
+struct mm_struct;
 struct page;
 struct platform_device;
 
@@ -49,7 +51,9 @@ struct vsvm_device {
  * @jobs_submitted: jobs queued
  * @jobs_completed: jobs signalled
  * @jobs_failed: jobs signalled with an error
- * @bytes_accessed: userptr bytes the engine touched
+ * @bytes_accessed: userptr and SVM bytes the engine touched
+ * @svm_faults: SVM accesses that went through drm_svm_mirror_fault()
+ * @svm_invalidations: CPU-side invalidate callbacks on SVM mirror ranges
  */
 struct vsvm_stats {
 	atomic64_t faults;
@@ -60,6 +64,8 @@ struct vsvm_stats {
 	atomic64_t jobs_completed;
 	atomic64_t jobs_failed;
 	atomic64_t bytes_accessed;
+	atomic64_t svm_faults;
+	atomic64_t svm_invalidations;
 };
 
 /**
@@ -70,6 +76,8 @@ struct vsvm_stats {
  * @vm: GPU VA -> &struct vsvm_mapping interval tree
  * @mirrors_lock: protects @mirrors
  * @mirrors: &struct vsvm_mirror list, one per mm userptrs were created in
+ * @svm: the mirror SVM mode is enabled on, or NULL (referenced; set once
+ *	 under @vm_lock, cleared at close)
  * @fence_context: dma_fence context of the file's jobs
  * @seqno: last job sequence number
  * @stats: counters
@@ -81,6 +89,7 @@ struct vsvm_file {
 	struct rb_root_cached vm;
 	struct mutex mirrors_lock; /* protects mirrors */
 	struct list_head mirrors;
+	struct vsvm_mirror *svm;
 	u64 fence_context;
 	atomic64_t seqno;
 	struct vsvm_stats stats;
@@ -116,6 +125,21 @@ struct vsvm_userptr {
 };
 
 /**
+ * struct vsvm_svm_range - an SVM mirror range and its "GPU page table"
+ * @base: the drm_svm mirror range
+ * @gpu_mapped: the engine may access the range's pages; set by the commit
+ *		callback (notifier lock held for read, mirror lock held),
+ *		cleared by the invalidate callback (notifier lock held for
+ *		write)
+ * @gpu_writable: likewise, the engine may write them
+ */
+struct vsvm_svm_range {
+	struct drm_svm_range base;
+	bool gpu_mapped;
+	bool gpu_writable;
+};
+
+/**
  * struct vsvm_mapping - an object bound at a GPU VA
  * @ref: reference count; the VM and each job using it hold one
  * @node: interval [va, va + size - 1] in &vsvm_file.vm
@@ -146,11 +170,23 @@ void vsvm_file_put(struct vsvm_file *vfile);
 void vsvm_mapping_put(struct vsvm_mapping *map);
 
 /* vsvm_userptr.c */
+struct vsvm_mirror *vsvm_mirror_get(struct vsvm_file *vfile,
+				    struct mm_struct *mm);
+void vsvm_mirror_put(struct vsvm_mirror *mirror);
 bool vsvm_gem_is_userptr(const struct drm_gem_object *obj);
 int vsvm_userptr_create(struct drm_device *dev, struct drm_file *file,
 			struct drm_userptr_create *args);
 int vsvm_userptr_access(struct vsvm_file *vfile, struct vsvm_userptr *uobj,
 			u64 offset, void *buf, size_t len, bool write);
+
+/* vsvm_svm.c */
+extern const struct drm_svm_ops vsvm_svm_ops;
+int vsvm_svm_enable_ioctl(struct drm_device *dev, void *data,
+			  struct drm_file *file);
+void vsvm_svm_stats(struct vsvm_mirror *mirror,
+		    struct drm_vsvm_get_stats *args);
+int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
+		    u64 va, void *buf, size_t len, bool write);
 
 /* vsvm_engine.c */
 void vsvm_copy_pages(struct page **pages, u64 offset, void *buf, size_t len,

@@ -37,7 +37,9 @@
  * engine therefore never holds two notifier locks at once, whatever mirrors
  * the source and destination belong to. Shmem objects are pinned while
  * bound and accessed directly; userptr objects go through
- * vsvm_userptr_access(), see "vsvm userptr objects".
+ * vsvm_userptr_access(), see "vsvm userptr objects"; GPU VAs that no
+ * mapping of the job covers are SVM memory, reached through
+ * vsvm_svm_access(), see "vsvm SVM mode internals".
  *
  * A command that fails stops the job: the fence is signalled with the error
  * and the file's jobs_failed counter is incremented, before the fence
@@ -60,6 +62,8 @@
  * @maps: the mappings the commands touch (referenced)
  * @num_maps: number of @maps
  * @max_maps: allocated size of @maps
+ * @svm: the file's SVM mirror if the commands touch SVM memory, i.e. GPU
+ *	 VAs no mapping covered at submission (referenced), else NULL
  */
 struct vsvm_job {
 	struct work_struct work;
@@ -71,6 +75,7 @@ struct vsvm_job {
 	struct vsvm_mapping **maps;
 	unsigned int num_maps;
 	unsigned int max_maps;
+	struct vsvm_mirror *svm;
 };
 
 static const char *vsvm_fence_get_driver_name(struct dma_fence *fence)
@@ -122,36 +127,58 @@ void vsvm_copy_pages(struct page **pages, u64 offset, void *buf, size_t len,
 	}
 }
 
-static struct vsvm_mapping *vsvm_job_find_map(struct vsvm_job *job, u64 va)
+/*
+ * The job's mapping that contains @va, or NULL; then *@hole_end is where
+ * the next mapping starts (at most @end).
+ */
+static struct vsvm_mapping *vsvm_job_find_map(struct vsvm_job *job, u64 va,
+					      u64 end, u64 *hole_end)
 {
 	unsigned int i;
 
+	*hole_end = end;
 	for (i = 0; i < job->num_maps; i++) {
 		struct vsvm_mapping *map = job->maps[i];
 
 		if (va >= map->node.start && va <= map->node.last)
 			return map;
+		if (map->node.start > va && map->node.start < *hole_end)
+			*hole_end = map->node.start;
 	}
 
 	return NULL;
 }
 
-/* Read or write [@va, @va + @len) of the job's GPU address space. */
+/*
+ * Read or write [@va, @va + @len) of the job's GPU address space; with a
+ * NULL @buf, prefetch its SVM parts.
+ */
 static int vsvm_vm_access(struct vsvm_job *job, u64 va, void *buf, size_t len,
 			  bool write)
 {
 	while (len) {
-		struct vsvm_mapping *map = vsvm_job_find_map(job, va);
-		u64 offset;
+		struct vsvm_mapping *map;
+		u64 offset, hole_end;
 		size_t n;
 		int ret;
 
-		/* Every range was resolved at submission. */
-		if (WARN_ON_ONCE(!map))
-			return -EFAULT;
+		map = vsvm_job_find_map(job, va, va + len, &hole_end);
+		if (!map) {
+			/* Only SVM holes pass submission. */
+			if (WARN_ON_ONCE(!job->svm))
+				return -EFAULT;
+			n = hole_end - va;
+			ret = vsvm_svm_access(job->vfile, job->svm, va, buf, n,
+					      write);
+			if (ret)
+				return ret;
+			goto next;
+		}
 
-		offset = map->bo_offset + (va - map->node.start);
 		n = min_t(u64, len, map->node.last - va + 1);
+		if (!buf)
+			goto next;
+		offset = map->bo_offset + (va - map->node.start);
 
 		if (vsvm_gem_is_userptr(map->obj)) {
 			ret = vsvm_userptr_access(job->vfile,
@@ -164,8 +191,10 @@ static int vsvm_vm_access(struct vsvm_job *job, u64 va, void *buf, size_t len,
 					offset, buf, n, write);
 		}
 
+next:
 		va += n;
-		buf += n;
+		if (buf)
+			buf += n;
 		len -= n;
 	}
 
@@ -227,6 +256,10 @@ static int vsvm_run_cmd(struct vsvm_job *job, const struct drm_vsvm_cmd *cmd)
 	case DRM_VSVM_OP_DELAY:
 		fsleep(cmd->value);
 		return 0;
+
+	case DRM_VSVM_OP_PREFETCH:
+		return vsvm_vm_access(job, cmd->dst, NULL, cmd->size,
+				      cmd->value & DRM_VSVM_PREFETCH_WRITE);
 	}
 
 	return -EINVAL;
@@ -239,6 +272,8 @@ static void vsvm_job_free(struct vsvm_job *job)
 	for (i = 0; i < job->num_maps; i++)
 		vsvm_mapping_put(job->maps[i]);
 	kfree(job->maps);
+	if (job->svm)
+		vsvm_mirror_put(job->svm);
 	kfree(job->cmds);
 	if (job->in_fence)
 		dma_fence_put(job->in_fence);
@@ -311,6 +346,12 @@ static int vsvm_cmd_check(const struct drm_vsvm_cmd *cmd)
 		    cmd->value > DRM_VSVM_MAX_DELAY_US)
 			return -EINVAL;
 		return 0;
+	case DRM_VSVM_OP_PREFETCH:
+		if (!cmd->size || cmd->src ||
+		    (cmd->value & ~(u64)DRM_VSVM_PREFETCH_WRITE) ||
+		    check_add_overflow(cmd->dst, cmd->size, &end))
+			return -EINVAL;
+		return 0;
 	}
 
 	return -EINVAL;
@@ -339,7 +380,30 @@ static int vsvm_job_add_map(struct vsvm_job *job, struct vsvm_mapping *map)
 	return 0;
 }
 
-/* Check that [@va, @va + @size) is fully mapped and reference its mappings. */
+/*
+ * A part of a command's range that no mapping covers is SVM memory if SVM
+ * is enabled on the file for the caller's mm; reference the mirror.
+ */
+static int vsvm_job_add_svm(struct vsvm_job *job, struct vsvm_file *vfile)
+{
+	struct vsvm_mirror *mirror = vfile->svm;
+
+	lockdep_assert_held(&vfile->vm_lock);
+
+	if (job->svm)
+		return 0;
+	if (!mirror || mirror->svm.mm != current->mm)
+		return -EFAULT;
+
+	kref_get(&mirror->ref);
+	job->svm = mirror;
+	return 0;
+}
+
+/*
+ * Check that [@va, @va + @size) is covered by mappings or SVM memory and
+ * reference them.
+ */
 static int vsvm_job_add_range(struct vsvm_job *job, struct vsvm_file *vfile,
 			      u64 va, u64 size, bool write)
 {
@@ -355,8 +419,11 @@ static int vsvm_job_add_range(struct vsvm_job *job, struct vsvm_file *vfile,
 		struct vsvm_mapping *map =
 			container_of(node, struct vsvm_mapping, node);
 
-		if (node->start > next)
-			return -EFAULT;
+		if (node->start > next) {
+			ret = vsvm_job_add_svm(job, vfile);
+			if (ret)
+				return ret;
+		}
 		if (write && map->read_only)
 			return -EACCES;
 		ret = vsvm_job_add_map(job, map);
@@ -367,7 +434,7 @@ static int vsvm_job_add_range(struct vsvm_job *job, struct vsvm_file *vfile,
 		next = node->last + 1;
 	}
 
-	return -EFAULT;
+	return vsvm_job_add_svm(job, vfile);
 }
 
 static int vsvm_job_resolve(struct vsvm_job *job, struct vsvm_file *vfile)
@@ -396,6 +463,11 @@ static int vsvm_job_resolve(struct vsvm_job *job, struct vsvm_file *vfile)
 			if (!ret)
 				ret = vsvm_job_add_range(job, vfile, cmd->dst,
 							 8, true);
+			break;
+		case DRM_VSVM_OP_PREFETCH:
+			ret = vsvm_job_add_range(job, vfile, cmd->dst,
+						 cmd->size, cmd->value &
+						 DRM_VSVM_PREFETCH_WRITE);
 			break;
 		}
 	}

@@ -45,7 +45,8 @@
  * invalidation (munmap, mprotect, remap, COW, migration, exit) waits for the
  * chunk in flight, and the next chunk faults the range in again and sees the
  * new pages. &drm_svm_ops.invalidate (vsvm_mirror_invalidate()) therefore
- * has nothing to wait for: it only counts.
+ * has nothing to wait for: for userptr ranges it only counts (for SVM
+ * ranges see "vsvm SVM mode internals").
  *
  * Nothing allocates memory while the notifier lock is held, as the helper
  * requires, and the engine's fences are never added to a reservation object,
@@ -53,24 +54,6 @@
  * engine (like a GPU with recoverable page faults) cannot deadlock against
  * reclaim.
  */
-
-static void vsvm_mirror_invalidate(struct drm_svm *svm,
-				   struct drm_svm_range *range,
-				   const struct mmu_notifier_range *mmu_range)
-{
-	struct vsvm_mirror *mirror = container_of(svm, struct vsvm_mirror, svm);
-
-	/*
-	 * The engine only touches pages with the notifier lock held for read
-	 * and the helper holds it for write here: no access is in flight, and
-	 * the next one finds the range invalid and faults it in again.
-	 */
-	atomic64_inc(&mirror->vfile->stats.invalidations);
-}
-
-static const struct drm_svm_ops vsvm_svm_ops = {
-	.invalidate = vsvm_mirror_invalidate,
-};
 
 /* Called by kref_put_mutex() with vfile->mirrors_lock held; drops it. */
 static void vsvm_mirror_release(struct kref *ref)
@@ -81,20 +64,36 @@ static void vsvm_mirror_release(struct kref *ref)
 	list_del(&mirror->link);
 	mutex_unlock(&vfile->mirrors_lock);
 
+	drm_svm_mirror_fini(&mirror->svm);
 	drm_svm_fini(&mirror->svm);
 	kfree(mirror);
 	vsvm_file_put(vfile);
 }
 
-static void vsvm_mirror_put(struct vsvm_mirror *mirror)
+/**
+ * vsvm_mirror_put() - drop a reference to a mirror
+ * @mirror: the mirror
+ *
+ * The last reference disables SVM mode on it, tears it down and drops its
+ * file reference. Context: process context; sleeps. The caller must not
+ * hold &vsvm_file.mirrors_lock.
+ */
+void vsvm_mirror_put(struct vsvm_mirror *mirror)
 {
 	kref_put_mutex(&mirror->ref, vsvm_mirror_release,
 		       &mirror->vfile->mirrors_lock);
 }
 
-/* Find or create the drm_svm context of @vfile for @mm. */
-static struct vsvm_mirror *vsvm_mirror_get(struct vsvm_file *vfile,
-					   struct mm_struct *mm)
+/**
+ * vsvm_mirror_get() - find or create the drm_svm context of a file for an mm
+ * @vfile: the file
+ * @mm: the address space
+ *
+ * Context: process context; sleeps; takes &vsvm_file.mirrors_lock.
+ * Return: a referenced mirror, or an ERR_PTR().
+ */
+struct vsvm_mirror *vsvm_mirror_get(struct vsvm_file *vfile,
+				    struct mm_struct *mm)
 {
 	struct vsvm_mirror *mirror;
 	int ret;

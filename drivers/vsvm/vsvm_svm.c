@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Copyright (c) 2026 The drm_svm project authors
+ */
+
+#include <linux/jiffies.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+
+#include <drm/drm_file.h>
+#include <drm/drm_svm.h>
+#include <drm/vsvm_drm.h>
+
+#include "vsvm_drv.h"
+
+/**
+ * DOC: vsvm SVM mode internals
+ *
+ * DRM_IOCTL_VSVM_SVM_ENABLE turns the file's drm_svm context for the
+ * caller's mm (the &struct vsvm_mirror its userptr objects of that mm also
+ * use) into a mirror with drm_svm_mirror_init(), and keeps a reference to
+ * it in &vsvm_file.svm. A job whose commands touch GPU VAs that no bound
+ * mapping covers takes a reference to that mirror at submission; the
+ * engine then treats those VAs as CPU addresses, see vsvm_svm_access().
+ *
+ * Each mirror range is a &struct vsvm_svm_range (drm_svm's range_alloc /
+ * range_free hooks), whose @gpu_mapped flag plays the GPU page-table entry:
+ *
+ * ::
+ *
+ *   engine                                   mm (munmap, mprotect ...)
+ *   ------                                   -------------------------
+ *   down_read(notifier_lock)
+ *   range = drm_svm_mirror_find(va)
+ *   range->gpu_mapped && pages_valid? --no--> up_read
+ *       |                                    drm_svm_mirror_fault(va)
+ *       | yes                                  -> commit: gpu_mapped = 1
+ *   copy <= DRM_VSVM_CHUNK_PAGES pages       retry the lookup
+ *   up_read(notifier_lock)                   drm_svm notifier:
+ *                                              down_write(notifier_lock)
+ *                                              invalidate: gpu_mapped = 0
+ *
+ * so a CPU-side invalidation waits for the access in flight and the next
+ * access faults again. The engine calls drm_svm_mirror_fault() without any
+ * lock held; the helper takes its mirror lock, mmget_not_zero() (-ESRCH
+ * once the process has exited), the mmap lock and the notifier lock.
+ */
+
+/* Data passed from the engine to the commit callback. */
+struct vsvm_svm_commit {
+	bool write;
+};
+
+static struct vsvm_svm_range *to_vsvm_svm_range(struct drm_svm_range *range)
+{
+	return container_of(range, struct vsvm_svm_range, base);
+}
+
+static void vsvm_mirror_invalidate(struct drm_svm *svm,
+				   struct drm_svm_range *range,
+				   const struct mmu_notifier_range *mmu_range)
+{
+	struct vsvm_mirror *mirror = container_of(svm, struct vsvm_mirror, svm);
+	struct vsvm_stats *stats = &mirror->vfile->stats;
+
+	/*
+	 * The engine only touches pages with the notifier lock held for read
+	 * and the helper holds it for write here: no access is in flight, and
+	 * the next one finds the range invalid and faults it in again.
+	 */
+	if (!test_bit(DRM_SVM_RANGE_MIRROR_BIT, &range->flags)) {
+		atomic64_inc(&stats->invalidations);
+		return;
+	}
+
+	/* Zap the "GPU page table entry" of the SVM range. */
+	WRITE_ONCE(to_vsvm_svm_range(range)->gpu_mapped, false);
+	WRITE_ONCE(to_vsvm_svm_range(range)->gpu_writable, false);
+	/* Evictions and removals by the helper itself are not mm events. */
+	if (mmu_range->owner != svm)
+		atomic64_inc(&stats->svm_invalidations);
+}
+
+static int vsvm_mirror_commit(struct drm_svm *svm, struct drm_svm_range *range,
+			      void *data)
+{
+	struct vsvm_svm_range *vrange = to_vsvm_svm_range(range);
+	struct vsvm_svm_commit *commit = data;
+	bool ro = test_bit(DRM_SVM_RANGE_READ_ONLY_BIT, &range->flags);
+
+	/* drm_svm_mirror_fault() checked the VMA for a write fault. */
+	if (WARN_ON_ONCE(commit->write && ro))
+		return -EPERM;
+
+	WRITE_ONCE(vrange->gpu_writable, !ro);
+	WRITE_ONCE(vrange->gpu_mapped, true);
+	return 0;
+}
+
+static struct drm_svm_range *vsvm_mirror_range_alloc(struct drm_svm *svm)
+{
+	struct vsvm_svm_range *vrange = kzalloc(sizeof(*vrange), GFP_KERNEL);
+
+	return vrange ? &vrange->base : NULL;
+}
+
+static void vsvm_mirror_range_free(struct drm_svm_range *range)
+{
+	kfree(to_vsvm_svm_range(range));
+}
+
+/*
+ * One set of ops for every vsvm drm_svm context: userptr ranges only ever
+ * see @invalidate; @commit and the range hooks serve SVM mode.
+ */
+const struct drm_svm_ops vsvm_svm_ops = {
+	.invalidate = vsvm_mirror_invalidate,
+	.commit = vsvm_mirror_commit,
+	.range_alloc = vsvm_mirror_range_alloc,
+	.range_free = vsvm_mirror_range_free,
+};
+
+static const struct {
+	u32 flag;
+	unsigned long size;
+} vsvm_svm_chunks[] = {
+	{ DRM_VSVM_SVM_CHUNK_2M, SZ_2M },
+	{ DRM_VSVM_SVM_CHUNK_64K, SZ_64K },
+	{ DRM_VSVM_SVM_CHUNK_4K, SZ_4K },
+};
+
+/**
+ * vsvm_svm_enable_ioctl() - DRM_IOCTL_VSVM_SVM_ENABLE
+ * @dev: DRM device
+ * @data: a &struct drm_vsvm_svm_enable
+ * @file: DRM file of the caller
+ *
+ * Enables SVM mode on @file for current->mm, see "vsvm SVM mode".
+ *
+ * Return: 0 or a negative errno as documented for &struct
+ * drm_vsvm_svm_enable.
+ */
+int vsvm_svm_enable_ioctl(struct drm_device *dev, void *data,
+			  struct drm_file *file)
+{
+	unsigned long sizes[ARRAY_SIZE(vsvm_svm_chunks)];
+	struct vsvm_file *vfile = file->driver_priv;
+	struct drm_vsvm_svm_enable *args = data;
+	struct vsvm_mirror *mirror;
+	unsigned int i, n = 0;
+	u32 mask;
+	int ret;
+
+	BUILD_BUG_ON(PAGE_SIZE != SZ_4K);
+	BUILD_BUG_ON(ARRAY_SIZE(vsvm_svm_chunks) > DRM_SVM_MAX_CHUNKS);
+
+	mask = args->chunk_sizes ?: DRM_VSVM_SVM_CHUNKS_ALL;
+	if (args->flags || args->pad || (mask & ~DRM_VSVM_SVM_CHUNKS_ALL) ||
+	    !(mask & DRM_VSVM_SVM_CHUNK_4K))
+		return -EINVAL;
+	if (!current->mm)
+		return -ESRCH;
+
+	for (i = 0; i < ARRAY_SIZE(vsvm_svm_chunks); i++)
+		if (mask & vsvm_svm_chunks[i].flag)
+			sizes[n++] = vsvm_svm_chunks[i].size;
+
+	mutex_lock(&vfile->vm_lock);
+	if (vfile->svm) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+
+	mirror = vsvm_mirror_get(vfile, current->mm);
+	if (IS_ERR(mirror)) {
+		ret = PTR_ERR(mirror);
+		goto out_unlock;
+	}
+
+	ret = drm_svm_mirror_init(&mirror->svm, sizes, n);
+	if (ret) {
+		/* Only a programming error can get us here. */
+		WARN_ON_ONCE(ret == -EINVAL);
+		vsvm_mirror_put(mirror);
+		goto out_unlock;
+	}
+	vfile->svm = mirror;
+
+out_unlock:
+	mutex_unlock(&vfile->vm_lock);
+	return ret;
+}
+
+/**
+ * vsvm_svm_stats() - fill the SVM counters of DRM_IOCTL_VSVM_GET_STATS
+ * @mirror: the file's SVM mirror
+ * @args: the counters to fill
+ */
+void vsvm_svm_stats(struct vsvm_mirror *mirror, struct drm_vsvm_get_stats *args)
+{
+	struct drm_svm *svm = &mirror->svm;
+	struct drm_svm_stats_snapshot snap;
+	unsigned int i;
+
+	drm_svm_stats_read(svm, &snap);
+	/* The chunk sizes never change once mirror mode is enabled. */
+	for (i = 0; i < svm->mirror.num_chunks; i++) {
+		switch (svm->mirror.chunk_sizes[i]) {
+		case SZ_2M:
+			args->svm_faults_2m = snap.chunk_faults[i];
+			break;
+		case SZ_64K:
+			args->svm_faults_64k = snap.chunk_faults[i];
+			break;
+		case SZ_4K:
+			args->svm_faults_4k = snap.chunk_faults[i];
+			break;
+		}
+	}
+	args->svm_ranges_live = snap.ranges_live;
+	args->svm_ranges_collected = snap.ranges_collected;
+}
+
+/*
+ * Under the notifier lock: the range mapping @va if the engine may access
+ * it now (its "GPU page table entry" is present, for writing if @write).
+ */
+static struct vsvm_svm_range *vsvm_svm_lookup(struct drm_svm *svm, u64 va,
+					      bool write)
+{
+	struct drm_svm_range *range = drm_svm_mirror_find(svm, va);
+	struct vsvm_svm_range *vrange;
+
+	if (!range)
+		return NULL;
+	vrange = to_vsvm_svm_range(range);
+	if (!READ_ONCE(vrange->gpu_mapped) ||
+	    (write && !READ_ONCE(vrange->gpu_writable)) ||
+	    !drm_svm_range_pages_valid(range))
+		return NULL;
+
+	return vrange;
+}
+
+/**
+ * vsvm_svm_access() - the engine reads, writes or prefetches SVM memory
+ * @vfile: file of the job, for the statistics
+ * @mirror: the file's SVM mirror (referenced by the job)
+ * @va: first GPU VA, i.e. CPU address in the mirror's mm
+ * @buf: kernel buffer to copy from (@write) or to; NULL to prefetch
+ * @len: bytes
+ * @write: the engine writes (or prefetches for writing)
+ *
+ * Walks [@va, @va + @len) range by range. For each piece, looks the
+ * mirror range up under the notifier lock; if it is present and valid,
+ * copies at most DRM_VSVM_CHUNK_PAGES pages of it under that lock (or,
+ * to prefetch, skips to its end); otherwise drops the lock and takes a
+ * GPU page fault through drm_svm_mirror_fault(), then looks again.
+ *
+ * Context: process context (the engine); sleeps. No vsvm or drm_svm lock
+ * may be held.
+ *
+ * Return: 0; the error of drm_svm_mirror_fault() (-EFAULT, -EPERM,
+ * -ESRCH, -ENOMEM); or -ETIMEDOUT if one address could not be made
+ * accessible for DRM_VSVM_VALIDATE_TIMEOUT_MS because it kept being
+ * invalidated.
+ */
+int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
+		    u64 va, void *buf, size_t len, bool write)
+{
+	struct vsvm_svm_commit commit = { .write = write };
+	struct drm_svm *svm = &mirror->svm;
+	unsigned long deadline = 0;
+	bool faulted = false;
+	int ret;
+
+	while (len) {
+		struct vsvm_svm_range *vrange;
+		size_t n;
+
+		drm_svm_notifier_lock(svm);
+		vrange = vsvm_svm_lookup(svm, va, write);
+		if (vrange) {
+			struct drm_svm_range *range = &vrange->base;
+
+			n = min_t(u64, len, range->end - va);
+			if (buf) {
+				n = min_t(size_t, n,
+					  DRM_VSVM_CHUNK_PAGES * PAGE_SIZE -
+					  offset_in_page(va));
+				vsvm_copy_pages(drm_svm_range_pages(range),
+						va - range->start, buf, n,
+						write);
+			}
+			drm_svm_notifier_unlock(svm);
+
+			if (buf) {
+				atomic64_add(n, &vfile->stats.bytes_accessed);
+				buf += n;
+			}
+			va += n;
+			len -= n;
+			faulted = false;
+			cond_resched();
+			continue;
+		}
+		drm_svm_notifier_unlock(svm);
+
+		/* A GPU page fault. */
+		if (!faulted)
+			deadline = jiffies +
+				   msecs_to_jiffies(DRM_VSVM_VALIDATE_TIMEOUT_MS);
+		else
+			atomic64_inc(&vfile->stats.retries);
+		if (faulted && time_after(jiffies, deadline))
+			return -ETIMEDOUT;
+
+		atomic64_inc(&vfile->stats.svm_faults);
+		ret = drm_svm_mirror_fault(svm, va,
+					   write ? DRM_SVM_FAULT_WRITE : 0,
+					   DRM_SVM_TIMEOUT_DEFAULT_MS, &commit);
+		if (ret == -EAGAIN)
+			ret = 0;
+		if (ret)
+			return ret;
+		faulted = true;
+	}
+
+	return 0;
+}
