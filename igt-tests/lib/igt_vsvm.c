@@ -318,6 +318,34 @@ void vsvm_get_stats(int fd, struct drm_vsvm_get_stats *stats)
 	do_ioctl(fd, DRM_IOCTL_VSVM_GET_STATS, stats);
 }
 
+int __vsvm_svm_enable(int fd, uint32_t chunk_sizes, uint32_t flags,
+		      uint64_t pad)
+{
+	struct drm_vsvm_svm_enable arg = {
+		.chunk_sizes = chunk_sizes,
+		.flags = flags,
+		.pad = pad,
+	};
+	int err = 0;
+
+	if (igt_ioctl(fd, DRM_IOCTL_VSVM_SVM_ENABLE, &arg))
+		err = -errno;
+	errno = 0;
+	return err;
+}
+
+void vsvm_svm_enable(int fd, uint32_t chunk_sizes)
+{
+	igt_assert_eq(__vsvm_svm_enable(fd, chunk_sizes, 0, 0), 0);
+}
+
+struct drm_vsvm_cmd vsvm_cmd_prefetch(uint64_t addr, uint64_t size,
+				      uint32_t flags)
+{
+	return (struct drm_vsvm_cmd){ .op = DRM_VSVM_OP_PREFETCH, .dst = addr,
+				      .size = size, .value = flags };
+}
+
 uint64_t vsvm_checksum(const void *ptr, uint64_t size)
 {
 	const uint32_t *w = ptr;

@@ -80,6 +80,13 @@ int vsvm_exec_sync(int fd, const struct drm_vsvm_cmd *cmds,
 
 void vsvm_get_stats(int fd, struct drm_vsvm_get_stats *stats);
 
+/* SVM mode: GPU VAs not bound in the VM are CPU addresses of the caller. */
+int __vsvm_svm_enable(int fd, uint32_t chunk_sizes, uint32_t flags,
+		      uint64_t pad);
+void vsvm_svm_enable(int fd, uint32_t chunk_sizes);
+struct drm_vsvm_cmd vsvm_cmd_prefetch(uint64_t addr, uint64_t size,
+				      uint32_t flags);
+
 /* CPU reference for DRM_VSVM_OP_CHECKSUM (FNV-1a over LE 32-bit words). */
 uint64_t vsvm_checksum(const void *ptr, uint64_t size);
 void vsvm_pattern(void *ptr, uint64_t size, uint32_t seed);
