@@ -62,6 +62,7 @@ help:
 # Install build and run dependencies (root, Debian 12). A no-op when present.
 deps:
 	@$(ROOT)/rig/install-deps.sh $(DEB_PKGS)
+	@mkdir -p $(W) $(dir $(KBUILD_LOCK))
 
 # Unpack the pinned tree, apply the patch series, copy our new files in.
 tree: deps
