@@ -15,10 +15,13 @@ if [ -w /dev/kvm ]; then
 	printf '#!/bin/busybox sh\n/bin/busybox echo RIG-PROBE-OK\n/bin/busybox reboot -f\n' > "$d/root/init"
 	chmod +x "$d/root/init"
 	(cd "$d/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$d/probe.gz"
+	# In the background and waited for with stderr silenced, so that a
+	# QEMU dying under KVM (SIGABRT has been seen here) stays quiet.
 	timeout -k 2 20 qemu-system-x86_64 -accel kvm -cpu host -m 512M -no-reboot \
 		-display none -monitor none -serial "file:$d/console" \
 		-kernel "$KBUILD/arch/x86/boot/bzImage" -initrd "$d/probe.gz" \
-		-append "console=ttyS0 panic=-1 kunit.enable=0" >/dev/null 2>&1 || true
+		-append "console=ttyS0 panic=-1 kunit.enable=0" >/dev/null 2>&1 &
+	wait $! 2>/dev/null || true
 	grep -q RIG-PROBE-OK "$d/console" 2>/dev/null && accel=kvm
 	rm -rf "$d"
 fi
