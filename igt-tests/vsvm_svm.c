@@ -72,14 +72,6 @@ static uint64_t va(const void *p)
 	return (uintptr_t)p;
 }
 
-static void *mmap_anon(uint64_t size, int prot)
-{
-	void *p = mmap(NULL, size, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	igt_assert(p != MAP_FAILED);
-	return p;
-}
-
 /*
  * A read-write anonymous mapping of exactly @size bytes at an @align-ed
  * address, between two PROT_NONE guard mappings so that it never merges
@@ -112,27 +104,6 @@ static void region_unmap(struct region *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void remap_fixed(void *addr, uint64_t size)
-{
-	void *p = mmap(addr, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-
-	igt_assert(p == addr);
-}
-
-static bool all_words(const void *ptr, uint64_t size, uint32_t v)
-{
-	const uint32_t *w = ptr;
-
-	for (uint64_t i = 0; i < size / 4; i++)
-		if (w[i] != v) {
-			igt_debug("word %llu: %#x != %#x\n",
-				  (unsigned long long)i, w[i], v);
-			return false;
-		}
-	return true;
-}
-
 static uint64_t words_sum(uint64_t size, uint32_t v)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -142,57 +113,6 @@ static uint64_t words_sum(uint64_t size, uint32_t v)
 		h *= 0x100000001b3ull;
 	}
 	return h;
-}
-
-static bool read_file(const char *path, char *buf, size_t len)
-{
-	int f = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (f < 0)
-		return false;
-	n = read(f, buf, len - 1);
-	close(f);
-	if (n < 0)
-		return false;
-	buf[n] = 0;
-	return true;
-}
-
-/* AnonHugePages (kB) of the mapping that contains @addr, from smaps. */
-static long anon_huge_kb(void *addr)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	char line[256];
-	bool in = false;
-	long kb = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi;
-
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
-			in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
-			continue;
-		}
-		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb;
-}
-
-static void wait_pipe(int p)
-{
-	char c;
-
-	igt_assert_eq(read(p, &c, 1), 1);
-}
-
-static void kick_pipe(int p)
-{
-	igt_assert_eq(write(p, "x", 1), 1);
 }
 
 /* ---- GPU helpers ----------------------------------------------------------- */
@@ -350,7 +270,7 @@ static void test_invalid_enable(void)
 
 	/* PREFETCH argument checks */
 	{
-		char *buf = mmap_anon(PAGE_SZ, PROT_READ | PROT_WRITE);
+		char *buf = vsvm_mmap_anon(PAGE_SZ, PROT_READ | PROT_WRITE);
 		struct drm_vsvm_cmd cmd = vsvm_cmd_prefetch(va(buf), 0, 0);
 
 		igt_assert_eq(__vsvm_exec(fd, &cmd, 1, 0, 0, NULL), -EINVAL);
@@ -368,7 +288,7 @@ static void test_invalid_enable(void)
 static void test_invalid_address(void)
 {
 	struct drm_vsvm_get_stats s0, s1;
-	char *buf = mmap_anon(2 * PAGE_SZ, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(2 * PAGE_SZ, PROT_READ | PROT_WRITE);
 	char path[] = "/tmp/vsvm_svm_XXXXXX";
 	char *file_map;
 	int f;
@@ -383,7 +303,7 @@ static void test_invalid_address(void)
 	igt_assert_eq(gpu_fill(buf + PAGE_SZ, PAGE_SZ, 1), -EFAULT);
 	/* the part before the hole was filled: commands are not atomic */
 	igt_assert_eq(gpu_fill(buf, 2 * PAGE_SZ, 0xabababab), -EFAULT);
-	igt_assert(all_words(buf, PAGE_SZ, 0xabababab));
+	igt_assert(vsvm_all_words(buf, PAGE_SZ, 0xabababab));
 
 	/* a file mapping beyond the end of the file (SIGBUS on the CPU) */
 	f = mkstemp(path);
@@ -413,7 +333,7 @@ static void both_directions(char *a, char *b, uint64_t size, uint32_t seed)
 	assert_gpu_sees(a, size);
 
 	igt_assert_eq(gpu_fill(a, size, 0x600df00d ^ seed), 0);
-	igt_assert(all_words(a, size, 0x600df00d ^ seed));
+	igt_assert(vsvm_all_words(a, size, 0x600df00d ^ seed));
 
 	vsvm_pattern(a, size, seed + 1);
 	memset(b, 0, size);
@@ -436,14 +356,14 @@ static void test_malloc(uint64_t size)
 
 static void test_mmap_anon(uint64_t size)
 {
-	char *a = mmap_anon(size, PROT_READ | PROT_WRITE);
-	char *b = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *a = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *b = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 
 	both_directions(a, b, size, 20);
 
 	/* fresh, never touched memory reads as zeroes */
 	munmap(b, size);
-	b = mmap_anon(size, PROT_READ | PROT_WRITE);
+	b = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	{
 		uint64_t sum;
 
@@ -459,7 +379,7 @@ static void test_mmap_shared(void)
 	uint64_t size = 8 * SZ_64K;
 	char *a = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	char *b = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *b = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	int go[2], done[2];
 
 	igt_assert(a != MAP_FAILED);
@@ -469,16 +389,16 @@ static void test_mmap_shared(void)
 
 	/* the child writes the shared pages, the parent's GPU sees it */
 	igt_fork(child, 1) {
-		wait_pipe(go[0]);
+		vsvm_wait_pipe(go[0]);
 		vsvm_pattern(a, size, 31);
-		kick_pipe(done[1]);
-		wait_pipe(go[0]);
+		vsvm_kick_pipe(done[1]);
+		vsvm_wait_pipe(go[0]);
 		/* ... and sees what the parent's GPU wrote */
-		igt_assert(all_words(a, size, 0x5ade5ade));
+		igt_assert(vsvm_all_words(a, size, 0x5ade5ade));
 	}
 	assert_gpu_sees(a, size);	/* the GPU has the pages mapped now */
-	kick_pipe(go[1]);
-	wait_pipe(done[0]);
+	vsvm_kick_pipe(go[1]);
+	vsvm_wait_pipe(done[0]);
 	vsvm_pattern(b, size, 31);
 	assert_gpu_sees(a, size);
 	{
@@ -488,7 +408,7 @@ static void test_mmap_shared(void)
 		igt_assert_eq_u64(sum, vsvm_checksum(b, size));
 	}
 	igt_assert_eq(gpu_fill(a, size, 0x5ade5ade), 0);
-	kick_pipe(go[1]);
+	vsvm_kick_pipe(go[1]);
 	igt_waitchildren();
 
 	munmap(a, size);
@@ -497,21 +417,6 @@ static void test_mmap_shared(void)
 	close(go[1]);
 	close(done[0]);
 	close(done[1]);
-}
-
-static int tmp_file(uint64_t size)
-{
-	char path[] = "/tmp/vsvm_svm_XXXXXX";
-	int f = memfd_create("vsvm_svm", 0);
-
-	if (f < 0) {
-		f = mkstemp(path);
-		if (f >= 0)
-			unlink(path);
-	}
-	igt_require_f(f >= 0, "no memfd and no writable /tmp\n");
-	igt_assert_eq(ftruncate(f, size), 0);
-	return f;
 }
 
 static void test_file_backed(void)
@@ -523,7 +428,7 @@ static void test_file_backed(void)
 	char *shared, *priv;
 
 	igt_assert(data && check);
-	files[nfiles++] = tmp_file(size);		/* memfd (shmem) */
+	files[nfiles++] = vsvm_tmp_file(size);		/* memfd (shmem) */
 	files[nfiles] = mkstemp(path);			/* a /tmp file */
 	if (files[nfiles] >= 0) {
 		unlink(path);
@@ -550,7 +455,7 @@ static void test_file_backed(void)
 		}
 		igt_assert_eq(gpu_fill(shared + SZ_64K, SZ_64K, 0xf11ef11e), 0);
 		igt_assert_eq(pread(f, check, size, 0), size);
-		igt_assert(all_words(check + SZ_64K, SZ_64K, 0xf11ef11e));
+		igt_assert(vsvm_all_words(check + SZ_64K, SZ_64K, 0xf11ef11e));
 		igt_assert(memcmp(check, data, SZ_64K) == 0);
 
 		/* a write() to the file is seen through the mapping */
@@ -564,7 +469,7 @@ static void test_file_backed(void)
 		igt_assert(priv != MAP_FAILED);
 		assert_gpu_sees(priv, size);
 		igt_assert_eq(gpu_fill(priv, size, 0x9e1f9e1f), 0);
-		igt_assert(all_words(priv, size, 0x9e1f9e1f));
+		igt_assert(vsvm_all_words(priv, size, 0x9e1f9e1f));
 		igt_assert_eq(pread(f, check, size, 0), size);
 		igt_assert(memcmp(check, data, size) == 0);
 		igt_assert(memcmp(shared, data, size) == 0);
@@ -581,8 +486,8 @@ static void test_file_backed(void)
 static void test_bind_and_svm(void)
 {
 	uint64_t size = 4 * PAGE_SZ;
-	char *cpu = mmap_anon(size, PROT_READ | PROT_WRITE);
-	char *other = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *cpu = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *other = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	uint32_t handle = vsvm_gem_create(fd, size);
 	char *bo = vsvm_gem_mmap(fd, handle, size);
 	uint64_t sum;
@@ -627,7 +532,7 @@ static void require_thp(void)
 {
 	char mode[128] = "";
 
-	igt_require_f(read_file("/sys/kernel/mm/transparent_hugepage/enabled",
+	igt_require_f(vsvm_read_file("/sys/kernel/mm/transparent_hugepage/enabled",
 				mode, sizeof(mode)),
 		      "kernel without transparent huge pages (CONFIG_TRANSPARENT_HUGEPAGE)\n");
 	igt_require_f(!strstr(mode, "[never]"),
@@ -646,7 +551,7 @@ static void test_thp_chunks(void)
 	buf = region_map(&r, size, SZ_2M);
 	igt_assert_eq(madvise(buf, size, MADV_HUGEPAGE), 0);
 	vsvm_pattern(buf, size, 70);
-	kb = anon_huge_kb(buf);
+	kb = vsvm_anon_huge_kb(buf);
 	igt_info("AnonHugePages of the 4M area: %ld kB\n", kb);
 	igt_require_f(kb >= 4096,
 		      "the 2M-aligned MADV_HUGEPAGE area is not backed by THPs (%ld kB)\n",
@@ -666,7 +571,7 @@ static void test_thp_chunks(void)
 	/* mapped now: reading and writing again takes no GPU fault */
 	assert_gpu_sees(buf, size);
 	igt_assert_eq(gpu_fill(buf, size, 0x7f7f7f7f), 0);
-	igt_assert(all_words(buf, size, 0x7f7f7f7f));
+	igt_assert(vsvm_all_words(buf, size, 0x7f7f7f7f));
 	stats(&s2);
 	igt_assert_eq_u64(s2.svm_faults, s1.svm_faults);
 	igt_assert_eq_u64(s2.svm_faults_2m, s1.svm_faults_2m);
@@ -740,7 +645,7 @@ static void test_prefetch(void)
 	igt_assert_eq(gpu_fill(buf, size, 0x1234abcd), 0);
 	stats(&s2);
 	igt_assert_eq_u64(s2.svm_faults, s1.svm_faults);
-	igt_assert(all_words(buf, size, 0x1234abcd));
+	igt_assert(vsvm_all_words(buf, size, 0x1234abcd));
 
 	/* prefetching what the process cannot access fails like an access */
 	igt_assert_eq(mprotect(buf, SZ_64K, PROT_READ), 0);
@@ -773,17 +678,17 @@ static void test_munmap_remap(void)
 	igt_assert_eq(gpu_fill(buf, size, 1), -EFAULT);
 
 	/* new memory at the same address: the GPU sees it, not the old */
-	remap_fixed(buf, size);
+	vsvm_remap_fixed(buf, size);
 	vsvm_pattern(buf, size, 101);
 	assert_gpu_sees(buf, size);
 	igt_assert_eq(gpu_fill(buf, size, 0xa5a5a5a5), 0);
-	igt_assert(all_words(buf, size, 0xa5a5a5a5));
+	igt_assert(vsvm_all_words(buf, size, 0xa5a5a5a5));
 	stats(&s2);
 	igt_assert(s2.svm_ranges_collected > s0.svm_ranges_collected);
 
 	/* MAP_FIXED over live memory, without munmap in between */
 	stats(&s0);
-	remap_fixed(buf, size);
+	vsvm_remap_fixed(buf, size);
 	stats(&s1);
 	igt_assert(s1.svm_invalidations > s0.svm_invalidations);
 	vsvm_pattern(buf, size, 102);
@@ -827,11 +732,11 @@ static void test_partial_munmap(void)
 
 	igt_assert_eq(gpu_fill(buf, hole, 0x0b0b0b0b), 0);
 	igt_assert_eq(gpu_fill(after, after_len, 0x0c0c0c0c), 0);
-	igt_assert(all_words(buf, hole, 0x0b0b0b0b));
-	igt_assert(all_words(after, after_len, 0x0c0c0c0c));
+	igt_assert(vsvm_all_words(buf, hole, 0x0b0b0b0b));
+	igt_assert(vsvm_all_words(after, after_len, 0x0c0c0c0c));
 
 	/* filling the hole again: the whole 2M is usable again */
-	remap_fixed(buf + hole, hole_len);
+	vsvm_remap_fixed(buf + hole, hole_len);
 	vsvm_pattern(buf + hole, hole_len, 111);
 	assert_gpu_sees(buf, size);
 	stats(&s2);
@@ -843,7 +748,7 @@ static void test_partial_munmap(void)
 static void test_mprotect_none(void)
 {
 	uint64_t size = 16 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 
 	vsvm_pattern(buf, size, 120);
 	assert_gpu_sees(buf, size);
@@ -872,9 +777,9 @@ static void test_mprotect_none(void)
 static void test_mprotect_readonly(void)
 {
 	uint64_t size = 16 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	char *ref = malloc(size);
-	char *dst = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *dst = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 
 	vsvm_pattern(buf, size, 130);
 	memcpy(ref, buf, size);
@@ -906,7 +811,7 @@ static void test_mprotect_readonly(void)
 
 	igt_assert_eq(mprotect(buf, size, PROT_READ | PROT_WRITE), 0);
 	igt_assert_eq(gpu_fill(buf, size, 0x31313131), 0);
-	igt_assert(all_words(buf, size, 0x31313131));
+	igt_assert(vsvm_all_words(buf, size, 0x31313131));
 
 	munmap(buf, size);
 	munmap(dst, size);
@@ -931,16 +836,16 @@ static void test_madv_dontneed(void)
 	/* the mapping stays, its pages are gone: the GPU reads zeroes */
 	igt_assert_eq(gpu_sum(buf, size, &sum), 0);
 	igt_assert_eq_u64(sum, words_sum(size, 0));
-	igt_assert(all_words(buf, size, 0));
+	igt_assert(vsvm_all_words(buf, size, 0));
 
 	/* and GPU writes land in the new pages */
 	igt_assert_eq(gpu_fill(buf + SZ_64K, SZ_64K, 0xd0d0d0d0), 0);
-	igt_assert(all_words(buf + SZ_64K, SZ_64K, 0xd0d0d0d0));
-	igt_assert(all_words(buf, SZ_64K, 0));
+	igt_assert(vsvm_all_words(buf + SZ_64K, SZ_64K, 0xd0d0d0d0));
+	igt_assert(vsvm_all_words(buf, SZ_64K, 0));
 
 	/* a part of a range only */
 	igt_assert_eq(madvise(buf + SZ_64K + PAGE_SZ, PAGE_SZ, MADV_DONTNEED), 0);
-	igt_assert(all_words(buf + SZ_64K + PAGE_SZ, PAGE_SZ, 0));
+	igt_assert(vsvm_all_words(buf + SZ_64K + PAGE_SZ, PAGE_SZ, 0));
 	assert_gpu_sees(buf, size);
 
 	region_unmap(&r);
@@ -951,7 +856,7 @@ static void test_madv_dontneed(void)
 static void test_fork_cow(void)
 {
 	uint64_t size = 16 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	char *orig = malloc(size);
 	int go[2], done[2];
 
@@ -966,7 +871,7 @@ static void test_fork_cow(void)
 		uint64_t sum;
 		int f;
 
-		wait_pipe(go[0]);
+		vsvm_wait_pipe(go[0]);
 		/* neither the parent's CPU nor its GPU wrote our copy */
 		igt_assert_f(memcmp(buf, orig, size) == 0,
 			     "child's copy-on-write copy was modified\n");
@@ -977,9 +882,9 @@ static void test_fork_cow(void)
 					 &sum), 0);
 		igt_assert_eq_u64(sum, vsvm_checksum(orig, size));
 		igt_assert_eq(vsvm_gpu_fill(f, va(buf), size, 0xc41dc41d), 0);
-		igt_assert(all_words(buf, size, 0xc41dc41d));
+		igt_assert(vsvm_all_words(buf, size, 0xc41dc41d));
 		close(f);
-		kick_pipe(done[1]);
+		vsvm_kick_pipe(done[1]);
 	}
 
 	/*
@@ -990,12 +895,12 @@ static void test_fork_cow(void)
 	vsvm_pattern(buf, size, 151);
 	assert_gpu_sees(buf, size);
 	igt_assert_eq(gpu_fill(buf, size, 0xd00dd00d), 0);
-	igt_assert(all_words(buf, size, 0xd00dd00d));
-	kick_pipe(go[1]);
-	wait_pipe(done[0]);
+	igt_assert(vsvm_all_words(buf, size, 0xd00dd00d));
+	vsvm_kick_pipe(go[1]);
+	vsvm_wait_pipe(done[0]);
 	igt_waitchildren();
 	/* and the child's GPU writes did not reach the parent */
-	igt_assert(all_words(buf, size, 0xd00dd00d));
+	igt_assert(vsvm_all_words(buf, size, 0xd00dd00d));
 	assert_gpu_sees(buf, size);
 
 	munmap(buf, size);
@@ -1009,7 +914,7 @@ static void test_fork_cow(void)
 static void test_fork_no_inherit(void)
 {
 	uint64_t size = 4 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 
 	vsvm_pattern(buf, size, 160);
 	assert_gpu_sees(buf, size);
@@ -1069,7 +974,7 @@ static void *thread_fn(void *data)
 					    size);
 		cmds[1] = vsvm_cmd_fill(va(buf), size, v);
 		if (vsvm_exec_sync(fd, cmds, 2) || *res != want ||
-		    !all_words(buf, size, v))
+		    !vsvm_all_words(buf, size, v))
 			atomic_fetch_add(a->errors, 1);
 		/* and fresh memory every other round */
 		if (i & 1) {
@@ -1114,7 +1019,7 @@ static void test_exit_during_faults(void)
 	igt_fork(child, 1) {
 		/* 16M never touched, 4K chunks: thousands of GPU faults */
 		uint64_t size = 16 * SZ_1M;
-		char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+		char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 		static uint64_t res __attribute__((aligned(64)));
 		struct drm_vsvm_cmd cmds[3];
 
@@ -1148,7 +1053,7 @@ static void test_exit_during_faults(void)
 
 	/* the device is fine afterwards */
 	{
-		char *buf = mmap_anon(SZ_64K, PROT_READ | PROT_WRITE);
+		char *buf = vsvm_mmap_anon(SZ_64K, PROT_READ | PROT_WRITE);
 
 		vsvm_pattern(buf, SZ_64K, 170);
 		assert_gpu_sees(buf, SZ_64K);
@@ -1159,7 +1064,7 @@ static void test_exit_during_faults(void)
 static void test_close_while_busy(void)
 {
 	uint64_t size = SZ_2M;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	int f = open_svm(0);
 	uint32_t syncobj = syncobj_create(f, 0);
 	struct drm_vsvm_cmd cmds[2];
@@ -1175,7 +1080,7 @@ static void test_close_while_busy(void)
 	igt_assert_eq(sync_fence_wait(sf, 60000), 0);
 	igt_assert_eq(sync_fence_status(sf), 1);
 	close(sf);
-	igt_assert(all_words(buf, size, 0xc105ed00));
+	igt_assert(vsvm_all_words(buf, size, 0xc105ed00));
 	munmap(buf, size);
 }
 
@@ -1223,7 +1128,7 @@ static void test_stress_remap(void)
 
 	/* the area's VMA is exactly 64K: one range, one lock hold per job */
 	c.area = region_map(&r, c.size, SZ_64K);
-	c.memfd = tmp_file(c.npat * c.size);
+	c.memfd = vsvm_tmp_file(c.npat * c.size);
 	for (int k = 0; k < c.npat; k++) {
 		vsvm_pattern(pat, c.size, 180 + k);
 		sums[k] = vsvm_checksum(pat, c.size);

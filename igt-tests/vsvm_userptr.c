@@ -61,14 +61,6 @@ static const struct size_case {
 
 /* ---- memory helpers ------------------------------------------------------ */
 
-static void *mmap_anon(uint64_t size, int prot)
-{
-	void *p = mmap(NULL, size, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	igt_assert(p != MAP_FAILED);
-	return p;
-}
-
 /* Anonymous private memory aligned to @align (for huge-page sized tests). */
 static void *mmap_aligned(uint64_t size, uint64_t align)
 {
@@ -84,27 +76,6 @@ static void *mmap_aligned(uint64_t size, uint64_t align)
 	if (a + size < p + len)
 		munmap(a + size, p + len - (a + size));
 	return a;
-}
-
-static void remap_fixed(void *addr, uint64_t size)
-{
-	void *p = mmap(addr, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-
-	igt_assert(p == addr);
-}
-
-static bool all_words(const void *ptr, uint64_t size, uint32_t v)
-{
-	const uint32_t *w = ptr;
-
-	for (uint64_t i = 0; i < size / 4; i++)
-		if (w[i] != v) {
-			igt_debug("word %llu: %#x != %#x\n",
-				  (unsigned long long)i, w[i], v);
-			return false;
-		}
-	return true;
 }
 
 /* ---- GPU helpers ----------------------------------------------------------- */
@@ -173,7 +144,7 @@ static void test_create_close(void)
 {
 	struct drm_vsvm_get_stats s0, s1;
 	uint64_t size = 16 * PAGE_SZ;
-	void *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	void *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	uint32_t h1, h2;
 
 	stats(&s0);
@@ -204,7 +175,7 @@ static void test_create_validate(void)
 {
 	struct drm_vsvm_get_stats s0, s1;
 	uint64_t size = 16 * PAGE_SZ;
-	void *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	void *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	uint32_t h;
 
 	stats(&s0);
@@ -247,7 +218,7 @@ static void test_gpu_write(uint64_t size)
 
 	/* fill: every word the GPU wrote is visible to the CPU */
 	igt_assert_eq(gpu_fill(&u, 0, size, v), 0);
-	igt_assert(all_words(buf, size, v));
+	igt_assert(vsvm_all_words(buf, size, v));
 
 	/* copy from a shmem object into the userptr */
 	vsvm_bo_create(fd, &src, size);
@@ -294,7 +265,7 @@ static void test_invalid_null(void)
 
 static void test_invalid_unaligned_pointer(void)
 {
-	char *buf = mmap_anon(4 * PAGE_SZ, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(4 * PAGE_SZ, PROT_READ | PROT_WRITE);
 
 	igt_assert_eq(__drm_userptr_create(fd, buf + 1, PAGE_SZ, 0, NULL), -EINVAL);
 	igt_assert_eq(__drm_userptr_create(fd, buf + 2048, PAGE_SZ, 0, NULL), -EINVAL);
@@ -305,7 +276,7 @@ static void test_invalid_unaligned_pointer(void)
 
 static void test_invalid_unaligned_size(void)
 {
-	char *buf = mmap_anon(4 * PAGE_SZ, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(4 * PAGE_SZ, PROT_READ | PROT_WRITE);
 
 	igt_assert_eq(__drm_userptr_create(fd, buf, PAGE_SZ + 1, 0, NULL), -EINVAL);
 	igt_assert_eq(__drm_userptr_create(fd, buf, 100, 0, NULL), -EINVAL);
@@ -316,7 +287,7 @@ static void test_invalid_unaligned_size(void)
 
 static void test_invalid_zero_size(void)
 {
-	char *buf = mmap_anon(PAGE_SZ, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(PAGE_SZ, PROT_READ | PROT_WRITE);
 
 	igt_assert_eq(__drm_userptr_create(fd, buf, 0, 0, NULL), -EINVAL);
 	igt_assert_eq(__drm_userptr_create(fd, buf, 0, DRM_USERPTR_VALIDATE,
@@ -326,7 +297,7 @@ static void test_invalid_zero_size(void)
 
 static void test_invalid_size_overflow(void)
 {
-	char *buf = mmap_anon(PAGE_SZ, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(PAGE_SZ, PROT_READ | PROT_WRITE);
 
 	/* addr + size wraps around 2^64 */
 	igt_assert_eq(__drm_userptr_create(fd, buf, -PAGE_SZ, 0, NULL), -EINVAL);
@@ -350,7 +321,7 @@ static void test_invalid_unmapped(void)
 {
 	struct drm_vsvm_get_stats s0, s1;
 	uint64_t size = 4 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	struct vsvm_uptr u;
 
 	/* a hole in the middle */
@@ -373,7 +344,7 @@ static void test_invalid_unmapped(void)
 
 static void test_invalid_flags(void)
 {
-	char *buf = mmap_anon(PAGE_SZ, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(PAGE_SZ, PROT_READ | PROT_WRITE);
 
 	for (int bit = 3; bit < 32; bit++)
 		igt_assert_f(__drm_userptr_create(fd, buf, PAGE_SZ, 1u << bit,
@@ -387,7 +358,7 @@ static void test_invalid_flags(void)
 static void test_readonly_mapping(void)
 {
 	uint64_t size = 4 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ);
+	char *buf = vsvm_mmap_anon(size, PROT_READ);
 	struct vsvm_uptr u;
 
 	/* writable object over a PROT_READ mapping */
@@ -405,30 +376,16 @@ static void test_readonly_mapping(void)
 	munmap(buf, size);
 }
 
-static int tmp_file(uint64_t size)
-{
-	char path[] = "/tmp/vsvm_userptr.XXXXXX";
-	int f = syscall(SYS_memfd_create, "vsvm_userptr", 0);
-
-	if (f < 0) {
-		f = mkstemp(path);
-		igt_require_f(f >= 0, "no memfd and no writable /tmp\n");
-		unlink(path);
-	}
-	igt_assert_eq(ftruncate(f, size), 0);
-	return f;
-}
-
 static void test_anon_only(void)
 {
 	const uint32_t ao = DRM_USERPTR_ANON_ONLY | DRM_USERPTR_VALIDATE;
 	uint64_t size = 4 * PAGE_SZ;
-	int f = tmp_file(size);
+	int f = vsvm_tmp_file(size);
 	char *shared = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
 	char *private = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, f, 0);
 	char *shanon = mmap(NULL, size, PROT_READ | PROT_WRITE,
 			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	char *anon = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *anon = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	uint32_t h;
 
 	igt_assert(shared != MAP_FAILED && private != MAP_FAILED &&
@@ -459,7 +416,7 @@ static void test_munmap(void)
 {
 	struct drm_vsvm_get_stats s0, s1, s2;
 	uint64_t size = 16 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	struct vsvm_uptr u;
 
 	vsvm_pattern(buf, size, 1);
@@ -478,7 +435,7 @@ static void test_munmap(void)
 	igt_assert_eq_u64(s2.jobs_failed, s1.jobs_failed + 1);
 
 	/* New memory at the same address: the object sees it. */
-	remap_fixed(buf, size);
+	vsvm_remap_fixed(buf, size);
 	vsvm_pattern(buf, size, 2);
 	assert_gpu_sees(&u, 0, size);
 	stats(&s1);
@@ -492,7 +449,7 @@ static void test_map_fixed(void)
 {
 	struct drm_vsvm_get_stats s0, s1;
 	uint64_t size = 16 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	uint64_t old_sum, sum;
 	struct vsvm_uptr u;
 
@@ -503,7 +460,7 @@ static void test_map_fixed(void)
 
 	/* replace the whole range under the live object */
 	stats(&s0);
-	remap_fixed(buf, size);
+	vsvm_remap_fixed(buf, size);
 	vsvm_pattern(buf, size, 2);
 	stats(&s1);
 	igt_assert(s1.invalidations > s0.invalidations);
@@ -513,10 +470,10 @@ static void test_map_fixed(void)
 
 	/* GPU writes land in the new pages */
 	igt_assert_eq(gpu_fill(&u, 0, size, 0xfeedface), 0);
-	igt_assert(all_words(buf, size, 0xfeedface));
+	igt_assert(vsvm_all_words(buf, size, 0xfeedface));
 
 	/* replace a few pages in the middle only */
-	remap_fixed(buf + 4 * PAGE_SZ, 4 * PAGE_SZ);
+	vsvm_remap_fixed(buf + 4 * PAGE_SZ, 4 * PAGE_SZ);
 	vsvm_pattern(buf + 4 * PAGE_SZ, 4 * PAGE_SZ, 3);
 	assert_gpu_sees(&u, 0, size);
 
@@ -527,7 +484,7 @@ static void test_map_fixed(void)
 static void test_mprotect_readonly(void)
 {
 	uint64_t size = 16 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	struct drm_vsvm_cmd cmd;
 	struct vsvm_uptr u;
 
@@ -554,7 +511,7 @@ static void test_mprotect_writable(void)
 {
 	struct drm_vsvm_get_stats s0, s1;
 	uint64_t size = 16 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	uint64_t before;
 	struct vsvm_uptr u;
 
@@ -575,7 +532,7 @@ static void test_mprotect_writable(void)
 
 	igt_assert_eq(mprotect(buf, size, PROT_READ | PROT_WRITE), 0);
 	igt_assert_eq(gpu_fill(&u, 0, size, 0x600d600d), 0);
-	igt_assert(all_words(buf, size, 0x600d600d));
+	igt_assert(vsvm_all_words(buf, size, 0x600d600d));
 
 	vsvm_uptr_destroy(fd, &u);
 	munmap(buf, size);
@@ -584,7 +541,7 @@ static void test_mprotect_writable(void)
 static void test_readonly_write_rejected(void)
 {
 	uint64_t size = 4 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	struct drm_vsvm_cmd cmd;
 	uint32_t h;
 	uint64_t va = vsvm_va_alloc(size);
@@ -596,7 +553,7 @@ static void test_readonly_write_rejected(void)
 	igt_assert_eq(__vsvm_exec(fd, &cmd, 1, 0, 0, NULL), -EACCES);
 	cmd = vsvm_cmd_copy(va, out.va, PAGE_SZ);
 	igt_assert_eq(__vsvm_exec(fd, &cmd, 1, 0, 0, NULL), -EACCES);
-	igt_assert(all_words(buf, size, 0));
+	igt_assert(vsvm_all_words(buf, size, 0));
 	vsvm_vm_unbind(fd, va, size);
 	gem_close(fd, h);
 	munmap(buf, size);
@@ -604,22 +561,10 @@ static void test_readonly_write_rejected(void)
 
 /* ---- fork ---------------------------------------------------------------- */
 
-static void wait_pipe(int p)
-{
-	char c;
-
-	igt_assert_eq(read(p, &c, 1), 1);
-}
-
-static void kick_pipe(int p)
-{
-	igt_assert_eq(write(p, "x", 1), 1);
-}
-
 static void test_fork_cow(void)
 {
 	uint64_t size = 16 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	char *orig = malloc(size);
 	struct vsvm_uptr u;
 	int go[2];
@@ -634,7 +579,7 @@ static void test_fork_cow(void)
 	igt_fork(child, 1) {
 		uint64_t sum;
 
-		wait_pipe(go[0]);
+		vsvm_wait_pipe(go[0]);
 		/* Neither the parent's CPU writes nor the GPU's leaked here. */
 		igt_assert_f(memcmp(buf, orig, size) == 0,
 			     "child's copy-on-write copy was modified\n");
@@ -658,11 +603,11 @@ static void test_fork_cow(void)
 	vsvm_pattern(buf, size, 12);
 	assert_gpu_sees(&u, 0, size);
 	igt_assert_eq(gpu_fill(&u, 0, size, 0xd00dd00d), 0);
-	igt_assert(all_words(buf, size, 0xd00dd00d));
+	igt_assert(vsvm_all_words(buf, size, 0xd00dd00d));
 
-	kick_pipe(go[1]);
+	vsvm_kick_pipe(go[1]);
 	igt_waitchildren();
-	igt_assert(all_words(buf, size, 0xd00dd00d));
+	igt_assert(vsvm_all_words(buf, size, 0xd00dd00d));
 	assert_gpu_sees(&u, 0, size);
 
 	vsvm_uptr_destroy(fd, &u);
@@ -676,7 +621,7 @@ static void test_fork_dontfork(void)
 {
 	struct drm_vsvm_get_stats s0, s1;
 	uint64_t size = 16 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	uint64_t parent_sum;
 	struct vsvm_uptr u;
 
@@ -731,7 +676,7 @@ static void test_fork_shared(void)
 		assert_gpu_sees(&u, 0, size);
 		/* and the GPU's writes reach the child's mapping */
 		igt_assert_eq(gpu_fill(&u, 0, size, 0x5aa55aa5), 0);
-		igt_assert(all_words(buf, size, 0x5aa55aa5));
+		igt_assert(vsvm_all_words(buf, size, 0x5aa55aa5));
 		vsvm_pattern(buf, size, 32);
 	}
 	igt_waitchildren();
@@ -755,7 +700,7 @@ static void test_fork_shared(void)
 static void test_overlap_same(void)
 {
 	uint64_t size = 16 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	struct vsvm_uptr a, b;
 
 	vsvm_pattern(buf, size, 40);
@@ -764,11 +709,11 @@ static void test_overlap_same(void)
 	igt_assert_neq(a.handle, b.handle);
 
 	igt_assert_eq(gpu_fill(&a, 0, size, 0x11111111), 0);
-	igt_assert(all_words(buf, size, 0x11111111));
+	igt_assert(vsvm_all_words(buf, size, 0x11111111));
 	assert_gpu_sees(&b, 0, size);
 
 	/* remapping invalidates both */
-	remap_fixed(buf, size);
+	vsvm_remap_fixed(buf, size);
 	vsvm_pattern(buf, size, 41);
 	assert_gpu_sees(&a, 0, size);
 	assert_gpu_sees(&b, 0, size);
@@ -786,7 +731,7 @@ static void test_overlap_subset(void)
 {
 	struct drm_vsvm_get_stats s0, s1;
 	uint64_t size = 16 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	char *sub = buf + 4 * PAGE_SZ;
 	uint64_t sub_size = 4 * PAGE_SZ;
 	struct vsvm_uptr a, b;
@@ -796,7 +741,7 @@ static void test_overlap_subset(void)
 	vsvm_uptr_create(fd, &b, sub, sub_size, 0);
 
 	igt_assert_eq(gpu_fill(&b, 0, sub_size, 0x22222222), 0);
-	igt_assert(all_words(sub, sub_size, 0x22222222));
+	igt_assert(vsvm_all_words(sub, sub_size, 0x22222222));
 	assert_gpu_sees(&a, 0, size);
 	assert_gpu_sees(&b, 0, sub_size);
 
@@ -811,7 +756,7 @@ static void test_overlap_subset(void)
 	assert_gpu_fails(&a, size, -EFAULT);
 	assert_gpu_fails(&b, sub_size, -EFAULT);
 
-	remap_fixed(sub, sub_size);
+	vsvm_remap_fixed(sub, sub_size);
 	vsvm_pattern(sub, sub_size, 51);
 	assert_gpu_sees(&a, 0, size);
 	assert_gpu_sees(&b, 0, sub_size);
@@ -824,7 +769,7 @@ static void test_overlap_subset(void)
 static void test_overlap_straddle(void)
 {
 	uint64_t size = 12 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	struct vsvm_uptr a, b;	/* a: pages 0-7, b: pages 4-11 */
 	struct drm_vsvm_cmd cmd;
 
@@ -839,11 +784,11 @@ static void test_overlap_straddle(void)
 
 	/* write the shared pages 4-7 through a, read them through b */
 	igt_assert_eq(gpu_fill(&a, 4 * PAGE_SZ, 4 * PAGE_SZ, 0x33333333), 0);
-	igt_assert(all_words(buf + 4 * PAGE_SZ, 4 * PAGE_SZ, 0x33333333));
+	igt_assert(vsvm_all_words(buf + 4 * PAGE_SZ, 4 * PAGE_SZ, 0x33333333));
 	assert_gpu_sees(&b, 0, 8 * PAGE_SZ);
 
 	/* remap the shared pages: both objects follow */
-	remap_fixed(buf + 4 * PAGE_SZ, 4 * PAGE_SZ);
+	vsvm_remap_fixed(buf + 4 * PAGE_SZ, 4 * PAGE_SZ);
 	vsvm_pattern(buf + 4 * PAGE_SZ, 4 * PAGE_SZ, 61);
 	assert_gpu_sees(&a, 0, 8 * PAGE_SZ);
 	assert_gpu_sees(&b, 0, 8 * PAGE_SZ);
@@ -855,46 +800,6 @@ static void test_overlap_straddle(void)
 
 /* ---- huge pages ---------------------------------------------------------- */
 
-static bool read_file(const char *path, char *buf, size_t len)
-{
-	int f = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (f < 0)
-		return false;
-	n = read(f, buf, len - 1);
-	close(f);
-	if (n < 0)
-		return false;
-	buf[n] = 0;
-	return true;
-}
-
-/* AnonHugePages (kB) of the mapping that contains @addr, from smaps. */
-static long anon_huge_kb(void *addr)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	char line[256];
-	bool in = false;
-	long kb = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi;
-
-		/* mapping header: "lo-hi perms ..."; fields: "Name: value" */
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
-			in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
-			continue;
-		}
-		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb;
-}
-
 static void test_thp(void)
 {
 	struct drm_vsvm_get_stats s0, s1;
@@ -903,7 +808,7 @@ static void test_thp(void)
 	char *buf;
 	struct vsvm_uptr u;
 
-	igt_require_f(read_file("/sys/kernel/mm/transparent_hugepage/enabled",
+	igt_require_f(vsvm_read_file("/sys/kernel/mm/transparent_hugepage/enabled",
 				mode, sizeof(mode)),
 		      "kernel without transparent huge pages (CONFIG_TRANSPARENT_HUGEPAGE)\n");
 	igt_require_f(!strstr(mode, "[never]"),
@@ -912,14 +817,14 @@ static void test_thp(void)
 	buf = mmap_aligned(size, SZ_2M);
 	igt_assert_eq(madvise(buf, size, MADV_HUGEPAGE), 0);
 	vsvm_pattern(buf, size, 70);
-	igt_require_f(anon_huge_kb(buf) > 0,
+	igt_require_f(vsvm_anon_huge_kb(buf) > 0,
 		      "no THP was allocated for a 2M-aligned MADV_HUGEPAGE range\n");
-	igt_info("AnonHugePages: %ld kB\n", anon_huge_kb(buf));
+	igt_info("AnonHugePages: %ld kB\n", vsvm_anon_huge_kb(buf));
 
 	vsvm_uptr_create(fd, &u, buf, size, DRM_USERPTR_VALIDATE);
 	assert_gpu_sees(&u, 0, size);
 	igt_assert_eq(gpu_fill(&u, 0, size, 0x7f7f7f7f), 0);
-	igt_assert(all_words(buf, size, 0x7f7f7f7f));
+	igt_assert(vsvm_all_words(buf, size, 0x7f7f7f7f));
 
 	/* split a huge page by unmapping one 4K page in its middle */
 	stats(&s0);
@@ -927,7 +832,7 @@ static void test_thp(void)
 	stats(&s1);
 	igt_assert(s1.invalidations > s0.invalidations);
 	assert_gpu_fails(&u, size, -EFAULT);
-	remap_fixed(buf + SZ_2M / 2, PAGE_SZ);
+	vsvm_remap_fixed(buf + SZ_2M / 2, PAGE_SZ);
 	vsvm_pattern(buf + SZ_2M / 2, PAGE_SZ, 71);
 	assert_gpu_sees(&u, 0, size);
 
@@ -942,7 +847,7 @@ static void test_hugetlb(void)
 	struct vsvm_uptr u;
 	char *buf;
 
-	igt_require_f(read_file("/proc/sys/vm/nr_hugepages", nr, sizeof(nr)),
+	igt_require_f(vsvm_read_file("/proc/sys/vm/nr_hugepages", nr, sizeof(nr)),
 		      "kernel without hugetlbfs (CONFIG_HUGETLBFS)\n");
 	igt_require_f(atol(nr) > 0,
 		      "no hugetlb pages reserved (/proc/sys/vm/nr_hugepages is 0)\n");
@@ -955,7 +860,7 @@ static void test_hugetlb(void)
 	vsvm_uptr_create(fd, &u, buf, size, DRM_USERPTR_VALIDATE);
 	assert_gpu_sees(&u, 0, size);
 	igt_assert_eq(gpu_fill(&u, PAGE_SZ, size - 2 * PAGE_SZ, 0x8e8e8e8e), 0);
-	igt_assert(all_words(buf + PAGE_SZ, size - 2 * PAGE_SZ, 0x8e8e8e8e));
+	igt_assert(vsvm_all_words(buf + PAGE_SZ, size - 2 * PAGE_SZ, 0x8e8e8e8e));
 	assert_gpu_sees(&u, 0, size);
 
 	munmap(buf, size);
@@ -977,7 +882,7 @@ static void test_exit_busy(void)
 	*res = SENTINEL;
 	stats(&s0);
 	igt_fork(child, 1) {
-		char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+		char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 		struct drm_vsvm_cmd cmds[3];
 		uint32_t h;
 
@@ -1004,7 +909,7 @@ static void test_exit_busy(void)
 
 	/* the device is fine afterwards */
 	{
-		char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+		char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 		struct vsvm_uptr u;
 
 		vsvm_pattern(buf, size, 91);
@@ -1018,7 +923,7 @@ static void test_exit_busy(void)
 static void test_close_object_busy(void)
 {
 	uint64_t size = 16 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	struct drm_vsvm_cmd cmds[2];
 	struct vsvm_uptr u;
 	uint32_t syncobj;
@@ -1034,7 +939,7 @@ static void test_close_object_busy(void)
 	igt_assert_eq(__gem_close_handle(fd, u.handle), -EINVAL);
 
 	igt_assert_eq(vsvm_job_wait(fd, syncobj, JOB_TIMEOUT_NS), 0);
-	igt_assert(all_words(buf, size, 0xc105ed00));
+	igt_assert(vsvm_all_words(buf, size, 0xc105ed00));
 	syncobj_destroy(fd, syncobj);
 	munmap(buf, size);
 }
@@ -1042,7 +947,7 @@ static void test_close_object_busy(void)
 static void test_close_fd_busy(void)
 {
 	uint64_t size = 16 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	struct drm_vsvm_cmd cmds[2];
 	int fd2 = drm_open_vsvm();
 	uint32_t h, syncobj;
@@ -1062,7 +967,7 @@ static void test_close_fd_busy(void)
 
 	igt_assert_eq(sync_fence_wait(sf, 60 * 1000), 0);
 	igt_assert_eq(sync_fence_status(sf), 1);
-	igt_assert(all_words(buf, size, 0xc105edfd));
+	igt_assert(vsvm_all_words(buf, size, 0xc105edfd));
 	close(sf);
 	munmap(buf, size);
 }
@@ -1070,7 +975,7 @@ static void test_close_fd_busy(void)
 static void test_munmap_busy(void)
 {
 	uint64_t size = 16 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	volatile uint64_t *res = out.map;
 	struct drm_vsvm_cmd cmds[2];
 	struct vsvm_uptr u;
@@ -1088,7 +993,7 @@ static void test_munmap_busy(void)
 	igt_assert_f(*res == SENTINEL, "job read unmapped (stale) pages\n");
 	syncobj_destroy(fd, syncobj);
 
-	remap_fixed(buf, size);
+	vsvm_remap_fixed(buf, size);
 	vsvm_pattern(buf, size, 101);
 	assert_gpu_sees(&u, 0, size);
 	vsvm_uptr_destroy(fd, &u);
@@ -1203,7 +1108,7 @@ static void test_stress(void)
 
 	igt_assert(ref);
 	memset(&st, 0, sizeof(st));
-	st.base = mmap_anon(STRESS_SLOTS * STRESS_SLOT_SIZE,
+	st.base = vsvm_mmap_anon(STRESS_SLOTS * STRESS_SLOT_SIZE,
 			    PROT_READ | PROT_WRITE);
 	for (int s = 0; s < STRESS_SLOTS; s++) {
 		char *p = st.base + s * STRESS_SLOT_SIZE;
@@ -1272,7 +1177,7 @@ static void test_stats(void)
 {
 	struct drm_vsvm_get_stats s0, s1, s2, s3;
 	uint64_t size = 16 * PAGE_SZ;
-	char *buf = mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
 	struct vsvm_uptr u;
 
 	{
@@ -1298,7 +1203,7 @@ static void test_stats(void)
 	igt_assert(s2.bytes_accessed >= s1.bytes_accessed + size);
 
 	/* invalidate a part: counted; the next job revalidates */
-	remap_fixed(buf + PAGE_SZ, PAGE_SZ);
+	vsvm_remap_fixed(buf + PAGE_SZ, PAGE_SZ);
 	stats(&s3);
 	igt_assert(s3.invalidations > s2.invalidations);
 	assert_gpu_sees(&u, 0, size);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -420,4 +421,108 @@ int vsvm_gpu_fill(int fd, uint64_t va, uint64_t size, uint32_t value)
 	struct drm_vsvm_cmd cmd = vsvm_cmd_fill(va, size, value);
 
 	return vsvm_exec_sync(fd, &cmd, 1);
+}
+
+/* ---- CPU-side memory helpers ---------------------------------------------- */
+
+/** Private anonymous mapping; asserts success. */
+void *vsvm_mmap_anon(uint64_t size, int prot)
+{
+	void *p = mmap(NULL, size, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	igt_assert(p != MAP_FAILED);
+	return p;
+}
+
+/** Replace [@addr, @addr + @size) with fresh zeroed anonymous memory. */
+void vsvm_remap_fixed(void *addr, uint64_t size)
+{
+	void *p = mmap(addr, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+
+	igt_assert(p == addr);
+}
+
+/** True if every 32-bit word of [@ptr, @ptr + @size) equals @v. */
+bool vsvm_all_words(const void *ptr, uint64_t size, uint32_t v)
+{
+	const uint32_t *w = ptr;
+
+	for (uint64_t i = 0; i < size / 4; i++)
+		if (w[i] != v) {
+			igt_debug("word %llu: %#x != %#x\n",
+				  (unsigned long long)i, w[i], v);
+			return false;
+		}
+	return true;
+}
+
+/** Read a small (sysfs/procfs) file into @buf, NUL terminated. */
+bool vsvm_read_file(const char *path, char *buf, size_t len)
+{
+	int f = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (f < 0)
+		return false;
+	n = read(f, buf, len - 1);
+	close(f);
+	if (n < 0)
+		return false;
+	buf[n] = 0;
+	return true;
+}
+
+/** AnonHugePages (kB) of the mapping that contains @addr, from smaps. */
+long vsvm_anon_huge_kb(void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[256];
+	bool in = false;
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		/* mapping header: "lo-hi perms ..."; fields: "Name: value" */
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+			in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+/** A file of @size bytes: a memfd, or an unlinked file in /tmp. */
+int vsvm_tmp_file(uint64_t size)
+{
+	char path[] = "/tmp/vsvm.XXXXXX";
+	int f = syscall(SYS_memfd_create, "vsvm", 0);
+
+	if (f < 0) {
+		f = mkstemp(path);
+		igt_require_f(f >= 0, "no memfd and no writable /tmp\n");
+		unlink(path);
+	}
+	igt_assert_eq(ftruncate(f, size), 0);
+	return f;
+}
+
+/** Block until the other side of the pipe wrote a byte. */
+void vsvm_wait_pipe(int p)
+{
+	char c;
+
+	igt_assert_eq(read(p, &c, 1), 1);
+}
+
+/** Wake the other side of the pipe. */
+void vsvm_kick_pipe(int p)
+{
+	igt_assert_eq(write(p, "x", 1), 1);
 }

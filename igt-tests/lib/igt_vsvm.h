@@ -118,4 +118,14 @@ int vsvm_gpu_checksum(int fd, uint64_t va, uint64_t size,
 		      struct vsvm_bo *out, uint64_t off, uint64_t *result);
 int vsvm_gpu_fill(int fd, uint64_t va, uint64_t size, uint32_t value);
 
+/* CPU-side memory helpers shared by the userptr and SVM tests. */
+void *vsvm_mmap_anon(uint64_t size, int prot);
+void vsvm_remap_fixed(void *addr, uint64_t size);
+bool vsvm_all_words(const void *ptr, uint64_t size, uint32_t v);
+bool vsvm_read_file(const char *path, char *buf, size_t len);
+long vsvm_anon_huge_kb(void *addr);
+int vsvm_tmp_file(uint64_t size);
+void vsvm_wait_pipe(int p);
+void vsvm_kick_pipe(int p);
+
 #endif /* IGT_VSVM_H */
