@@ -111,7 +111,10 @@
  * sequence update with the publishing side, which sets
  * %DRM_SVM_RANGE_MAPPED before it checks the sequence: either the
  * invalidation sees the bit and bails out, or get_pages sees the new
- * sequence and retries.
+ * sequence and retries. Pages left published by a bail-out are no longer
+ * valid; the next drm_svm_range_get_pages() stops the device through
+ * &drm_svm_ops.invalidate (an %MMU_NOTIFY_CLEAR event) before it unmaps
+ * them.
  *
  * Migration and exclusive-access invalidations whose owner is
  * &drm_svm.dev_private_owner are the driver's own doing and are ignored.
@@ -148,7 +151,8 @@
  * - -EFAULT: the interval reaches beyond the user address space of the mm
  *   (kernel addresses).
  * - -ESRCH: the mm has no users any more (the process exited).
- * - -ENOMEM: out of memory, including absurdly large ranges.
+ * - -ENOMEM: out of memory, or a range larger than the machine's RAM (its
+ *   page and DMA arrays alone would cost 16 bytes per page).
  *
  * drm_svm_range_get_pages():
  *
@@ -312,6 +316,11 @@ static unsigned long drm_svm_chunk_npages(struct drm_svm_range *range,
 
 	max = min_t(unsigned long, range->npages - i,
 		    folio_nr_pages(folio) - folio_page_idx(folio, page));
+	/* e.g. swiotlb (forced on confidential guests) maps 256K at most */
+	max = min_t(unsigned long, max,
+		    max_t(unsigned long,
+			  dma_max_mapping_size(range->svm->dev) >> PAGE_SHIFT,
+			  1));
 	for (n = 1; n < max; n++)
 		if ((pfns[i + n] & ~HMM_PFN_FLAGS) != pfn + n)
 			break;
@@ -369,6 +378,25 @@ static void drm_svm_mirror_queue_gc(struct drm_svm_range *range)
 		list_add_tail(&range->gc_link, &mirror->gc_list);
 	spin_unlock(&mirror->gc_lock);
 	queue_work(system_wq, &mirror->gc_work);
+}
+
+/*
+ * Stop the device and drop the DMA mappings of published pages, for the
+ * helper's own reasons (not an mm event): the driver sees an
+ * %MMU_NOTIFY_CLEAR event whose owner is the svm. The range stays.
+ */
+static void drm_svm_range_evict_locked(struct drm_svm_range *range)
+{
+	struct drm_svm *svm = range->svm;
+	struct mmu_notifier_range mmu_range;
+
+	lockdep_assert_held_write(&svm->notifier_lock);
+
+	mmu_notifier_range_init_owner(&mmu_range, MMU_NOTIFY_CLEAR,
+				      MMU_NOTIFIER_RANGE_BLOCKABLE, svm->mm,
+				      range->start, range->end, svm);
+	svm->ops->invalidate(svm, range, &mmu_range);
+	drm_svm_range_unmap_locked(range);
 }
 
 static bool drm_svm_invalidate_nonblock(struct drm_svm_range *range,
@@ -455,7 +483,7 @@ static int __drm_svm_range_init(struct drm_svm *svm,
 				unsigned long start, unsigned long size,
 				unsigned long flags)
 {
-	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
+	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_NOWARN;
 	unsigned long end, npages, i;
 	int ret;
 
@@ -471,6 +499,12 @@ static int __drm_svm_range_init(struct drm_svm *svm,
 		return -EFAULT;
 
 	npages = size >> PAGE_SHIFT;
+	/*
+	 * The page and DMA arrays cost 16 bytes per page of virtual size,
+	 * whether or not the memory exists: refuse more than the machine has.
+	 */
+	if (npages > totalram_pages())
+		return -ENOMEM;
 	memset(range, 0, sizeof(*range));
 	range->svm = svm;
 	range->start = start;
@@ -631,7 +665,7 @@ static int __drm_svm_range_get_pages(struct drm_svm_range *range,
 	if (!mmget_not_zero(mm))
 		return -ESRCH;
 
-	pfns = kvmalloc_array(range->npages, sizeof(*pfns), GFP_KERNEL);
+	pfns = kvmalloc_array(range->npages, sizeof(*pfns), GFP_KERNEL_ACCOUNT);
 	if (!pfns) {
 		ret = -ENOMEM;
 		goto out_mmput;
@@ -662,7 +696,13 @@ retry:
 		up_write(&svm->notifier_lock);
 		goto out_free;
 	}
-	drm_svm_range_unmap_locked(range);
+	/*
+	 * Pages still published here were invalidated by a non-blockable
+	 * notifier that could not reach the driver (the device may still
+	 * use them): stop the device before their DMA mappings go.
+	 */
+	if (test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags))
+		drm_svm_range_evict_locked(range);
 
 	set_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags);
 	/*
@@ -1005,21 +1045,6 @@ static bool drm_svm_mirror_range_unmapped(struct drm_svm_range *range)
 	       test_bit(DRM_SVM_RANGE_PARTIAL_UNMAP_BIT, &range->flags);
 }
 
-/* Stop the device and drop the DMA mappings; the range stays. */
-static void drm_svm_mirror_evict_locked(struct drm_svm_range *range)
-{
-	struct drm_svm *svm = range->svm;
-	struct mmu_notifier_range mmu_range;
-
-	lockdep_assert_held_write(&svm->notifier_lock);
-
-	mmu_notifier_range_init_owner(&mmu_range, MMU_NOTIFY_CLEAR,
-				      MMU_NOTIFIER_RANGE_BLOCKABLE, svm->mm,
-				      range->start, range->end, svm);
-	svm->ops->invalidate(svm, range, &mmu_range);
-	drm_svm_range_unmap_locked(range);
-}
-
 static void drm_svm_mirror_range_free(struct drm_svm *svm,
 				      struct drm_svm_range *range)
 {
@@ -1041,7 +1066,7 @@ static void drm_svm_mirror_range_remove(struct drm_svm_range *range)
 	interval_tree_remove(&range->itree, &mirror->ranges);
 	mirror->nr_ranges--;
 	if (test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags))
-		drm_svm_mirror_evict_locked(range);
+		drm_svm_range_evict_locked(range);
 	up_write(&svm->notifier_lock);
 
 	/* After this the notifier cannot queue the range any more. */
@@ -1313,7 +1338,7 @@ void drm_svm_mirror_range_evict(struct drm_svm_range *range)
 
 	down_write(&svm->notifier_lock);
 	if (test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags)) {
-		drm_svm_mirror_evict_locked(range);
+		drm_svm_range_evict_locked(range);
 		atomic64_inc(&svm->stats.evictions);
 	}
 	up_write(&svm->notifier_lock);

@@ -865,8 +865,13 @@ static void drm_svm_test_nonblock_mapped(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.nonblock_ok, 0ULL);
 	KUNIT_EXPECT_EQ(test, s.nonblock_bailouts, 1ULL);
 
-	/* get_pages replaces the stale mapping. */
+	/*
+	 * get_pages replaces the stale mapping, and first stops the device,
+	 * which may still be using it: the driver sees a CLEAR event.
+	 */
 	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(range, 0), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), 1);
+	KUNIT_EXPECT_EQ(test, t->last_event, MMU_NOTIFY_CLEAR);
 	KUNIT_EXPECT_TRUE(test, svm_valid(range));
 	svm_stats(t, &s);
 	KUNIT_EXPECT_EQ(test, s.dma_maps - s.dma_unmaps, (u64)svm_nsegs(range));

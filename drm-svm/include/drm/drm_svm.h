@@ -143,12 +143,15 @@ struct drm_svm_ops {
 	 * right after this returns. @mmu_range tells what happened (event,
 	 * start, end). Mandatory.
 	 *
-	 * For mirror ranges the helper also calls it, with the same locking,
-	 * when it drops device mappings on its own: drm_svm_mirror_range_evict(),
-	 * and the removal of a range whose pages are still published (garbage
-	 * collection, rebuild, drm_svm_mirror_fini()). @mmu_range then has
-	 * event %MMU_NOTIFY_CLEAR, covers the whole range and its owner is
-	 * @svm itself, so the driver can tell it apart from an mm event.
+	 * The helper also calls it, with the same locking, when it drops
+	 * device mappings on its own: when drm_svm_range_get_pages() replaces
+	 * pages that a non-blockable invalidation (the OOM reaper) could not
+	 * take away from the driver, and for mirror ranges in
+	 * drm_svm_mirror_range_evict() and when a range whose pages are still
+	 * published is removed (garbage collection, rebuild,
+	 * drm_svm_mirror_fini()). @mmu_range then has event
+	 * %MMU_NOTIFY_CLEAR, covers the whole range and its owner is @svm
+	 * itself, so the driver can tell it apart from an mm event.
 	 */
 	void (*invalidate)(struct drm_svm *svm, struct drm_svm_range *range,
 			   const struct mmu_notifier_range *mmu_range);
@@ -466,8 +469,9 @@ drm_svm_mirror_iter_next(struct drm_svm_mirror_iter *it)
  *
  * Visits every mirror range that intersects [@start__, @end__), in address
  * order. Hold the mirror lock (drm_svm_mirror_lock()) or the notifier lock
- * for the whole walk; ranges must not be removed during it (eviction,
- * drm_svm_mirror_range_evict(), is fine).
+ * for the whole walk; ranges must not be removed during it. Eviction
+ * (drm_svm_mirror_range_evict()) is fine under the mirror lock only: it
+ * takes the notifier lock for write.
  */
 #define drm_svm_mirror_for_each_range(range__, svm__, start__, end__)	\
 	for (struct drm_svm_mirror_iter __drm_svm_it =			\
