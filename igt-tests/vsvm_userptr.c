@@ -307,6 +307,22 @@ static void test_invalid_size_overflow(void)
 	munmap(buf, PAGE_SZ);
 }
 
+static void test_invalid_size_huge(void)
+{
+	struct drm_vsvm_gem_create gc = { .size = 1ull << 46 };
+	const uint64_t addr = 1ull << 40;
+
+	/*
+	 * 64 TiB of unmapped user address space: nothing backs it, but the
+	 * kernel would need 16 bytes of bookkeeping per page to track it.
+	 */
+	igt_assert_eq(__drm_userptr_create(fd, (void *)(uintptr_t)addr,
+					   1ull << 46, 0, NULL), -ENOMEM);
+	/* A staging object that large could never be pinned for binding. */
+	igt_assert_eq(igt_ioctl(fd, DRM_IOCTL_VSVM_GEM_CREATE, &gc), -1);
+	igt_assert_eq(errno, ENOMEM);
+}
+
 static void test_invalid_kernel_address(void)
 {
 	/* x86-64 direct map and kernel text: never user addresses */
@@ -1283,6 +1299,11 @@ igt_main
 	igt_describe("A range whose end overflows 64 bits is refused with EINVAL.");
 	igt_subtest("invalid-size-overflow")
 		test_invalid_size_overflow();
+
+	igt_describe("Objects larger than the machine's memory are refused with"
+		     " ENOMEM, even when nothing backs them yet.");
+	igt_subtest("invalid-size-huge")
+		test_invalid_size_huge();
 
 	igt_describe("A kernel address is refused with EFAULT.");
 	igt_subtest("invalid-kernel-address")

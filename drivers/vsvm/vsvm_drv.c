@@ -8,6 +8,7 @@
 
 #include <linux/dma-fence.h>
 #include <linux/dma-mapping.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/platform_device.h>
@@ -157,6 +158,9 @@ static int vsvm_gem_create_ioctl(struct drm_device *dev, void *data,
 	    args->size > DRM_VSVM_VA_END - DRM_VSVM_VA_START)
 		return -EINVAL;
 	size = PAGE_ALIGN(args->size);
+	/* VM_BIND pins the whole object: never more than the machine has. */
+	if (size >> PAGE_SHIFT > totalram_pages())
+		return -ENOMEM;
 
 	shmem = drm_gem_shmem_create(dev, size);
 	if (IS_ERR(shmem))

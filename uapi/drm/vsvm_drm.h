@@ -133,8 +133,10 @@ extern "C" {
  *
  * Creates a zero-filled shmem GEM object (a "staging buffer").
  *
- * Errors: -EINVAL if @flags or @pad is non-zero or @size is zero;
- * -ENOMEM if out of memory. @size is rounded up to the page size.
+ * Errors: -EINVAL if @flags is non-zero, or @size is zero or larger than
+ * the GPU address space; -ENOMEM if out of memory, or if @size is larger
+ * than the machine's RAM (binding pins the whole object). @size is
+ * rounded up to the page size.
  */
 struct drm_vsvm_gem_create {
 	/** @size: in: size in bytes; out: size rounded up to a page. */
