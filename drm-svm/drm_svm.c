@@ -628,6 +628,24 @@ static int drm_svm_range_check_vmas(struct drm_svm_range *range, bool ro)
 	return 0;
 }
 
+/*
+ * Account a collision with an invalidation and tell whether the caller's
+ * budget allows another try (see "Collisions, timeout and -EAGAIN").
+ */
+static bool drm_svm_collision_retry(struct drm_svm *svm,
+				    unsigned long timeout_ms,
+				    unsigned long deadline)
+{
+	atomic64_inc(&svm->stats.retries);
+	if (timeout_ms && time_before(jiffies, deadline)) {
+		cond_resched();
+		return true;
+	}
+	if (timeout_ms)
+		atomic64_inc(&svm->stats.timeouts);
+	return false;
+}
+
 static bool drm_svm_range_valid(struct drm_svm_range *range)
 {
 	return test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags) &&
@@ -726,13 +744,8 @@ retry:
 	goto out_free;
 
 collision:
-	atomic64_inc(&svm->stats.retries);
-	if (timeout_ms && time_before(jiffies, deadline)) {
-		cond_resched();
+	if (drm_svm_collision_retry(svm, timeout_ms, deadline))
 		goto retry;
-	}
-	if (timeout_ms)
-		atomic64_inc(&svm->stats.timeouts);
 	ret = -EAGAIN;
 
 out_free:
@@ -1538,13 +1551,8 @@ again:
 	up_read(&svm->notifier_lock);
 
 	/* Invalidated between get_pages and commit: a collision. */
-	atomic64_inc(&svm->stats.retries);
-	if (timeout_ms && time_before(jiffies, deadline)) {
-		cond_resched();
+	if (drm_svm_collision_retry(svm, timeout_ms, deadline))
 		goto again;
-	}
-	if (timeout_ms)
-		atomic64_inc(&svm->stats.timeouts);
 	ret = -EAGAIN;
 
 out_unlock:
