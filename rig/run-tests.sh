@@ -31,7 +31,7 @@ case ",$suites," in *,kunit,*) kunit=1 ;; esac
 # many CPUs it must see online (rig.smp fails otherwise).
 cpus=${VM_CPUS:-2}
 append="console=ttyS0 panic=-1 nokaslr transparent_hugepage=madvise hugepages=16"
-append+=" rig.cpus=$cpus"
+append+=" numa=fake=2 rig.cpus=$cpus"
 append+=" kunit.enable=$kunit kunit.filter_glob=$KUNIT_FILTER"
 
 # Host-side checks fold into the same summary.
