@@ -35,8 +35,9 @@ extern "C" {
  * order, jobs of different files run independently, so a file with a long
  * queue does not delay another file's jobs. At most
  * &DRM_VSVM_MAX_JOBS_IN_FLIGHT jobs of a file are queued or running at a
- * time; EXEC beyond that fails with -EAGAIN (it does not block). Job memory
- * is charged to the submitter's memory cgroup.
+ * time; EXEC beyond that fails with -EAGAIN (it does not block; libdrm's
+ * drmIoctl() retries -EAGAIN, so through it EXEC polls until a job of the
+ * file completes). Job memory is charged to the submitter's memory cgroup.
  *
  * There are two kinds of jobs, chosen by the file's mode:
  *
