@@ -473,7 +473,7 @@ int vsvm_engine_file_init(struct vsvm_file *vfile)
 	const struct drm_sched_init_args args = {
 		.ops = &vsvm_sched_ops,
 		.submit_wq = vdev->engine_wq,
-		.num_rqs = 1,
+		.num_rqs = DRM_SCHED_PRIORITY_COUNT,
 		.credit_limit = 1,
 		.timeout = MAX_SCHEDULE_TIMEOUT,
 		.name = "vsvm",
@@ -707,7 +707,8 @@ static int vsvm_job_resolve(struct vsvm_job *job, struct vsvm_file *vfile)
  * and its fence under the notifier lock once they are all still valid; see
  * "vsvm engine". Called with &vsvm_file.vm_lock held; pushes the job.
  */
-static int vsvm_job_publish(struct vsvm_job *job, struct drm_syncobj *out)
+static int vsvm_job_publish(struct vsvm_job *job, struct drm_syncobj *out,
+			    u64 *seqno)
 {
 	struct vsvm_file *vfile = job->vfile;
 	struct drm_gem_object **objs;
@@ -780,6 +781,7 @@ retry:
 
 	/* Commit: the fence exists from here on, and is published at once. */
 	job->seqno = ++vfile->seqno;
+	*seqno = job->seqno;
 	drm_sched_job_arm(&job->base);
 	for (i = 0; i < n; i++)
 		dma_resv_add_fence(objs[i]->resv, &job->base.s_fence->finished,
@@ -920,17 +922,18 @@ int vsvm_exec_ioctl(struct drm_device *dev, void *data,
 		job->ufence_mm = current->mm;
 	}
 
+	/* Once pushed, the job may complete and be freed at any time. */
 	if (job->long_running) {
 		job->seqno = ++vfile->seqno;
+		args->seqno = job->seqno;
 		drm_sched_job_arm(&job->base);
 		atomic64_inc(&vfile->stats.jobs_submitted);
 		drm_sched_entity_push_job(&job->base);
 	} else {
-		ret = vsvm_job_publish(job, out);
+		ret = vsvm_job_publish(job, out, &args->seqno);
 		if (ret)
 			goto err_unlock;
 	}
-	args->seqno = job->seqno;
 	mutex_unlock(&vfile->vm_lock);
 
 	if (out)
