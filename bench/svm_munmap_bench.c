@@ -89,33 +89,33 @@ static int open_vsvm(void)
 	return -1;
 }
 
-/* Run one command on vsvm and wait for it; returns 0 if it succeeded. */
+/*
+ * Run one command on vsvm (a file in SVM mode: long-running jobs, no
+ * dma-fence) and wait for its user fence; returns 0 if it succeeded.
+ */
 static int vsvm_run(int fd, struct drm_vsvm_cmd *cmd)
 {
-	struct drm_syncobj_create create = { 0 };
+	static volatile uint64_t ufence __attribute__((aligned(64)));
 	struct drm_vsvm_get_stats s0 = { 0 }, s1 = { 0 };
 	struct drm_vsvm_exec exec = {
 		.cmds = (uintptr_t)cmd,
 		.num_cmds = 1,
+		.ufence_addr = (uintptr_t)&ufence,
 	};
-	struct drm_syncobj_wait wait = {
-		.count_handles = 1,
-		.timeout_nsec = INT64_MAX,
+	struct drm_vsvm_wait_ufence wait = {
+		.addr = (uintptr_t)&ufence,
+		.timeout_ns = INT64_MAX,
 	};
-	struct drm_syncobj_destroy destroy;
 
-	if (ioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &create) ||
-	    ioctl(fd, DRM_IOCTL_VSVM_GET_STATS, &s0))
+	if (ioctl(fd, DRM_IOCTL_VSVM_GET_STATS, &s0))
 		return -errno;
-	exec.out_syncobj = create.handle;
+	exec.ufence_value = ufence + 1;
+	wait.value = exec.ufence_value;
 	if (ioctl(fd, DRM_IOCTL_VSVM_EXEC, &exec))
 		return -errno;
-	wait.handles = (uintptr_t)&create.handle;
-	if (ioctl(fd, DRM_IOCTL_SYNCOBJ_WAIT, &wait) ||
+	if (ioctl(fd, DRM_IOCTL_VSVM_WAIT_UFENCE, &wait) ||
 	    ioctl(fd, DRM_IOCTL_VSVM_GET_STATS, &s1))
 		return -errno;
-	destroy = (struct drm_syncobj_destroy){ .handle = create.handle };
-	ioctl(fd, DRM_IOCTL_SYNCOBJ_DESTROY, &destroy);
 	return s1.jobs_failed == s0.jobs_failed ? 0 : -EIO;
 }
 

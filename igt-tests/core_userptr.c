@@ -17,6 +17,7 @@
  * bad input is the same on every driver.
  */
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -138,6 +139,26 @@ out:
 static struct node nodes[16];
 static int count;
 
+/*
+ * Machine-independent dynamic subtest name: the driver name, lowercase,
+ * plus "-<n>" for its n-th further node ("vsvm", "amdgpu", "amdgpu-1"),
+ * not the minor number.
+ */
+static void dynamic_name(char *name, size_t len, int i)
+{
+	int same = 0;
+	char *c;
+
+	for (int j = 0; j < i; j++)
+		same += !strcmp(nodes[j].driver, nodes[i].driver);
+	if (same)
+		snprintf(name, len, "%s-%d", nodes[i].driver, same);
+	else
+		snprintf(name, len, "%s", nodes[i].driver);
+	for (c = name; *c; c++)
+		*c = tolower((unsigned char)*c);
+}
+
 igt_main
 {
 	igt_fixture
@@ -146,10 +167,13 @@ igt_main
 	igt_describe("DRM_CAP_USERPTR is consistent with DRM_IOCTL_USERPTR_CREATE on every render node.");
 	igt_subtest_with_dynamic("getcap") {
 		igt_require_f(count > 0, "no DRM render nodes\n");
-		for (int i = 0; i < count; i++)
-			igt_dynamic_f("%s-%s", nodes[i].driver,
-				      strrchr(nodes[i].path, '/') + 1)
+		for (int i = 0; i < count; i++) {
+			char name[48];
+
+			dynamic_name(name, sizeof(name), i);
+			igt_dynamic(name)
 				check_node(&nodes[i]);
+		}
 	}
 
 	igt_describe("A driver advertising DRM_CAP_USERPTR is reachable: vsvm implements it.");

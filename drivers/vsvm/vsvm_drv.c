@@ -6,14 +6,16 @@
  * goes through the drm_svm helper exactly as a real GPU's would.
  */
 
-#include <linux/dma-fence.h>
+#include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/platform_device.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/vmalloc.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
 
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
@@ -50,8 +52,9 @@
  * closed.
  *
  * Lock order: &vsvm_file.vm_lock, then &vsvm_file.mirrors_lock, then the
- * helper's locks (mmap lock, notifier lock). The engine takes no vsvm lock
- * while it touches memory.
+ * mmap lock (drm_svm get_pages), then the reservation locks of userptr
+ * objects (EXEC), then the notifier lock. The engine takes no vsvm lock
+ * while it touches memory, and a dma-fence job takes none at all.
  */
 
 static struct vsvm_device *vsvm_device;
@@ -61,6 +64,7 @@ static void vsvm_file_release(struct kref *ref)
 	struct vsvm_file *vfile = container_of(ref, struct vsvm_file, ref);
 
 	WARN_ON(!list_empty(&vfile->mirrors));
+	WARN_ON(atomic_read(&vfile->in_flight));
 	mutex_destroy(&vfile->mirrors_lock);
 	mutex_destroy(&vfile->vm_lock);
 	kfree(vfile);
@@ -100,18 +104,28 @@ void vsvm_mapping_put(struct vsvm_mapping *map)
 static int vsvm_open(struct drm_device *dev, struct drm_file *file)
 {
 	struct vsvm_file *vfile;
+	int ret;
 
-	vfile = kzalloc(sizeof(*vfile), GFP_KERNEL);
+	vfile = kzalloc(sizeof(*vfile), GFP_KERNEL_ACCOUNT);
 	if (!vfile)
 		return -ENOMEM;
 
 	kref_init(&vfile->ref);
 	vfile->vdev = to_vsvm_device(dev);
+	vfile->id = atomic_inc_return(&vfile->vdev->next_file_id);
 	mutex_init(&vfile->vm_lock);
 	vfile->vm = RB_ROOT_CACHED;
 	mutex_init(&vfile->mirrors_lock);
 	INIT_LIST_HEAD(&vfile->mirrors);
-	vfile->fence_context = dma_fence_context_alloc(1);
+	spin_lock_init(&vfile->error_lock);
+
+	ret = vsvm_engine_file_init(vfile);
+	if (ret) {
+		mutex_destroy(&vfile->mirrors_lock);
+		mutex_destroy(&vfile->vm_lock);
+		kfree(vfile);
+		return ret;
+	}
 	file->driver_priv = vfile;
 
 	return 0;
@@ -143,7 +157,8 @@ static void vsvm_postclose(struct drm_device *dev, struct drm_file *file)
 	if (mirror)
 		vsvm_mirror_put(mirror);
 
-	vsvm_file_put(vfile);
+	/* Drops the postclose reference once the queue is gone. */
+	vsvm_engine_file_close(vfile);
 }
 
 static int vsvm_gem_create_ioctl(struct drm_device *dev, void *data,
@@ -165,6 +180,12 @@ static int vsvm_gem_create_ioctl(struct drm_device *dev, void *data,
 	shmem = drm_gem_shmem_create(dev, size);
 	if (IS_ERR(shmem))
 		return PTR_ERR(shmem);
+	/*
+	 * VM_BIND pins the pages. shmem charges them to the memcg of the task
+	 * that allocates them, the one that binds, and drm_gem_shmem_create()
+	 * set __GFP_RETRY_MAYFAIL: the allocation and the memcg charge fail
+	 * with -ENOMEM instead of invoking the OOM killer.
+	 */
 
 	ret = drm_gem_handle_create(file, &shmem->base, &args->handle);
 	drm_gem_object_put(&shmem->base);
@@ -230,7 +251,7 @@ static int vsvm_vm_bind_ioctl(struct drm_device *dev, void *data,
 		return -EINVAL;
 	}
 
-	map = kzalloc(sizeof(*map), GFP_KERNEL);
+	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
 	if (!map) {
 		drm_gem_object_put(obj);
 		return -ENOMEM;
@@ -246,6 +267,16 @@ static int vsvm_vm_bind_ioctl(struct drm_device *dev, void *data,
 			     &to_vsvm_userptr(obj)->range.flags))
 			map->read_only = true;
 	} else {
+		/*
+		 * Refuse to pin more than is available now: pinned pages
+		 * cannot be reclaimed, and other processes would be OOM
+		 * killed for them.
+		 */
+		if (obj->size >> PAGE_SHIFT > si_mem_available()) {
+			drm_gem_object_put(obj);
+			kfree(map);
+			return -ENOMEM;
+		}
 		ret = drm_gem_shmem_pin(to_drm_gem_shmem_obj(obj));
 		if (ret) {
 			drm_gem_object_put(obj);
@@ -302,6 +333,7 @@ static int vsvm_get_stats_ioctl(struct drm_device *dev, void *data,
 	struct vsvm_file *vfile = file->driver_priv;
 	struct drm_vsvm_get_stats *args = data;
 	struct vsvm_stats *stats = &vfile->stats;
+	struct vsvm_mirror *mirror;
 
 	if (args->flags)
 		return -EINVAL;
@@ -323,13 +355,92 @@ static int vsvm_get_stats_ioctl(struct drm_device *dev, void *data,
 	args->svm_ranges_collected = 0;
 	args->svm_invalidations = atomic64_read(&stats->svm_invalidations);
 	args->reserved = 0;
+	args->jobs_cancelled = atomic64_read(&stats->jobs_cancelled);
+	spin_lock(&vfile->error_lock);
+	args->last_error = vfile->last_error;
+	args->last_error_seqno = vfile->last_error_seqno;
+	spin_unlock(&vfile->error_lock);
+	args->pad2 = 0;
 
 	mutex_lock(&vfile->vm_lock);
 	if (vfile->svm)
 		vsvm_svm_stats(vfile->svm, args);
 	mutex_unlock(&vfile->vm_lock);
 
+	/* drm_svm's own counters, over every context of the file. */
+	args->svm_dma_maps = 0;
+	args->svm_dma_unmaps = 0;
+	args->svm_retries = 0;
+	args->svm_timeouts = 0;
+	mutex_lock(&vfile->mirrors_lock);
+	list_for_each_entry(mirror, &vfile->mirrors, link) {
+		struct drm_svm_stats_snapshot snap;
+
+		drm_svm_stats_read(&mirror->svm, &snap);
+		args->svm_dma_maps += snap.dma_maps;
+		args->svm_dma_unmaps += snap.dma_unmaps;
+		args->svm_retries += snap.retries;
+		args->svm_timeouts += snap.timeouts;
+	}
+	mutex_unlock(&vfile->mirrors_lock);
+
 	return 0;
+}
+
+static int vsvm_ufence_check(u64 __user *ptr, u64 value)
+{
+	u64 cur;
+
+	if (get_user(cur, ptr))
+		return -EFAULT;
+	return cur >= value ? 0 : 1;
+}
+
+/**
+ * vsvm_wait_ufence_ioctl() - DRM_IOCTL_VSVM_WAIT_UFENCE
+ * @dev: DRM device
+ * @data: a &struct drm_vsvm_wait_ufence
+ * @file: DRM file of the caller
+ *
+ * Reads the user fence word with the caller's permissions (it may fault),
+ * so the wait uses wait_woken() rather than a wait_event() condition.
+ *
+ * Return: 0 or a negative errno as documented for &struct
+ * drm_vsvm_wait_ufence.
+ */
+int vsvm_wait_ufence_ioctl(struct drm_device *dev, void *data,
+			   struct drm_file *file)
+{
+	struct vsvm_device *vdev = to_vsvm_device(dev);
+	struct drm_vsvm_wait_ufence *args = data;
+	u64 __user *ptr = u64_to_user_ptr(args->addr);
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	long timeout;
+	int ret;
+
+	if (args->flags || args->pad || !args->addr ||
+	    !IS_ALIGNED(args->addr, sizeof(u64)) || args->timeout_ns < 0)
+		return -EINVAL;
+
+	timeout = nsecs_to_jiffies(args->timeout_ns);
+	add_wait_queue(&vdev->ufence_wq, &wait);
+	for (;;) {
+		ret = vsvm_ufence_check(ptr, args->value);
+		if (ret <= 0)
+			break;
+		if (signal_pending(current)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+		if (!timeout) {
+			ret = -ETIME;
+			break;
+		}
+		timeout = wait_woken(&wait, TASK_INTERRUPTIBLE, timeout);
+	}
+	remove_wait_queue(&vdev->ufence_wq, &wait);
+
+	return ret;
 }
 
 static const struct drm_ioctl_desc vsvm_ioctls[] = {
@@ -344,6 +455,8 @@ static const struct drm_ioctl_desc vsvm_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(VSVM_GET_STATS, vsvm_get_stats_ioctl,
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VSVM_SVM_ENABLE, vsvm_svm_enable_ioctl,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VSVM_WAIT_UFENCE, vsvm_wait_ufence_ioctl,
 			  DRM_RENDER_ALLOW),
 };
 
@@ -374,7 +487,7 @@ static void vsvm_device_fini(struct drm_device *dev, void *data)
 	struct vsvm_device *vdev = to_vsvm_device(dev);
 
 	destroy_workqueue(vdev->engine_wq);
-	vfree(vdev->bounce);
+	debugfs_remove_recursive(vdev->debugfs);
 }
 
 static int __init vsvm_init(void)
@@ -404,20 +517,20 @@ static int __init vsvm_init(void)
 		goto out_devres;
 	}
 	vdev->platform = pdev;
-	spin_lock_init(&vdev->fence_lock);
+	init_waitqueue_head(&vdev->ufence_wq);
 
-	vdev->bounce = vmalloc(DRM_VSVM_CHUNK_PAGES * PAGE_SIZE);
-	vdev->engine_wq = alloc_ordered_workqueue("vsvm-engine", 0);
-	if (!vdev->bounce || !vdev->engine_wq) {
-		if (vdev->engine_wq)
-			destroy_workqueue(vdev->engine_wq);
-		vfree(vdev->bounce);
+	/* The files' queues run in parallel; reclaim may wait for them. */
+	vdev->engine_wq = alloc_workqueue("vsvm-engine",
+					  WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!vdev->engine_wq) {
 		ret = -ENOMEM;
 		goto out_devres;
 	}
 	ret = drmm_add_action_or_reset(&vdev->drm, vsvm_device_fini, NULL);
 	if (ret)
 		goto out_devres;
+	/* drm_svm's counters of every (file, mm) context; best effort */
+	vdev->debugfs = debugfs_create_dir(DRIVER_NAME, NULL);
 
 	ret = drm_dev_register(&vdev->drm, 0);
 	if (ret)

@@ -11,13 +11,15 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include <drm/drm_device.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_svm.h>
+#include <drm/gpu_scheduler.h>
 
-struct dma_fence;
+struct dentry;
 struct drm_gem_shmem_object;
 struct drm_userptr_create;
 struct drm_vsvm_get_stats;
@@ -29,17 +31,20 @@ struct platform_device;
  * struct vsvm_device - the virtual GPU
  * @drm: DRM device
  * @platform: the platform device it hangs off (DMA goes through dma-direct)
- * @engine_wq: ordered workqueue: the engine runs one job at a time
- * @bounce: engine staging buffer of DRM_VSVM_CHUNK_PAGES pages; only the
- *	    job running on @engine_wq uses it
- * @fence_lock: lock of every vsvm fence
+ * @engine_wq: submit workqueue of every file's GPU scheduler (unbound: the
+ *	       files' queues run in parallel, each one job at a time)
+ * @ufence_wq: woken whenever a long-running job wrote its user fence, and
+ *	       whenever a job is freed
+ * @debugfs: <debugfs>/vsvm/: one directory per &struct vsvm_mirror
+ * @next_file_id: numbers the open files for debugfs
  */
 struct vsvm_device {
 	struct drm_device drm;
 	struct platform_device *platform;
 	struct workqueue_struct *engine_wq;
-	void *bounce;
-	spinlock_t fence_lock; /* protects the fences' state */
+	wait_queue_head_t ufence_wq;
+	struct dentry *debugfs;
+	atomic_t next_file_id;
 };
 
 /**
@@ -54,6 +59,7 @@ struct vsvm_device {
  * @bytes_accessed: userptr and SVM bytes the engine touched
  * @svm_faults: SVM accesses that went through drm_svm_mirror_fault()
  * @svm_invalidations: CPU-side invalidate callbacks on SVM mirror ranges
+ * @jobs_cancelled: queued jobs dropped because their process was killed
  */
 struct vsvm_stats {
 	atomic64_t faults;
@@ -66,32 +72,53 @@ struct vsvm_stats {
 	atomic64_t bytes_accessed;
 	atomic64_t svm_faults;
 	atomic64_t svm_invalidations;
+	atomic64_t jobs_cancelled;
 };
 
 /**
  * struct vsvm_file - per open file state
  * @ref: reference count; the DRM file, mirrors and queued jobs hold one
  * @vdev: the device
+ * @id: number of the file on the device (debugfs names)
  * @vm_lock: protects @vm
  * @vm: GPU VA -> &struct vsvm_mapping interval tree
  * @mirrors_lock: protects @mirrors
  * @mirrors: &struct vsvm_mirror list, one per mm userptrs were created in
  * @svm: the mirror SVM mode is enabled on, or NULL (referenced; set once
  *	 under @vm_lock, cleared at close)
- * @fence_context: dma_fence context of the file's jobs
- * @seqno: last job sequence number
+ * @sched: the file's GPU scheduler: the file's queue, one job at a time
+ * @entity: the file's only scheduler entity
+ * @bounce: engine staging buffer of DRM_VSVM_CHUNK_PAGES pages, used by the
+ *	    file's running job only
+ * @in_flight: jobs submitted and not yet freed (capped at
+ *	       DRM_VSVM_MAX_JOBS_IN_FLIGHT)
+ * @seqno: last job sequence number; under @vm_lock
+ * @error_lock: protects @last_error and @last_error_seqno
+ * @last_error: error of the last failed job
+ * @last_error_seqno: its sequence number
+ * @fini_work: tears the queue down after close without blocking close()
+ * @queue_killed: the entity was finalised at close (the process was killed)
  * @stats: counters
  */
 struct vsvm_file {
 	struct kref ref;
 	struct vsvm_device *vdev;
-	struct mutex vm_lock; /* protects vm */
+	unsigned int id;
+	struct mutex vm_lock; /* protects vm, svm, seqno */
 	struct rb_root_cached vm;
 	struct mutex mirrors_lock; /* protects mirrors */
 	struct list_head mirrors;
 	struct vsvm_mirror *svm;
-	u64 fence_context;
-	atomic64_t seqno;
+	struct drm_gpu_scheduler sched;
+	struct drm_sched_entity entity;
+	void *bounce;
+	atomic_t in_flight;
+	u64 seqno;
+	spinlock_t error_lock; /* protects last_error, last_error_seqno */
+	int last_error;
+	u64 last_error_seqno;
+	struct work_struct fini_work;
+	bool queue_killed;
 	struct vsvm_stats stats;
 };
 
@@ -101,12 +128,14 @@ struct vsvm_file {
  * @svm: the drm_svm context
  * @vfile: file whose counters the mirror updates (referenced)
  * @link: entry in &vsvm_file.mirrors
+ * @debugfs: the mirror's debugfs directory (drm_svm_stats), or an error
  */
 struct vsvm_mirror {
 	struct kref ref;
 	struct drm_svm svm;
 	struct vsvm_file *vfile;
 	struct list_head link;
+	struct dentry *debugfs;
 };
 
 /**
@@ -168,6 +197,8 @@ static inline struct vsvm_userptr *to_vsvm_userptr(struct drm_gem_object *obj)
 /* vsvm_drv.c */
 void vsvm_file_put(struct vsvm_file *vfile);
 void vsvm_mapping_put(struct vsvm_mapping *map);
+int vsvm_wait_ufence_ioctl(struct drm_device *dev, void *data,
+			   struct drm_file *file);
 
 /* vsvm_userptr.c */
 struct vsvm_mirror *vsvm_mirror_get(struct vsvm_file *vfile,
@@ -178,6 +209,11 @@ int vsvm_userptr_create(struct drm_device *dev, struct drm_file *file,
 			struct drm_userptr_create *args);
 int vsvm_userptr_access(struct vsvm_file *vfile, struct vsvm_userptr *uobj,
 			u64 offset, void *buf, size_t len, bool write);
+int vsvm_userptr_validate(struct vsvm_file *vfile, struct vsvm_userptr *uobj);
+struct page *vsvm_range_page(struct drm_svm_range *range, pgoff_t idx);
+void vsvm_range_copy(struct drm_svm_range *range, u64 offset, void *buf,
+		     size_t len, bool write);
+void vsvm_userptr_invalidate(struct vsvm_userptr *uobj);
 
 /* vsvm_svm.c */
 extern const struct drm_svm_ops vsvm_svm_ops;
@@ -189,9 +225,9 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 		    u64 va, void *buf, size_t len, bool write);
 
 /* vsvm_engine.c */
-void vsvm_copy_pages(struct page **pages, u64 offset, void *buf, size_t len,
-		     bool write);
 int vsvm_exec_ioctl(struct drm_device *dev, void *data,
 		    struct drm_file *file);
+int vsvm_engine_file_init(struct vsvm_file *vfile);
+void vsvm_engine_file_close(struct vsvm_file *vfile);
 
 #endif /* __VSVM_DRV_H__ */

@@ -5,17 +5,25 @@
 
 #include <linux/delay.h>
 #include <linux/dma-fence.h>
+#include <linux/dma-resv.h>
 #include <linux/highmem.h>
+#include <linux/kthread.h>
 #include <linux/minmax.h>
+#include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/wait.h>
 
 #include <drm/drm_file.h>
+#include <drm/drm_gem.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_syncobj.h>
+#include <drm/gpu_scheduler.h>
 #include <drm/vsvm_drm.h>
 
 #include "vsvm_drv.h"
@@ -23,52 +31,96 @@
 /**
  * DOC: vsvm engine
  *
- * The engine is an ordered workqueue per device: it runs one job at a time,
- * in submission order, like a single GPU ring. DRM_IOCTL_VSVM_EXEC checks the
- * commands, resolves every GPU VA range they touch to the mappings of the
- * file's VM and takes references to them (so unbinding, closing handles or
- * closing the file while the job runs is safe), creates the job's fence,
- * installs it in the out-syncobj and queues the job.
+ * Each open file has its own queue: a DRM GPU scheduler (&vsvm_file.sched)
+ * with one entity (&vsvm_file.entity), whose run_job callback executes a
+ * job synchronously on the device's unbound engine workqueue. Jobs of one
+ * file run one at a time, in submission order, like a GPU ring per
+ * context; the files' queues run in parallel, so a file with a long queue
+ * does not hold up the others. The scheduler handles in-fences
+ * (dependencies) without blocking anyone.
  *
- * The job first waits for its in-fence (at most
- * %VSVM_IN_FENCE_TIMEOUT_MS), then runs the commands. Data moves through a
- * bounce buffer of DRM_VSVM_CHUNK_PAGES pages: a chunk is read from the
- * source mapping into it, then written to the destination mapping. The
- * engine therefore never holds two notifier locks at once, whatever mirrors
- * the source and destination belong to. Shmem objects are pinned while
- * bound and accessed directly; userptr objects go through
- * vsvm_userptr_access(), see "vsvm userptr objects"; GPU VAs that no
- * mapping of the job covers are SVM memory, reached through
- * vsvm_svm_access(), see "vsvm SVM mode internals".
+ * DRM_IOCTL_VSVM_EXEC checks the commands, resolves every GPU VA range they
+ * touch to the mappings of the file's VM and takes references to them (so
+ * unbinding, closing handles or closing the file while the job runs is
+ * safe). Then it follows one of two models:
  *
- * A command that fails stops the job: the fence is signalled with the error
- * and the file's jobs_failed counter is incremented, before the fence
- * signals so that a waiter sees the counters of the job it waited for.
+ * - **dma-fence jobs** (SVM mode off). The job's fence (the scheduler's
+ *   finished fence) may be exported and waited for by anyone, including
+ *   memory reclaim through our invalidate callback, so the job must never
+ *   fault, allocate or take the mmap lock once the fence exists (see
+ *   "Indefinite DMA Fences" in Documentation/driver-api/dma-buf.rst).
+ *   EXEC validates every userptr object first (vsvm_userptr_validate(),
+ *   which may fault), locks their reservation objects and reserves a fence
+ *   slot, then takes the mirror's notifier lock, checks
+ *   drm_svm_range_pages_valid() for every one of them, arms the job and
+ *   adds its fence to their reservation objects, pushes the job and drops
+ *   the lock. A collision (a range invalidated since it was validated)
+ *   drops everything and validates again, at most %VSVM_EXEC_MAX_RETRIES
+ *   times, then EXEC fails with -EAGAIN. From then on the invalidate
+ *   callback of those ranges waits for the job's fence
+ *   (vsvm_userptr_invalidate()), so the engine reads and writes the
+ *   validated pages without any lock (vsvm_range_page()). The job runs
+ *   inside dma_fence_begin_signalling() / dma_fence_end_signalling(), so
+ *   lockdep proves it.
+ * - **long-running jobs** (SVM mode on). They take GPU page faults: SVM
+ *   memory through vsvm_svm_access(), userptr objects through
+ *   vsvm_userptr_access(), both under the notifier lock chunk by chunk.
+ *   They have no dma-fence anyone may wait for: EXEC refuses
+ *   out-syncobjs, they never enter a reservation object, and they report
+ *   completion through the user fence (&drm_vsvm_exec.ufence_addr), which
+ *   the engine stores into the submitter's mm with kthread_use_mm() and
+ *   put_user(), then wakes &vsvm_device.ufence_wq. Their scheduler
+ *   fence exists but is private.
+ *   Once SVM mode is on, every later job of the file is long-running, so
+ *   no dma-fence job ever queues behind a long-running one.
+ *
+ * Data moves through the file's bounce buffer of DRM_VSVM_CHUNK_PAGES
+ * pages: a chunk is read from the source mapping into it, then written to
+ * the destination mapping; the engine therefore never holds two notifier
+ * locks at once. Shmem objects are pinned while bound and accessed
+ * directly.
+ *
+ * A command that fails stops the job: the error goes to the scheduler
+ * fence, &vsvm_file.last_error and the file's jobs_failed counter (all
+ * before the fence signals or the user fence is written).
+ *
+ * At most DRM_VSVM_MAX_JOBS_IN_FLIGHT jobs per file exist (submitted and
+ * not yet freed); EXEC fails with -EAGAIN beyond. Jobs and their commands
+ * are allocated with GFP_KERNEL_ACCOUNT. When a file is closed by a
+ * process killed with SIGKILL, its entity is finalised at once: jobs not
+ * yet started are dropped (drm_sched signals them with -ESRCH). Otherwise
+ * the queue drains in the background (vsvm_engine_file_close()).
  */
 
-#define VSVM_IN_FENCE_TIMEOUT_MS	10000
 #define VSVM_BOUNCE_SIZE		(DRM_VSVM_CHUNK_PAGES * PAGE_SIZE)
 #define VSVM_FNV_OFFSET			0xcbf29ce484222325ull
 #define VSVM_FNV_PRIME			0x100000001b3ull
+/* EXEC validates userptr objects at most this many times on collisions. */
+#define VSVM_EXEC_MAX_RETRIES		8
 
 /**
  * struct vsvm_job - a submitted job
- * @work: engine work item
+ * @base: scheduler job; its finished fence is the job's fence
  * @vfile: submitting file (referenced)
- * @fence: completion fence (referenced)
- * @in_fence: fence to wait for first, or NULL (referenced)
+ * @in_fence: fence waited for first (a scheduler dependency), or NULL
+ *	      (referenced, to report its error)
  * @cmds: the commands
  * @num_cmds: number of @cmds
  * @maps: the mappings the commands touch (referenced)
  * @num_maps: number of @maps
  * @max_maps: allocated size of @maps
- * @svm: the file's SVM mirror if the commands touch SVM memory, i.e. GPU
- *	 VAs no mapping covered at submission (referenced), else NULL
+ * @svm: the file's SVM mirror if the commands touch SVM memory
+ *	 (referenced), else NULL
+ * @long_running: submitted in SVM mode: may fault, no dma-fence
+ * @ran: run_job was called (a job finished without it was cancelled)
+ * @seqno: the job's number on its file
+ * @ufence_addr: user fence address, or 0
+ * @ufence_value: user fence value
+ * @ufence_mm: the submitter's mm, where the user fence is (mmgrab()ed)
  */
 struct vsvm_job {
-	struct work_struct work;
+	struct drm_sched_job base;
 	struct vsvm_file *vfile;
-	struct dma_fence *fence;
 	struct dma_fence *in_fence;
 	struct drm_vsvm_cmd *cmds;
 	u32 num_cmds;
@@ -76,24 +128,20 @@ struct vsvm_job {
 	unsigned int num_maps;
 	unsigned int max_maps;
 	struct vsvm_mirror *svm;
+	bool long_running;
+	bool ran;
+	u64 seqno;
+	u64 ufence_addr;
+	u64 ufence_value;
+	struct mm_struct *ufence_mm;
 };
 
-static const char *vsvm_fence_get_driver_name(struct dma_fence *fence)
+static struct vsvm_job *to_vsvm_job(struct drm_sched_job *sched_job)
 {
-	return "vsvm";
+	return container_of(sched_job, struct vsvm_job, base);
 }
 
-static const char *vsvm_fence_get_timeline_name(struct dma_fence *fence)
-{
-	return "engine";
-}
-
-static const struct dma_fence_ops vsvm_fence_ops = {
-	.get_driver_name = vsvm_fence_get_driver_name,
-	.get_timeline_name = vsvm_fence_get_timeline_name,
-};
-
-/**
+/*
  * vsvm_copy_pages() - copy between a page array and a kernel buffer
  * @pages: page array of an object
  * @offset: byte offset into the object
@@ -101,11 +149,11 @@ static const struct dma_fence_ops vsvm_fence_ops = {
  * @len: bytes to copy
  * @write: copy @buf to the pages instead of the pages to @buf
  *
- * The caller guarantees that the pages stay valid (pinned shmem pages, or
- * validated userptr pages under the notifier lock). Does not sleep.
+ * For pinned shmem pages (user pages go through vsvm_range_copy()). Does
+ * not sleep.
  */
-void vsvm_copy_pages(struct page **pages, u64 offset, void *buf, size_t len,
-		     bool write)
+static void vsvm_copy_pages(struct page **pages, u64 offset, void *buf,
+			    size_t len, bool write)
 {
 	while (len) {
 		struct page *page = pages[offset >> PAGE_SHIFT];
@@ -125,6 +173,19 @@ void vsvm_copy_pages(struct page **pages, u64 offset, void *buf, size_t len,
 		buf += n;
 		len -= n;
 	}
+}
+
+/*
+ * A dma-fence job reads or writes a userptr object that EXEC validated:
+ * the invalidate callback waits for the job's fence, so the pages stay
+ * valid while the job runs; no lock, no fault.
+ */
+static void vsvm_userptr_copy(struct vsvm_file *vfile,
+			      struct vsvm_userptr *uobj, u64 offset,
+			      void *buf, size_t len, bool write)
+{
+	atomic64_add(len, &vfile->stats.bytes_accessed);
+	vsvm_range_copy(&uobj->range, offset, buf, len, write);
 }
 
 /*
@@ -180,12 +241,16 @@ static int vsvm_vm_access(struct vsvm_job *job, u64 va, void *buf, size_t len,
 			goto next;
 		offset = map->bo_offset + (va - map->node.start);
 
-		if (vsvm_gem_is_userptr(map->obj)) {
+		if (vsvm_gem_is_userptr(map->obj) && job->long_running) {
 			ret = vsvm_userptr_access(job->vfile,
 						  to_vsvm_userptr(map->obj),
 						  offset, buf, n, write);
 			if (ret)
 				return ret;
+		} else if (vsvm_gem_is_userptr(map->obj)) {
+			vsvm_userptr_copy(job->vfile,
+					  to_vsvm_userptr(map->obj), offset,
+					  buf, n, write);
 		} else {
 			vsvm_copy_pages(to_drm_gem_shmem_obj(map->obj)->pages,
 					offset, buf, n, write);
@@ -203,7 +268,7 @@ next:
 
 static int vsvm_run_cmd(struct vsvm_job *job, const struct drm_vsvm_cmd *cmd)
 {
-	void *bounce = job->vfile->vdev->bounce;
+	void *bounce = job->vfile->bounce;
 	u64 pos, hash;
 	__le64 result;
 	__le32 *words = bounce;
@@ -267,6 +332,7 @@ static int vsvm_run_cmd(struct vsvm_job *job, const struct drm_vsvm_cmd *cmd)
 
 static void vsvm_job_free(struct vsvm_job *job)
 {
+	struct vsvm_file *vfile = job->vfile;
 	unsigned int i;
 
 	for (i = 0; i < job->num_maps; i++)
@@ -274,44 +340,201 @@ static void vsvm_job_free(struct vsvm_job *job)
 	kfree(job->maps);
 	if (job->svm)
 		vsvm_mirror_put(job->svm);
-	kfree(job->cmds);
+	kvfree(job->cmds);
 	if (job->in_fence)
 		dma_fence_put(job->in_fence);
-	if (job->fence)
-		dma_fence_put(job->fence);
-	if (job->vfile)
-		vsvm_file_put(job->vfile);
+	if (job->ufence_mm)
+		mmdrop(job->ufence_mm);
 	kfree(job);
+
+	atomic_dec(&vfile->in_flight);
+	wake_up_all(&vfile->vdev->ufence_wq);
+	vsvm_file_put(vfile);
 }
 
-static void vsvm_job_work(struct work_struct *work)
+static void vsvm_job_set_error(struct vsvm_job *job, int error)
 {
-	struct vsvm_job *job = container_of(work, struct vsvm_job, work);
-	struct vsvm_stats *stats = &job->vfile->stats;
+	struct vsvm_file *vfile = job->vfile;
+
+	spin_lock(&vfile->error_lock);
+	vfile->last_error = error;
+	vfile->last_error_seqno = job->seqno;
+	spin_unlock(&vfile->error_lock);
+	atomic64_inc(&vfile->stats.jobs_failed);
+}
+
+static int vsvm_job_execute(struct vsvm_job *job)
+{
 	unsigned int i;
-	long timeout;
 	int ret = 0;
 
-	if (job->in_fence) {
-		timeout = dma_fence_wait_timeout(job->in_fence, false,
-						 msecs_to_jiffies(VSVM_IN_FENCE_TIMEOUT_MS));
-		if (timeout == 0)
-			ret = -ETIMEDOUT;
-		else if (timeout < 0)
-			ret = timeout;
-	}
+	/* The scheduler waited for it; a failed dependency fails the job. */
+	if (job->in_fence)
+		ret = job->in_fence->error;
 
 	for (i = 0; !ret && i < job->num_cmds; i++)
 		ret = vsvm_run_cmd(job, &job->cmds[i]);
 
-	if (ret) {
-		dma_fence_set_error(job->fence, ret);
-		atomic64_inc(&stats->jobs_failed);
-	}
-	atomic64_inc(&stats->jobs_completed);
-	dma_fence_signal(job->fence);
+	return ret;
+}
 
+/*
+ * Long-running jobs only: write the user fence into the submitter's mm,
+ * as a CPU store of that process would (it may fault).
+ */
+static int vsvm_job_write_ufence(struct vsvm_job *job)
+{
+	u64 __user *ptr = u64_to_user_ptr(job->ufence_addr);
+	int ret = 0;
+
+	if (!mmget_not_zero(job->ufence_mm))
+		return -ESRCH;
+	kthread_use_mm(job->ufence_mm);
+	if (put_user(job->ufence_value, ptr))
+		ret = -EFAULT;
+	kthread_unuse_mm(job->ufence_mm);
+	mmput(job->ufence_mm);
+
+	return ret;
+}
+
+static struct dma_fence *vsvm_job_run(struct drm_sched_job *sched_job)
+{
+	struct vsvm_job *job = to_vsvm_job(sched_job);
+	struct vsvm_file *vfile = job->vfile;
+	bool cookie;
+	int ret;
+
+	job->ran = true;
+	if (job->long_running) {
+		ret = vsvm_job_execute(job);
+		if (ret)
+			vsvm_job_set_error(job, ret);
+		atomic64_inc(&vfile->stats.jobs_completed);
+		if (job->ufence_addr) {
+			int err = vsvm_job_write_ufence(job);
+
+			if (err && !ret) {
+				ret = err;
+				vsvm_job_set_error(job, ret);
+			}
+		}
+		wake_up_all(&vfile->vdev->ufence_wq);
+		return ret ? ERR_PTR(ret) : NULL;
+	}
+
+	/* From here to the fence: no faults, no allocations, no mmap lock. */
+	cookie = dma_fence_begin_signalling();
+	ret = vsvm_job_execute(job);
+	if (ret)
+		vsvm_job_set_error(job, ret);
+	atomic64_inc(&vfile->stats.jobs_completed);
+	dma_fence_end_signalling(cookie);
+
+	return ret ? ERR_PTR(ret) : NULL;
+}
+
+static void vsvm_job_sched_free(struct drm_sched_job *sched_job)
+{
+	struct vsvm_job *job = to_vsvm_job(sched_job);
+
+	if (!job->ran) {
+		/* Dropped by drm_sched_entity_fini(): the process was killed. */
+		atomic64_inc(&job->vfile->stats.jobs_cancelled);
+		vsvm_job_set_error(job, -ESRCH);
+		atomic64_inc(&job->vfile->stats.jobs_completed);
+	}
+	drm_sched_job_cleanup(sched_job);
 	vsvm_job_free(job);
+}
+
+static enum drm_gpu_sched_stat vsvm_job_timedout(struct drm_sched_job *sched_job)
+{
+	/* The scheduler runs without a timeout: jobs are bounded. */
+	return DRM_GPU_SCHED_STAT_NOMINAL;
+}
+
+static const struct drm_sched_backend_ops vsvm_sched_ops = {
+	.run_job = vsvm_job_run,
+	.timedout_job = vsvm_job_timedout,
+	.free_job = vsvm_job_sched_free,
+};
+
+/**
+ * vsvm_engine_file_init() - set up a file's queue
+ * @vfile: the new file
+ *
+ * Return: 0 or a negative errno.
+ */
+int vsvm_engine_file_init(struct vsvm_file *vfile)
+{
+	struct vsvm_device *vdev = vfile->vdev;
+	struct drm_gpu_scheduler *sched_list[1] = { &vfile->sched };
+	const struct drm_sched_init_args args = {
+		.ops = &vsvm_sched_ops,
+		.submit_wq = vdev->engine_wq,
+		.num_rqs = DRM_SCHED_PRIORITY_COUNT,
+		.credit_limit = 1,
+		.timeout = MAX_SCHEDULE_TIMEOUT,
+		.name = "vsvm",
+		.dev = vdev->drm.dev,
+	};
+	int ret;
+
+	vfile->bounce = kvmalloc(VSVM_BOUNCE_SIZE, GFP_KERNEL_ACCOUNT);
+	if (!vfile->bounce)
+		return -ENOMEM;
+
+	ret = drm_sched_init(&vfile->sched, &args);
+	if (ret)
+		goto err_bounce;
+
+	ret = drm_sched_entity_init(&vfile->entity, DRM_SCHED_PRIORITY_NORMAL,
+				    sched_list, 1, NULL);
+	if (ret)
+		goto err_sched;
+	return 0;
+
+err_sched:
+	drm_sched_fini(&vfile->sched);
+err_bounce:
+	kvfree(vfile->bounce);
+	return ret;
+}
+
+static void vsvm_engine_file_fini_work(struct work_struct *work)
+{
+	struct vsvm_file *vfile = container_of(work, struct vsvm_file,
+					       fini_work);
+
+	if (!vfile->queue_killed)
+		drm_sched_entity_destroy(&vfile->entity);
+	/* Jobs are freed on the scheduler's workqueue: let them all go. */
+	wait_event(vfile->vdev->ufence_wq, !atomic_read(&vfile->in_flight));
+	drm_sched_fini(&vfile->sched);
+	kvfree(vfile->bounce);
+	vsvm_file_put(vfile);
+}
+
+/**
+ * vsvm_engine_file_close() - the DRM file is being closed
+ * @vfile: the file (its postclose reference is dropped by this call)
+ *
+ * A process killed with SIGKILL (closing its files on the way out) loses
+ * its queued jobs at once; otherwise they run. Either way the queue is torn
+ * down in the background, so close() never waits for the GPU.
+ */
+void vsvm_engine_file_close(struct vsvm_file *vfile)
+{
+	if (fatal_signal_pending(current) ||
+	    ((current->flags & PF_EXITING) &&
+	     (current->exit_code & 0x7f) == SIGKILL)) {
+		drm_sched_entity_fini(&vfile->entity);
+		vfile->queue_killed = true;
+	}
+
+	INIT_WORK(&vfile->fini_work, vsvm_engine_file_fini_work);
+	queue_work(vfile->vdev->engine_wq, &vfile->fini_work);
 }
 
 static int vsvm_cmd_check(const struct drm_vsvm_cmd *cmd)
@@ -426,6 +649,10 @@ static int vsvm_job_add_range(struct vsvm_job *job, struct vsvm_file *vfile,
 		}
 		if (write && map->read_only)
 			return -EACCES;
+		/* A userptr object serves its creator's mm only. */
+		if (vsvm_gem_is_userptr(map->obj) &&
+		    to_vsvm_userptr(map->obj)->mirror->svm.mm != current->mm)
+			return -EPERM;
 		ret = vsvm_job_add_map(job, map);
 		if (ret)
 			return ret;
@@ -475,43 +702,164 @@ static int vsvm_job_resolve(struct vsvm_job *job, struct vsvm_file *vfile)
 	return ret;
 }
 
+/*
+ * dma-fence jobs: validate the job's userptr objects, then publish the job
+ * and its fence under the notifier lock once they are all still valid; see
+ * "vsvm engine". Called with &vsvm_file.vm_lock held; pushes the job.
+ */
+static int vsvm_job_publish(struct vsvm_job *job, struct drm_syncobj *out,
+			    u64 *seqno)
+{
+	struct vsvm_file *vfile = job->vfile;
+	struct drm_gem_object **objs;
+	struct ww_acquire_ctx ctx;
+	struct drm_svm *svm = NULL;
+	unsigned int i, j, n = 0;
+	int tries = 0;
+	int ret;
+
+	lockdep_assert_held(&vfile->vm_lock);
+
+	objs = kmalloc_array(job->num_maps, sizeof(*objs), GFP_KERNEL);
+	if (!objs)
+		return -ENOMEM;
+	for (i = 0; i < job->num_maps; i++) {
+		struct drm_gem_object *obj = job->maps[i]->obj;
+
+		if (!vsvm_gem_is_userptr(obj))
+			continue;
+		for (j = 0; j < n && objs[j] != obj; j++)
+			;
+		if (j < n)
+			continue;
+		objs[n++] = obj;
+		/* One mm (the caller's) per file: one notifier lock. */
+		svm = &to_vsvm_userptr(obj)->mirror->svm;
+	}
+
+retry:
+	/* May fault, allocate and sleep: the fence does not exist yet. */
+	for (i = 0; i < n; i++) {
+		struct vsvm_userptr *uobj = to_vsvm_userptr(objs[i]);
+		bool valid;
+
+		drm_svm_notifier_lock(svm);
+		valid = drm_svm_range_pages_valid(&uobj->range);
+		drm_svm_notifier_unlock(svm);
+		if (valid)
+			continue;
+		ret = vsvm_userptr_validate(vfile, uobj);
+		if (ret == -EAGAIN)
+			goto collision;
+		if (ret)
+			goto out_free;
+	}
+
+	if (n) {
+		ret = drm_gem_lock_reservations(objs, n, &ctx);
+		if (ret)
+			goto out_free;
+		for (i = 0; i < n; i++) {
+			ret = dma_resv_reserve_fences(objs[i]->resv, 1);
+			if (ret) {
+				drm_gem_unlock_reservations(objs, n, &ctx);
+				goto out_free;
+			}
+		}
+
+		drm_svm_notifier_lock(svm);
+		for (i = 0; i < n; i++) {
+			if (!drm_svm_range_pages_valid(&to_vsvm_userptr(objs[i])->range))
+				break;
+		}
+		if (i < n) {
+			drm_svm_notifier_unlock(svm);
+			drm_gem_unlock_reservations(objs, n, &ctx);
+			goto collision;
+		}
+	}
+
+	/* Commit: the fence exists from here on, and is published at once. */
+	job->seqno = ++vfile->seqno;
+	*seqno = job->seqno;
+	drm_sched_job_arm(&job->base);
+	for (i = 0; i < n; i++)
+		dma_resv_add_fence(objs[i]->resv, &job->base.s_fence->finished,
+				   DMA_RESV_USAGE_BOOKKEEP);
+	if (out)
+		drm_syncobj_replace_fence(out, &job->base.s_fence->finished);
+	atomic64_inc(&vfile->stats.jobs_submitted);
+	drm_sched_entity_push_job(&job->base);
+	if (n) {
+		drm_svm_notifier_unlock(svm);
+		drm_gem_unlock_reservations(objs, n, &ctx);
+	}
+	kfree(objs);
+	return 0;
+
+collision:
+	atomic64_inc(&vfile->stats.retries);
+	if (++tries <= VSVM_EXEC_MAX_RETRIES) {
+		cond_resched();
+		goto retry;
+	}
+	ret = -EAGAIN;
+out_free:
+	kfree(objs);
+	return ret;
+}
+
 /**
- * vsvm_exec_ioctl() - DRM_IOCTL_VSVM_EXEC: submit a job to the engine
+ * vsvm_exec_ioctl() - DRM_IOCTL_VSVM_EXEC: submit a job to the file's queue
  * @dev: DRM device
  * @data: a &struct drm_vsvm_exec
  * @file: DRM file of the caller
  *
  * Copies and checks the commands, resolves the GPU VA ranges they touch,
- * and queues the job on the engine; see "vsvm engine".
+ * validates the userptr objects of a dma-fence job, and queues the job;
+ * see "vsvm engine".
  *
  * Return: 0 or a negative errno as documented for &struct drm_vsvm_exec.
  */
 int vsvm_exec_ioctl(struct drm_device *dev, void *data,
 		    struct drm_file *file)
 {
-	struct vsvm_device *vdev = to_vsvm_device(dev);
 	struct vsvm_file *vfile = file->driver_priv;
 	struct drm_vsvm_exec *args = data;
 	struct drm_syncobj *out = NULL;
 	struct vsvm_job *job;
 	unsigned int i;
-	u64 seqno;
 	int ret;
 
 	if (args->flags || !args->num_cmds ||
-	    args->num_cmds > DRM_VSVM_MAX_CMDS)
+	    args->num_cmds > DRM_VSVM_MAX_CMDS ||
+	    !IS_ALIGNED(args->ufence_addr, sizeof(u64)))
 		return -EINVAL;
 
-	job = kzalloc(sizeof(*job), GFP_KERNEL);
-	if (!job)
-		return -ENOMEM;
-	INIT_WORK(&job->work, vsvm_job_work);
+	if (atomic_inc_return(&vfile->in_flight) > DRM_VSVM_MAX_JOBS_IN_FLIGHT) {
+		atomic_dec(&vfile->in_flight);
+		return -EAGAIN;
+	}
 
-	job->cmds = memdup_array_user(u64_to_user_ptr(args->cmds),
-				      args->num_cmds, sizeof(*job->cmds));
-	if (IS_ERR(job->cmds)) {
-		ret = PTR_ERR(job->cmds);
-		job->cmds = NULL;
+	job = kzalloc(sizeof(*job), GFP_KERNEL_ACCOUNT);
+	if (!job) {
+		ret = -ENOMEM;
+		goto err_in_flight;
+	}
+	kref_get(&vfile->ref);
+	job->vfile = vfile;
+	job->ufence_addr = args->ufence_addr;
+	job->ufence_value = args->ufence_value;
+
+	job->cmds = kvmalloc_array(args->num_cmds, sizeof(*job->cmds),
+				   GFP_KERNEL_ACCOUNT);
+	if (!job->cmds) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	if (copy_from_user(job->cmds, u64_to_user_ptr(args->cmds),
+			   array_size(args->num_cmds, sizeof(*job->cmds)))) {
+		ret = -EFAULT;
 		goto err_free;
 	}
 	job->num_cmds = args->num_cmds;
@@ -522,61 +870,87 @@ int vsvm_exec_ioctl(struct drm_device *dev, void *data,
 			goto err_free;
 	}
 
+	ret = drm_sched_job_init(&job->base, &vfile->entity, 1, vfile, 0);
+	if (ret)
+		goto err_free;
+
 	if (args->in_syncobj) {
 		struct drm_syncobj *in = drm_syncobj_find(file,
 							  args->in_syncobj);
 
 		if (!in) {
 			ret = -ENOENT;
-			goto err_free;
+			goto err_cleanup;
 		}
 		job->in_fence = drm_syncobj_fence_get(in);
 		drm_syncobj_put(in);
+		if (job->in_fence) {
+			ret = drm_sched_job_add_dependency(&job->base,
+							   dma_fence_get(job->in_fence));
+			if (ret)
+				goto err_cleanup;
+		}
 	}
 
 	if (args->out_syncobj) {
 		out = drm_syncobj_find(file, args->out_syncobj);
 		if (!out) {
 			ret = -ENOENT;
-			goto err_free;
+			goto err_cleanup;
 		}
 	}
 
-	job->fence = kzalloc(sizeof(*job->fence), GFP_KERNEL);
-	if (!job->fence) {
-		ret = -ENOMEM;
-		goto err_free;
-	}
-
 	mutex_lock(&vfile->vm_lock);
+	job->long_running = vfile->svm;
+	if (job->long_running && out) {
+		ret = -EOPNOTSUPP;
+		goto err_unlock;
+	}
+	if (!job->long_running && job->ufence_addr) {
+		ret = -EINVAL;
+		goto err_unlock;
+	}
 	ret = vsvm_job_resolve(job, vfile);
-	if (ret) {
-		mutex_unlock(&vfile->vm_lock);
-		kfree(job->fence);
-		job->fence = NULL;
-		goto err_free;
+	if (ret)
+		goto err_unlock;
+	if (job->ufence_addr) {
+		if (!current->mm) {
+			ret = -ESRCH;
+			goto err_unlock;
+		}
+		mmgrab(current->mm);
+		job->ufence_mm = current->mm;
 	}
 
-	/* Under vm_lock: fences of one context are queued in seqno order. */
-	seqno = atomic64_inc_return(&vfile->seqno);
-	dma_fence_init(job->fence, &vsvm_fence_ops, &vdev->fence_lock,
-		       vfile->fence_context, seqno);
-	kref_get(&vfile->ref);
-	job->vfile = vfile;
-	if (out)
-		drm_syncobj_replace_fence(out, job->fence);
-	atomic64_inc(&vfile->stats.jobs_submitted);
-	queue_work(vdev->engine_wq, &job->work);
+	/* Once pushed, the job may complete and be freed at any time. */
+	if (job->long_running) {
+		job->seqno = ++vfile->seqno;
+		args->seqno = job->seqno;
+		drm_sched_job_arm(&job->base);
+		atomic64_inc(&vfile->stats.jobs_submitted);
+		drm_sched_entity_push_job(&job->base);
+	} else {
+		ret = vsvm_job_publish(job, out, &args->seqno);
+		if (ret)
+			goto err_unlock;
+	}
 	mutex_unlock(&vfile->vm_lock);
 
 	if (out)
 		drm_syncobj_put(out);
-	args->seqno = seqno;
 	return 0;
 
+err_unlock:
+	mutex_unlock(&vfile->vm_lock);
+err_cleanup:
+	drm_sched_job_cleanup(&job->base);
 err_free:
 	if (out)
 		drm_syncobj_put(out);
 	vsvm_job_free(job);
+	return ret;
+
+err_in_flight:
+	atomic_dec(&vfile->in_flight);
 	return ret;
 }

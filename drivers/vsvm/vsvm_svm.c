@@ -68,12 +68,15 @@ static void vsvm_mirror_invalidate(struct drm_svm *svm,
 	struct vsvm_stats *stats = &mirror->vfile->stats;
 
 	/*
-	 * The engine only touches pages with the notifier lock held for read
-	 * and the helper holds it for write here: no access is in flight, and
-	 * the next one finds the range invalid and faults it in again.
+	 * Userptr range: wait for the dma-fence jobs that use it (they hold
+	 * no lock). Long-running jobs touch pages with the notifier lock held
+	 * for read and the helper holds it for write here: none is in flight,
+	 * and the next access finds the range invalid and faults it in again.
 	 */
 	if (!test_bit(DRM_SVM_RANGE_MIRROR_BIT, &range->flags)) {
 		atomic64_inc(&stats->invalidations);
+		vsvm_userptr_invalidate(container_of(range, struct vsvm_userptr,
+						     range));
 		return;
 	}
 
@@ -292,9 +295,8 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 				n = min_t(size_t, n,
 					  DRM_VSVM_CHUNK_PAGES * PAGE_SIZE -
 					  offset_in_page(va));
-				vsvm_copy_pages(drm_svm_range_pages(range),
-						va - range->start, buf, n,
-						write);
+				vsvm_range_copy(range, va - range->start, buf,
+						n, write);
 			}
 			drm_svm_notifier_unlock(svm);
 

@@ -3,7 +3,10 @@
  * Copyright (c) 2026 The drm_svm project authors
  */
 
+#include <linux/debugfs.h>
+#include <linux/dma-resv.h>
 #include <linux/err.h>
+#include <linux/highmem.h>
 #include <linux/jiffies.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -28,7 +31,17 @@
  * &struct drm_svm context (a &struct vsvm_mirror), as the userptr objects of
  * one GPU VM share one notifier lock on real hardware.
  *
- * The engine reaches the pages like a GPU would, see vsvm_userptr_access():
+ * The engine reaches the pages in one of two ways (see "vsvm engine"),
+ * both through vsvm_range_page():
+ *
+ * - dma-fence jobs (a GPU without recoverable page faults, as amdgpu's
+ *   CS): EXEC validates the range and publishes the job's fence in the
+ *   object's reservation object under the notifier lock while
+ *   drm_svm_range_pages_valid() holds. &drm_svm_ops.invalidate
+ *   (vsvm_userptr_invalidate()) waits for those fences, so the job uses the
+ *   pages without a lock and never faults.
+ * - long-running jobs (SVM mode, a GPU with recoverable page faults),
+ *   vsvm_userptr_access():
  *
  * ::
  *
@@ -41,19 +54,37 @@
  *       kmap_local_page() + memcpy over the chunk      "DMA"
  *       up_read(notifier_lock)
  *
- * The helper's notifier callback takes the notifier lock for write, so an
- * invalidation (munmap, mprotect, remap, COW, migration, exit) waits for the
- * chunk in flight, and the next chunk faults the range in again and sees the
- * new pages. &drm_svm_ops.invalidate (vsvm_mirror_invalidate()) therefore
- * has nothing to wait for: for userptr ranges it only counts (for SVM
- * ranges see "vsvm SVM mode internals").
+ *   The helper's notifier callback takes the notifier lock for write, so an
+ *   invalidation waits for the chunk in flight, and the next chunk faults
+ *   the range in again and sees the new pages. Such jobs never publish a
+ *   fence in the reservation object.
  *
  * Nothing allocates memory while the notifier lock is held, as the helper
- * requires, and the engine's fences are never added to a reservation object,
- * so memory reclaim never waits for a vsvm job: faulting pages from the
- * engine (like a GPU with recoverable page faults) cannot deadlock against
- * reclaim.
+ * requires.
+ *
+ * A userptr object mirrors its creator's mm only: EXEC (-EPERM, see
+ * vsvm_job_add_range()), GEM_OPEN of its flink name and PRIME export
+ * (both -EPERM, vsvm_userptr_open() and vsvm_userptr_export()) refuse any
+ * other mm, as amdgpu and radeon do.
  */
+
+/*
+ * debugfs: <debugfs>/vsvm/pid<tgid>-file<id>/drm_svm_stats, the helper's
+ * counters of this (file, mm) context; best effort.
+ */
+static void vsvm_mirror_debugfs_init(struct vsvm_mirror *mirror)
+{
+	struct dentry *root = mirror->vfile->vdev->debugfs;
+	char name[48];
+
+	if (IS_ERR_OR_NULL(root))
+		return;
+	snprintf(name, sizeof(name), "pid%d-file%u", task_tgid_nr(current),
+		 mirror->vfile->id);
+	mirror->debugfs = debugfs_create_dir(name, root);
+	if (!IS_ERR(mirror->debugfs))
+		drm_svm_debugfs_init(&mirror->svm, mirror->debugfs);
+}
 
 /* Called by kref_put_mutex() with vfile->mirrors_lock held; drops it. */
 static void vsvm_mirror_release(struct kref *ref)
@@ -66,6 +97,7 @@ static void vsvm_mirror_release(struct kref *ref)
 
 	drm_svm_mirror_fini(&mirror->svm);
 	drm_svm_fini(&mirror->svm);
+	debugfs_remove_recursive(mirror->debugfs);
 	kfree(mirror);
 	vsvm_file_put(vfile);
 }
@@ -120,6 +152,7 @@ struct vsvm_mirror *vsvm_mirror_get(struct vsvm_file *vfile,
 	kref_get(&vfile->ref);
 	mirror->vfile = vfile;
 	list_add(&mirror->link, &vfile->mirrors);
+	vsvm_mirror_debugfs_init(mirror);
 
 out_unlock:
 	mutex_unlock(&vfile->mirrors_lock);
@@ -137,14 +170,27 @@ static void vsvm_userptr_free(struct drm_gem_object *obj)
 	kfree(uobj);
 }
 
+/* A userptr object serves its creator's mm only (as in amdgpu, radeon). */
+static bool vsvm_userptr_foreign(struct drm_gem_object *obj)
+{
+	return to_vsvm_userptr(obj)->mirror->svm.mm != current->mm;
+}
+
 static struct dma_buf *vsvm_userptr_export(struct drm_gem_object *obj,
 					   int flags)
 {
-	return ERR_PTR(-EOPNOTSUPP);
+	return ERR_PTR(vsvm_userptr_foreign(obj) ? -EPERM : -EOPNOTSUPP);
+}
+
+/* GEM_OPEN of a flink name, and handle creation in general. */
+static int vsvm_userptr_open(struct drm_gem_object *obj, struct drm_file *file)
+{
+	return vsvm_userptr_foreign(obj) ? -EPERM : 0;
 }
 
 static const struct drm_gem_object_funcs vsvm_userptr_funcs = {
 	.free = vsvm_userptr_free,
+	.open = vsvm_userptr_open,
 	.export = vsvm_userptr_export,
 };
 
@@ -159,9 +205,15 @@ bool vsvm_gem_is_userptr(const struct drm_gem_object *obj)
 	return obj->funcs == &vsvm_userptr_funcs;
 }
 
-/* Fault the range in, counting it in @vfile's statistics. */
-static int vsvm_userptr_validate(struct vsvm_file *vfile,
-				 struct vsvm_userptr *uobj)
+/**
+ * vsvm_userptr_validate() - fault a userptr object's range in
+ * @vfile: file whose counters to update
+ * @uobj: the object
+ *
+ * Context: process context, no vsvm or drm_svm lock held; faults, sleeps.
+ * Return: 0 or the error of drm_svm_range_get_pages().
+ */
+int vsvm_userptr_validate(struct vsvm_file *vfile, struct vsvm_userptr *uobj)
 {
 	int ret;
 
@@ -175,6 +227,75 @@ static int vsvm_userptr_validate(struct vsvm_file *vfile,
 		uobj->ever_valid = true;
 
 	return ret;
+}
+
+/**
+ * vsvm_range_page() - the page behind page @idx of a drm_svm range
+ * @range: a userptr range or an SVM mirror range
+ * @idx: page index into the range
+ *
+ * The one place the engine reads the helper's view of user pages (so a
+ * change of the helper's page accessors is a one-line change here). The
+ * caller guarantees they are valid: it holds the mirror's notifier lock
+ * and drm_svm_range_pages_valid() was true under it, or it runs a
+ * dma-fence job whose fence was published in the userptr object's
+ * reservation object while the range was valid (vsvm_userptr_invalidate()
+ * waits for that fence).
+ *
+ * Return: the page.
+ */
+struct page *vsvm_range_page(struct drm_svm_range *range, pgoff_t idx)
+{
+	return drm_svm_range_pages(range)[idx];
+}
+
+/**
+ * vsvm_range_copy() - copy between a drm_svm range and a kernel buffer
+ * @range: the range
+ * @offset: byte offset into the range
+ * @buf: kernel buffer
+ * @len: bytes to copy; [@offset, @offset + @len) lies in the range
+ * @write: copy @buf to the range instead of the range to @buf
+ *
+ * Through vsvm_range_page(), whose rules the caller follows. Does not
+ * sleep or allocate.
+ */
+void vsvm_range_copy(struct drm_svm_range *range, u64 offset, void *buf,
+		     size_t len, bool write)
+{
+	while (len) {
+		struct page *page = vsvm_range_page(range,
+						    offset >> PAGE_SHIFT);
+		size_t off = offset_in_page(offset);
+		size_t n = min_t(size_t, len, PAGE_SIZE - off);
+		void *vaddr = kmap_local_page(page);
+
+		if (write) {
+			memcpy(vaddr + off, buf, n);
+			flush_dcache_page(page);
+		} else {
+			memcpy(buf, vaddr + off, n);
+		}
+		kunmap_local(vaddr);
+		offset += n;
+		buf += n;
+		len -= n;
+	}
+}
+
+/**
+ * vsvm_userptr_invalidate() - the CPU side invalidates a userptr range
+ * @uobj: the object
+ *
+ * Waits for the fences of the dma-fence jobs that use the object (they
+ * access its pages without a lock, see "vsvm engine"). Called from
+ * &drm_svm_ops.invalidate, with the notifier lock held for write, possibly
+ * from reclaim: those jobs never allocate or fault, so this terminates.
+ */
+void vsvm_userptr_invalidate(struct vsvm_userptr *uobj)
+{
+	dma_resv_wait_timeout(uobj->base.resv, DMA_RESV_USAGE_BOOKKEEP, false,
+			      MAX_SCHEDULE_TIMEOUT);
 }
 
 /**
@@ -298,8 +419,7 @@ int vsvm_userptr_access(struct vsvm_file *vfile, struct vsvm_userptr *uobj,
 			faulted = true;
 		}
 
-		vsvm_copy_pages(drm_svm_range_pages(range), offset, buf, chunk,
-				write);
+		vsvm_range_copy(range, offset, buf, chunk, write);
 		drm_svm_notifier_unlock(svm);
 
 		atomic64_add(chunk, &vfile->stats.bytes_accessed);

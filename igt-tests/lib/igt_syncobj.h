@@ -16,6 +16,7 @@
 uint32_t syncobj_create(int fd, uint32_t flags);
 void syncobj_destroy(int fd, uint32_t handle);
 int syncobj_handle_to_fd(int fd, uint32_t handle, uint32_t flags);
+void syncobj_import_sync_file(int fd, uint32_t handle, int sync_file);
 int syncobj_wait_err(int fd, uint32_t *handles, uint32_t count,
 		     uint64_t abs_timeout_nsec, uint32_t flags);
 bool syncobj_wait(int fd, uint32_t *handles, uint32_t count,

@@ -41,50 +41,40 @@ bool is_vsvm_device(int fd)
 /**
  * __drm_open_vsvm: open vsvm's render node.
  *
- * IGT 1.27.1's drm_open_driver() only knows the drivers in its module
- * table; for others it opens whatever DRM device comes first unless
- * IGT_FORCE_DRIVER names the driver. So scan the render nodes for the
- * driver name ourselves, and only fall back to libigt (which then also
- * tries to load the module) when IGT_FORCE_DRIVER=vsvm is set.
+ * Through IGT's own device selection: __drm_open_driver_render(DRIVER_ANY)
+ * opens the render node IGT picks (the first one, or the one IGT_DEVICE
+ * names), and it is used only if its driver is vsvm.
  *
  * Returns: an fd, or -1.
  */
 int __drm_open_vsvm(void)
 {
-	const char *forced = getenv("IGT_FORCE_DRIVER");
-	int fd;
+	int fd = __drm_open_driver_render(DRIVER_ANY);
 
-	for (int i = 128; i < 128 + 64; i++) {
-		char path[64];
-
-		snprintf(path, sizeof(path), "/dev/dri/renderD%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (is_vsvm_device(fd)) {
-			igt_debug("vsvm: opened %s\n", path);
-			return fd;
-		}
+	if (fd >= 0 && !is_vsvm_device(fd)) {
 		close(fd);
+		fd = -1;
 	}
-
-	if (forced && !strcmp(forced, VSVM_DRIVER_NAME)) {
-		fd = __drm_open_driver_render(DRIVER_ANY);
-		if (fd >= 0 && is_vsvm_device(fd))
-			return fd;
-		if (fd >= 0)
-			close(fd);
-	}
-	return -1;
+	errno = 0; /* failed open()s of absent nodes are not the reason */
+	return fd;
 }
 
+/**
+ * drm_open_vsvm: open vsvm's render node, or skip.
+ *
+ * drm_open_driver_render(DRIVER_ANY) (which skips without any DRM
+ * device), then skip unless the driver is vsvm.
+ *
+ * Returns: an fd.
+ */
 int drm_open_vsvm(void)
 {
-	int fd = __drm_open_vsvm();
+	int fd = drm_open_driver_render(DRIVER_ANY);
 
-	errno = 0; /* the failed open()s are not the reason */
-	igt_require_f(fd >= 0,
-		      "vsvm not present: no DRM render node with driver name \"vsvm\"\n");
+	if (!is_vsvm_device(fd)) {
+		close(fd);
+		igt_skip("vsvm not present: the render node IGT opened is not vsvm (set IGT_DEVICE)\n");
+	}
 	return fd;
 }
 
@@ -303,11 +293,110 @@ int vsvm_job_wait(int fd, uint32_t syncobj, int64_t timeout_ns)
 	return status < 0 ? status : 0;
 }
 
+/* Files on which this process enabled SVM mode (long-running jobs). */
+#define VSVM_MAX_SVM_FDS 64
+static int svm_fds[VSVM_MAX_SVM_FDS];
+static unsigned int num_svm_fds;
+
+bool vsvm_fd_is_svm(int fd)
+{
+	for (unsigned int i = 0; i < num_svm_fds; i++)
+		if (svm_fds[i] == fd)
+			return true;
+	return false;
+}
+
+static void vsvm_fd_set_svm(int fd)
+{
+	if (!vsvm_fd_is_svm(fd) && num_svm_fds < VSVM_MAX_SVM_FDS)
+		svm_fds[num_svm_fds++] = fd;
+}
+
+int __vsvm_exec_ufence(int fd, const struct drm_vsvm_cmd *cmds,
+		       unsigned int count, uint32_t in_syncobj,
+		       volatile uint64_t *ufence, uint64_t value,
+		       uint64_t *seqno)
+{
+	struct drm_vsvm_exec arg = {
+		.cmds = (uintptr_t)cmds,
+		.num_cmds = count,
+		.in_syncobj = in_syncobj,
+		.ufence_addr = (uintptr_t)ufence,
+		.ufence_value = value,
+	};
+	int err = 0;
+
+	if (igt_ioctl(fd, DRM_IOCTL_VSVM_EXEC, &arg))
+		err = -errno;
+	else if (seqno)
+		*seqno = arg.seqno;
+	errno = 0;
+	return err;
+}
+
+/**
+ * __vsvm_wait_ufence: DRM_IOCTL_VSVM_WAIT_UFENCE.
+ *
+ * Returns: 0 once *@addr >= @value, else the ioctl's -errno (-ETIME).
+ */
+int __vsvm_wait_ufence(int fd, volatile uint64_t *addr, uint64_t value,
+		       int64_t timeout_ns)
+{
+	struct drm_vsvm_wait_ufence arg = {
+		.addr = (uintptr_t)addr,
+		.value = value,
+		.timeout_ns = timeout_ns,
+	};
+	int err = 0;
+
+	if (igt_ioctl(fd, DRM_IOCTL_VSVM_WAIT_UFENCE, &arg))
+		err = -errno;
+	errno = 0;
+	return err;
+}
+
+/**
+ * vsvm_job_error: error of the completed long-running job @seqno.
+ *
+ * Valid when no later job of the file failed since (jobs of a file
+ * complete in order): GET_STATS reports the last failed job.
+ */
+int vsvm_job_error(int fd, uint64_t seqno)
+{
+	struct drm_vsvm_get_stats st;
+
+	vsvm_get_stats(fd, &st);
+	return st.last_error_seqno == seqno ? st.last_error : 0;
+}
+
 int vsvm_exec_sync(int fd, const struct drm_vsvm_cmd *cmds, unsigned int count)
 {
-	uint32_t syncobj = vsvm_exec(fd, cmds, count);
-	int ret = vsvm_job_wait(fd, syncobj, 60ll * NSEC_PER_SEC);
+	uint32_t syncobj;
+	int ret;
 
+	if (vsvm_fd_is_svm(fd)) {
+		/* On the stack: SVM memory of this thread, already mapped. */
+		volatile uint64_t ufence = 0;
+		uint64_t seqno = 0;
+
+		ret = __vsvm_exec_ufence(fd, cmds, count, 0, &ufence, 1,
+					 &seqno);
+		if (ret)
+			return ret;
+		ret = __vsvm_wait_ufence(fd, &ufence, 1, 60ll * NSEC_PER_SEC);
+		igt_assert_f(ret != -ETIME, "job did not complete in 60 s\n");
+		igt_assert_eq(ret, 0);
+		return vsvm_job_error(fd, seqno);
+	}
+
+	/* Userptr errors come from EXEC: a job with a fence never faults. */
+	syncobj = syncobj_create(fd, 0);
+	ret = __vsvm_exec(fd, cmds, count, 0, syncobj, NULL);
+	if (ret) {
+		syncobj_destroy(fd, syncobj);
+		return ret;
+	}
+	ret = vsvm_job_wait(fd, syncobj, 60ll * NSEC_PER_SEC);
 	igt_assert_f(ret != -ETIME, "job did not complete in 60 s\n");
 	syncobj_destroy(fd, syncobj);
 	return ret;
@@ -331,6 +420,8 @@ int __vsvm_svm_enable(int fd, uint32_t chunk_sizes, uint32_t flags,
 
 	if (igt_ioctl(fd, DRM_IOCTL_VSVM_SVM_ENABLE, &arg))
 		err = -errno;
+	else
+		vsvm_fd_set_svm(fd);
 	errno = 0;
 	return err;
 }

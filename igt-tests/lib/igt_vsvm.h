@@ -75,8 +75,22 @@ int __vsvm_exec(int fd, const struct drm_vsvm_cmd *cmds, unsigned int count,
 uint32_t vsvm_exec(int fd, const struct drm_vsvm_cmd *cmds,
 		   unsigned int count);
 int vsvm_job_wait(int fd, uint32_t syncobj, int64_t timeout_ns);
+/* Submit and wait: EXEC's error, else the job's (fence or user fence). */
 int vsvm_exec_sync(int fd, const struct drm_vsvm_cmd *cmds,
 		   unsigned int count);
+
+/*
+ * Long-running jobs (files in SVM mode): no out-fence, a user fence
+ * written by the engine at completion, and DRM_IOCTL_VSVM_WAIT_UFENCE.
+ */
+int __vsvm_exec_ufence(int fd, const struct drm_vsvm_cmd *cmds,
+		       unsigned int count, uint32_t in_syncobj,
+		       volatile uint64_t *ufence, uint64_t value,
+		       uint64_t *seqno);
+int __vsvm_wait_ufence(int fd, volatile uint64_t *addr, uint64_t value,
+		       int64_t timeout_ns);
+int vsvm_job_error(int fd, uint64_t seqno);
+bool vsvm_fd_is_svm(int fd);
 
 void vsvm_get_stats(int fd, struct drm_vsvm_get_stats *stats);
 

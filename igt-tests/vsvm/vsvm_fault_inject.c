@@ -219,17 +219,13 @@ struct flow {
 	const char *step;	/* where it stopped */
 };
 
+/*
+ * EXEC's error or the job's: a dma-fence job through its out-syncobj, a
+ * long-running job (SVM mode, no dma-fence) through its user fence.
+ */
 static int exec_wait(int fd, struct drm_vsvm_cmd *cmd)
 {
-	uint32_t syncobj = syncobj_create(fd, 0);
-	int err;
-
-	err = __vsvm_exec(fd, cmd, 1, 0, syncobj, NULL);
-	if (!err)
-		err = vsvm_job_wait(fd, syncobj, JOB_TIMEOUT_NS);
-	igt_assert_f(err != -ETIME, "job did not complete\n");
-	syncobj_destroy(fd, syncobj);
-	return err;
+	return vsvm_exec_sync(fd, cmd, 1);
 }
 
 #define STEP(f, name, expr) ({ (f)->step = (name); (expr); })

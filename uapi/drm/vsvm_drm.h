@@ -29,26 +29,63 @@ extern "C" {
  *   through the kernel's drm_svm helper.
  *
  * Jobs are submitted with &DRM_IOCTL_VSVM_EXEC: a list of
- * &struct drm_vsvm_cmd (copy, fill, checksum, delay) executed in order. A job
- * runs asynchronously; its completion is a dma_fence that is installed into
- * an optional syncobj, so userspace waits with &DRM_IOCTL_SYNCOBJ_WAIT.
+ * &struct drm_vsvm_cmd (copy, fill, checksum, delay, prefetch) executed in
+ * order. Each open file has its own queue (a DRM GPU scheduler entity with
+ * its own scheduler): the jobs of one file run one at a time in submission
+ * order, jobs of different files run independently, so a file with a long
+ * queue does not delay another file's jobs. At most
+ * &DRM_VSVM_MAX_JOBS_IN_FLIGHT jobs of a file are queued or running at a
+ * time; EXEC beyond that fails with -EAGAIN (it does not block; libdrm's
+ * drmIoctl() retries -EAGAIN, so through it EXEC polls until a job of the
+ * file completes). Job memory is charged to the submitter's memory cgroup.
  *
- * Userptr invalidation policy: the engine validates a userptr object's pages
- * right before it touches them, and holds the mirror's notifier lock (for
- * read) while it touches them, in chunks of at most
- * &DRM_VSVM_CHUNK_PAGES pages; an invalidation (munmap, mprotect, remap,
- * COW break, migration, ...) waits for the chunk in flight to finish. A job
- * whose userptr was invalidated after submission (or while it runs) is
- * revalidated when it touches the pages again: it faults the range in
- * again and proceeds with whatever is mapped there now, so it never reads
- * or writes stale pages. If the range cannot be faulted in any more (it was
- * unmapped, made read-only for a writable object, replaced by a file mapping
- * for an anonymous-only object, or the creating process exited), the job
- * stops at that command and fails: its fence is signalled with the error
- * (-EFAULT, -EPERM, -ESRCH, -ENOMEM or -ETIMEDOUT when the range kept being
- * invalidated for &DRM_VSVM_VALIDATE_TIMEOUT_MS), the commands before it
- * have taken effect, and &drm_vsvm_get_stats.jobs_failed is incremented.
- * A failed job does not stop later jobs.
+ * There are two kinds of jobs, chosen by the file's mode:
+ *
+ * - **dma-fence jobs** (SVM mode off, the default). The job's completion is
+ *   a dma_fence, installed into an optional syncobj, so userspace waits with
+ *   &DRM_IOCTL_SYNCOBJ_WAIT and may export it as a sync_file to any other
+ *   driver. Because other drivers and memory reclaim may wait for that
+ *   fence, such a job never faults: EXEC faults in ("validates") every
+ *   userptr object the job uses before the fence exists, and reports the
+ *   errors of doing so itself (-EFAULT, -EPERM, -ESRCH, -ENOMEM). Then,
+ *   under the mirror's notifier lock, it checks that none of those ranges
+ *   was invalidated in the meantime and publishes the job and its fence;
+ *   if one was, it validates again, a bounded number of times, then fails
+ *   with -EAGAIN (call EXEC again). An invalidation of a userptr range
+ *   (munmap, mprotect, remap, COW break, migration, exit ...) waits for the
+ *   fences of the submitted jobs that use the object, so such a job always
+ *   sees the pages that were mapped when it was submitted, and the CPU-side
+ *   change completes after the job. The job may still fail at execution
+ *   (with its fence error) only because of its in-fence's error.
+ * - **long-running jobs** (after &DRM_IOCTL_VSVM_SVM_ENABLE, see "vsvm SVM
+ *   mode"). These jobs take GPU page faults, which may allocate memory and
+ *   wait for the CPU's mm, so their completion is never a dma_fence: EXEC
+ *   refuses an out-syncobj with -EOPNOTSUPP. Completion is reported through
+ *   a user fence instead: the engine writes &drm_vsvm_exec.ufence_value to
+ *   the 64-bit word at &drm_vsvm_exec.ufence_addr when the job completes,
+ *   and &DRM_IOCTL_VSVM_WAIT_UFENCE waits for it with a timeout. Userptr
+ *   objects used by such jobs are faulted in by the engine when it touches
+ *   them, under the mirror's notifier lock, in chunks of at most
+ *   &DRM_VSVM_CHUNK_PAGES pages; an invalidation waits for the chunk in
+ *   flight, and the next chunk faults the range in again. A job that
+ *   cannot fault an address in stops at that command: the commands before
+ *   it have taken effect, &drm_vsvm_get_stats.jobs_failed is incremented
+ *   and the error is reported in &drm_vsvm_get_stats.last_error.
+ *
+ * In both kinds, a failed job does not stop later jobs, and an in-fence
+ * (&drm_vsvm_exec.in_syncobj) is waited for without a time limit: a job
+ * whose in-fence never signals never runs, and neither do the jobs queued
+ * behind it on the same file (an invalidation of a userptr it uses waits
+ * for it as well). A killed process's queued jobs are dropped: when the
+ * file is closed by a process that was killed with SIGKILL, the jobs not
+ * yet started are cancelled (their fences signal with -ESRCH). Otherwise
+ * closing the file does not wait: queued jobs still run.
+ *
+ * Userptr objects are usable only by the process that created them: an
+ * object mirrors its creator's mm, and any other process (a forked child
+ * that inherited the file, one that received it over a UNIX socket, or
+ * one that opened the object by name) gets -EPERM when it submits a job
+ * using it, and when it opens, flinks or exports it.
  *
  * Lifetime: a job holds references to the objects it uses, so closing a GEM
  * handle, unbinding, or closing the file while a job runs is safe; the job
@@ -82,9 +119,12 @@ extern "C" {
  * &DRM_VSVM_CHUNK_PAGES pages and one range per hold, so an invalidation
  * waits for the access in flight and the next access sees the new pages.
  *
- * A job fails, at the command that touches the address, with this error in
- * its fence (&drm_vsvm_get_stats.jobs_failed is incremented, the commands
- * before it have taken effect, later jobs run):
+ * Jobs of a file in SVM mode are long-running jobs (see "vsvm uapi"): they
+ * have no dma_fence; completion is the user fence of &struct drm_vsvm_exec.
+ * A job fails, at the command that touches the address, with one of these
+ * errors, reported in &drm_vsvm_get_stats.last_error
+ * (&drm_vsvm_get_stats.jobs_failed is incremented, the commands before it
+ * have taken effect, later jobs run):
  *
  * - -EFAULT: nothing is mapped at the address, the mapping has no read
  *   permission (PROT_NONE), is VM_IO/VM_PFNMAP, or a page cannot be faulted
@@ -96,11 +136,19 @@ extern "C" {
  * - -ETIMEDOUT: the range kept being invalidated for
  *   &DRM_VSVM_VALIDATE_TIMEOUT_MS.
  *
+ * Commands are not all-or-nothing on SVM memory: a FILL or COPY whose
+ * destination reaches a read-only (or unmapped) page fails there, after it
+ * has written the pages before it (in address order); a CHECKSUM writes
+ * its result only if it read everything. (For userptr objects, writes to
+ * read-only objects are refused at EXEC, and a dma-fence job cannot fail
+ * half-way.)
+ *
  * SVM is bound to one mm: a job submitted on the file by another process
  * (a forked child sharing the file, or one that received it) cannot use
- * SVM addresses: &DRM_IOCTL_VSVM_EXEC fails with -EFAULT as if SVM were not
- * enabled. A child that wants SVM opens the device and enables it itself.
- * SVM stays enabled until the file is closed.
+ * SVM addresses: &DRM_IOCTL_VSVM_EXEC fails with -EFAULT as if SVM were
+ * not enabled (its own user fences work). A child that wants SVM opens the
+ * device and enables it itself. SVM stays enabled until the file is
+ * closed.
  */
 
 /* vsvm IOCTL numbers, relative to DRM_COMMAND_BASE. */
@@ -111,6 +159,7 @@ extern "C" {
 #define DRM_VSVM_EXEC			0x04
 #define DRM_VSVM_GET_STATS		0x05
 #define DRM_VSVM_SVM_ENABLE		0x06
+#define DRM_VSVM_WAIT_UFENCE		0x07
 
 /** DRM_VSVM_VA_START - lowest GPU virtual address that can be bound. */
 #define DRM_VSVM_VA_START		0x100000ull
@@ -127,6 +176,11 @@ extern "C" {
 #define DRM_VSVM_VALIDATE_TIMEOUT_MS	5000
 /** DRM_VSVM_MAX_DELAY_US - longest &DRM_VSVM_OP_DELAY. */
 #define DRM_VSVM_MAX_DELAY_US		1000000
+/**
+ * DRM_VSVM_MAX_JOBS_IN_FLIGHT - jobs of one file that may be queued or
+ * running at once; &DRM_IOCTL_VSVM_EXEC fails with -EAGAIN beyond.
+ */
+#define DRM_VSVM_MAX_JOBS_IN_FLIGHT	256
 
 /**
  * struct drm_vsvm_gem_create - argument of &DRM_IOCTL_VSVM_GEM_CREATE
@@ -188,7 +242,11 @@ struct drm_vsvm_gem_mmap_offset {
  *   @va + @range)`` not inside [&DRM_VSVM_VA_START, &DRM_VSVM_VA_END).
  * - -ENOENT: unknown @handle.
  * - -EEXIST: the range overlaps an existing mapping.
- * - -ENOMEM: out of memory.
+ * - -ENOMEM: out of memory; for a shmem object, also when the object is
+ *   larger than the memory available now. Binding pins a shmem object's
+ *   pages: they are charged to the caller's memory cgroup, and a failing
+ *   allocation or charge returns -ENOMEM rather than invoking the OOM
+ *   killer.
  */
 struct drm_vsvm_vm_bind {
 	/** @handle: GEM handle (shmem or userptr object). */
@@ -240,7 +298,9 @@ struct drm_vsvm_vm_unbind {
  *	for tests. @src, @dst and @size must be zero.
  * @DRM_VSVM_OP_PREFETCH: fault the SVM memory of [@dst, @dst + @size) in,
  *	range by range, without touching data (see "vsvm SVM mode"); parts
- *	covered by bound mappings are skipped. @value is 0, or
+ *	covered by bound mappings are skipped, but like any command that
+ *	writes, &DRM_VSVM_PREFETCH_WRITE over a read-only bound mapping is
+ *	refused by EXEC with -EACCES. @value is 0, or
  *	&DRM_VSVM_PREFETCH_WRITE to fault for writing (which fails on
  *	read-only memory, as a write would). @src must be zero.
  */
@@ -282,29 +342,49 @@ struct drm_vsvm_cmd {
  * struct drm_vsvm_exec - argument of &DRM_IOCTL_VSVM_EXEC
  *
  * Submits a job: @num_cmds commands executed in order by the file's
- * engine, after the jobs submitted before it on the same file and, if
+ * queue, after the jobs submitted before it on the same file and, if
  * @in_syncobj is set, after the fence in that syncobj signals. Every GPU
  * VA range a command touches must be covered by mappings at submission
  * time, unless SVM is enabled (see "vsvm SVM mode"): then the parts that
  * are not are SVM memory, checked when the job runs. The job takes
  * references to those mappings (and their objects) and to the SVM mirror.
+ * See "vsvm uapi" for the two kinds of jobs.
  *
- * When the job completes, its fence signals; if @out_syncobj is set the
- * fence replaces the syncobj's fence at submission. A job that fails at
- * execution (see "Userptr invalidation policy" above) signals its fence
- * with an error: &DRM_IOCTL_SYNCOBJ_WAIT still succeeds, the error is
- * visible in &drm_vsvm_get_stats.jobs_failed and through sync_file status
- * of an exported fence.
+ * Without SVM mode (dma-fence jobs), the userptr objects the job uses are
+ * validated here, and the job's fence replaces @out_syncobj's fence if
+ * @out_syncobj is set. A job whose in-fence signalled with an error fails
+ * with that error in its fence: &DRM_IOCTL_SYNCOBJ_WAIT still succeeds,
+ * the error is visible through the sync_file status of an exported fence
+ * and in &drm_vsvm_get_stats. @ufence_addr must be zero.
+ *
+ * In SVM mode (long-running jobs), @out_syncobj must be zero; when the job
+ * completes, successfully or not, the engine stores @ufence_value into the
+ * 64-bit word at CPU address @ufence_addr of the process that submitted
+ * the job (if @ufence_addr is not zero), as a store by that process would
+ * (with its permissions; any writable memory, SVM or not), then wakes
+ * &DRM_IOCTL_VSVM_WAIT_UFENCE waiters. If that store fails (-EFAULT, or
+ * -ESRCH once the process has exited), the job counts as failed with that
+ * error. The store is not counted in &drm_vsvm_get_stats.bytes_accessed.
  *
  * Errors (nothing is queued):
  *
- * - -EINVAL: non-zero @flags, @num_cmds zero or above &DRM_VSVM_MAX_CMDS,
- *   unknown op or non-zero command flags, a size or alignment rule of
- *   &enum drm_vsvm_op broken, a range that wraps around.
+ * - -EINVAL: non-zero @flags, @num_cmds zero or above
+ *   &DRM_VSVM_MAX_CMDS, unknown op or non-zero command flags, a size or
+ *   alignment rule of &enum drm_vsvm_op broken, a range that wraps around;
+ *   @ufence_addr not 8-byte aligned, or set without SVM mode.
+ * - -EOPNOTSUPP: @out_syncobj set on a file in SVM mode.
  * - -EACCES: a command writes to a read-only mapping.
  * - -EFAULT: @cmds cannot be read, or a command touches a GPU VA that is
  *   not mapped, and SVM is not enabled on the file or was enabled by a
- *   process with another mm than the caller's.
+ *   process with another mm than the caller's; without SVM mode: a userptr
+ *   object is (partly) unmapped, or ``VM_IO``/``VM_PFNMAP``.
+ * - -EPERM: a userptr object the job uses was created by another process
+ *   (another mm); without SVM mode: a writable userptr object over
+ *   read-only memory, or an anonymous-only one over a file mapping.
+ * - -ESRCH: without SVM mode: the creator of a userptr object has exited.
+ * - -EAGAIN: &DRM_VSVM_MAX_JOBS_IN_FLIGHT jobs of the file are queued or
+ *   running; or, without SVM mode, a userptr range kept being invalidated
+ *   while EXEC validated it. Try again.
  * - -ENOENT: @in_syncobj or @out_syncobj is not a syncobj handle.
  * - -ENOMEM: out of memory.
  */
@@ -321,6 +401,45 @@ struct drm_vsvm_exec {
 	__u32 out_syncobj;
 	/** @seqno: out: the job's sequence number on this file (from 1). */
 	__u64 seqno;
+	/**
+	 * @ufence_addr: SVM mode: CPU address (in the caller) of a 64-bit
+	 * word that receives @ufence_value when the job completes, or 0;
+	 * 8-byte aligned.
+	 */
+	__u64 ufence_addr;
+	/** @ufence_value: value written to @ufence_addr. */
+	__u64 ufence_value;
+};
+
+/**
+ * struct drm_vsvm_wait_ufence - argument of &DRM_IOCTL_VSVM_WAIT_UFENCE
+ *
+ * Waits until the 64-bit word at CPU address @addr of the caller is equal
+ * to or greater than @value (unsigned), i.e. until a job submitted with
+ * that &drm_vsvm_exec.ufence_addr and a &drm_vsvm_exec.ufence_value of
+ * at least @value completed; see "vsvm uapi". The word is read with the
+ * caller's permissions each time a job of the file completes. Works on any
+ * file of the device, in SVM mode or not.
+ *
+ * Errors:
+ *
+ * - -EINVAL: non-zero @flags or @pad; @addr zero or not 8-byte aligned;
+ *   negative @timeout_ns.
+ * - -EFAULT: @addr cannot be read.
+ * - -ETIME: @timeout_ns passed first.
+ * - -EINTR / -ERESTARTSYS: a signal arrived.
+ */
+struct drm_vsvm_wait_ufence {
+	/** @addr: CPU address of the user fence word, 8-byte aligned. */
+	__u64 addr;
+	/** @value: wait until the word is at least this. */
+	__u64 value;
+	/** @timeout_ns: relative timeout in nanoseconds; 0 only checks. */
+	__s64 timeout_ns;
+	/** @flags: must be zero. */
+	__u32 flags;
+	/** @pad: must be zero. */
+	__u32 pad;
 };
 
 /**
@@ -361,9 +480,9 @@ struct drm_vsvm_get_stats {
 	__u64 retries;
 	/** @jobs_submitted: jobs accepted by &DRM_IOCTL_VSVM_EXEC. */
 	__u64 jobs_submitted;
-	/** @jobs_completed: jobs whose fence signalled, failed or not. */
+	/** @jobs_completed: jobs that completed, failed or not. */
 	__u64 jobs_completed;
-	/** @jobs_failed: jobs whose fence signalled with an error. */
+	/** @jobs_failed: jobs that completed with an error. */
 	__u64 jobs_failed;
 	/**
 	 * @bytes_accessed: bytes of userptr and SVM memory the engine
@@ -400,6 +519,35 @@ struct drm_vsvm_get_stats {
 	__u64 svm_invalidations;
 	/** @reserved: out: zero, for a future counter. */
 	__u64 reserved;
+	/** @last_error_seqno: &drm_vsvm_exec.seqno of the last failed job. */
+	__u64 last_error_seqno;
+	/** @last_error: its error (a negative errno), or 0. */
+	__s32 last_error;
+	/** @pad2: out: zero. */
+	__u32 pad2;
+	/**
+	 * @jobs_cancelled: queued jobs dropped because the process that
+	 * closed the file was killed (counted in @jobs_failed too).
+	 */
+	__u64 jobs_cancelled;
+	/*
+	 * drm_svm helper counters, summed over the file's drm_svm contexts
+	 * (one per mm with userptr objects, plus the SVM mirror).
+	 */
+	/** @svm_dma_maps: DMA mappings of user pages made by drm_svm. */
+	__u64 svm_dma_maps;
+	/** @svm_dma_unmaps: DMA mappings of user pages removed by drm_svm. */
+	__u64 svm_dma_unmaps;
+	/**
+	 * @svm_retries: drm_svm get_pages attempts that collided with an
+	 * invalidation and were retried inside the helper.
+	 */
+	__u64 svm_retries;
+	/**
+	 * @svm_timeouts: drm_svm get_pages calls that gave up (-EAGAIN)
+	 * because the range kept being invalidated.
+	 */
+	__u64 svm_timeouts;
 };
 
 /** DRM_VSVM_SVM_CHUNK_4K - mirror ranges of 4 KiB (required). */
@@ -459,6 +607,9 @@ struct drm_vsvm_svm_enable {
 #define DRM_IOCTL_VSVM_SVM_ENABLE \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_VSVM_SVM_ENABLE, \
 		struct drm_vsvm_svm_enable)
+#define DRM_IOCTL_VSVM_WAIT_UFENCE \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_VSVM_WAIT_UFENCE, \
+		struct drm_vsvm_wait_ufence)
 
 #if defined(__cplusplus)
 }

@@ -929,7 +929,7 @@ static void test_fork_no_inherit(void)
 		cmd = vsvm_cmd_prefetch(va(buf), size, 0);
 		igt_assert_eq(__vsvm_exec(fd, &cmd, 1, 0, 0, NULL), -EFAULT);
 		igt_assert_eq(__vsvm_svm_enable(fd, 0, 0, 0), -EBUSY);
-		/* bound objects still work from here */
+		/* bound objects still work from here (own user fence) */
 		igt_assert_eq(vsvm_exec_sync(fd, &bound, 1), 0);
 		/* a new file of our own can have SVM */
 		{
@@ -1008,12 +1008,24 @@ static void test_threads(void)
 	igt_assert_eq_u64(s1.jobs_failed, s0.jobs_failed);
 }
 
+/* Jobs of @f completed since @s0, waiting at most 60 s for @n of them. */
+static void wait_completed(int f, const struct drm_vsvm_get_stats *s0,
+			   uint64_t n, struct drm_vsvm_get_stats *s1)
+{
+	igt_until_timeout(60) {
+		vsvm_get_stats(f, s1);
+		if (s1->jobs_completed >= s0->jobs_completed + n)
+			return;
+		usleep(10 * 1000);
+	}
+	igt_assert_f(false, "%llu jobs did not complete in 60 s\n",
+		     (unsigned long long)n);
+}
+
 static void test_exit_during_faults(void)
 {
 	struct drm_vsvm_get_stats s0, s1;
 	int f = drm_open_vsvm();	/* shared with the child */
-	uint32_t busy = syncobj_create(f, 0), late = syncobj_create(f, 0);
-	int ret;
 
 	vsvm_get_stats(f, &s0);
 	igt_fork(child, 1) {
@@ -1026,29 +1038,28 @@ static void test_exit_during_faults(void)
 		igt_assert_eq(__vsvm_svm_enable(f, DRM_VSVM_SVM_CHUNK_4K, 0, 0),
 			      0);
 		cmds[0] = vsvm_cmd_checksum(va(&res), va(buf), size);
-		igt_assert_eq(__vsvm_exec(f, cmds, 1, 0, busy, NULL), 0);
+		igt_assert_eq(__vsvm_exec(f, cmds, 1, 0, 0, NULL), 0);
 		/* 2 s: far longer than this process needs to exit */
 		cmds[0] = vsvm_cmd_delay(DRM_VSVM_MAX_DELAY_US);
 		cmds[1] = vsvm_cmd_delay(DRM_VSVM_MAX_DELAY_US);
 		cmds[2] = vsvm_cmd_fill(va(buf), size, 1);
-		igt_assert_eq(__vsvm_exec(f, cmds, 3, 0, late, NULL), 0);
+		igt_assert_eq(__vsvm_exec(f, cmds, 3, 0, 0, NULL), 0);
 		/* and exit while the first job faults */
 	}
 	igt_waitchildren();
 
-	ret = vsvm_job_wait(f, busy, JOB_TIMEOUT_NS);
-	igt_info("job faulting while its process exited: %d\n", ret);
-	igt_assert_f(ret == 0 || ret == -ESRCH,
-		     "job faulting during exit returned %d\n", ret);
-	ret = vsvm_job_wait(f, late, JOB_TIMEOUT_NS);
-	igt_assert_eq(ret, -ESRCH);
-	vsvm_get_stats(f, &s1);
+	/* the exited process left no user fence to wait for: poll */
+	wait_completed(f, &s0, 2, &s1);
+	igt_info("jobs failed: %llu, last error %d (job %llu)\n",
+		 (unsigned long long)(s1.jobs_failed - s0.jobs_failed),
+		 s1.last_error, (unsigned long long)s1.last_error_seqno);
 	igt_assert(s1.jobs_failed >= s0.jobs_failed + 1);
+	/* the second job, on the dead mm */
+	igt_assert_eq_u64(s1.last_error_seqno, 2);
+	igt_assert_eq(s1.last_error, -ESRCH);
 	igt_assert_eq_u64(s1.jobs_completed, s0.jobs_completed + 2);
 	/* the dead mm's SVM cannot be used, or enabled again, on this file */
 	igt_assert_eq(__vsvm_svm_enable(f, 0, 0, 0), -EBUSY);
-	syncobj_destroy(f, busy);
-	syncobj_destroy(f, late);
 	close(f);
 
 	/* the device is fine afterwards */
@@ -1064,24 +1075,21 @@ static void test_exit_during_faults(void)
 static void test_close_while_busy(void)
 {
 	uint64_t size = SZ_2M;
-	char *buf = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
+	char *buf = vsvm_mmap_anon(size + PAGE_SZ, PROT_READ | PROT_WRITE);
+	volatile uint64_t *ufence = (uint64_t *)(buf + size);
 	int f = open_svm(0);
-	uint32_t syncobj = syncobj_create(f, 0);
 	struct drm_vsvm_cmd cmds[2];
-	int sf;
 
 	cmds[0] = vsvm_cmd_delay(300 * 1000);
 	cmds[1] = vsvm_cmd_fill(va(buf), size, 0xc105ed00);
-	igt_assert_eq(__vsvm_exec(f, cmds, 2, 0, syncobj, NULL), 0);
-	sf = syncobj_handle_to_fd(f, syncobj,
-				  DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE);
-	igt_assert_fd(sf);
+	*ufence = 0;
+	igt_assert_eq(__vsvm_exec_ufence(f, cmds, 2, 0, ufence, 1, NULL), 0);
 	close(f);	/* the job keeps the mirror */
-	igt_assert_eq(sync_fence_wait(sf, 60000), 0);
-	igt_assert_eq(sync_fence_status(sf), 1);
-	close(sf);
+	/* any file of the device can wait for a user fence */
+	igt_assert_eq(__vsvm_wait_ufence(fd, ufence, 1, JOB_TIMEOUT_NS), 0);
+	igt_assert_eq_u64(*ufence, 1);
 	igt_assert(vsvm_all_words(buf, size, 0xc105ed00));
-	munmap(buf, size);
+	munmap(buf, size + PAGE_SZ);
 }
 
 struct stress_ctl {

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -349,12 +350,16 @@ static void test_invalid_unmapped(void)
 	igt_assert_eq(__drm_userptr_create(fd, buf, size, DRM_USERPTR_VALIDATE,
 					   NULL), -EFAULT);
 
-	/* Without VALIDATE creation succeeds and the first use fails. */
+	/*
+	 * Without VALIDATE creation succeeds and the first use fails: EXEC
+	 * validates (a job with a fence never faults), nothing is queued.
+	 */
 	vsvm_uptr_create(fd, &u, buf, size, 0);
 	stats(&s0);
 	assert_gpu_fails(&u, size, -EFAULT);
 	stats(&s1);
-	igt_assert_eq_u64(s1.jobs_failed, s0.jobs_failed + 1);
+	igt_assert_eq_u64(s1.jobs_submitted, s0.jobs_submitted);
+	igt_assert_eq_u64(s1.jobs_failed, s0.jobs_failed);
 	vsvm_uptr_destroy(fd, &u);
 }
 
@@ -445,10 +450,10 @@ static void test_munmap(void)
 	igt_assert_f(s1.invalidations > s0.invalidations,
 		     "munmap did not invalidate the userptr\n");
 
-	/* Policy: the job cannot fault the range back in and fails. */
+	/* Policy: EXEC cannot fault the range back in and fails. */
 	assert_gpu_fails(&u, size, -EFAULT);
 	stats(&s2);
-	igt_assert_eq_u64(s2.jobs_failed, s1.jobs_failed + 1);
+	igt_assert_eq_u64(s2.jobs_submitted, s1.jobs_submitted);
 
 	/* New memory at the same address: the object sees it. */
 	vsvm_remap_fixed(buf, size);
@@ -599,14 +604,8 @@ static void test_fork_cow(void)
 		/* Neither the parent's CPU writes nor the GPU's leaked here. */
 		igt_assert_f(memcmp(buf, orig, size) == 0,
 			     "child's copy-on-write copy was modified\n");
-		/*
-		 * The object mirrors the parent's mm, even used from here:
-		 * the parent left its pages filled with 0xd00dd00d.
-		 */
-		igt_assert_eq(gpu_sum(u.va, size, &sum), 0);
-		for (uint64_t i = 0; i < size / 4; i++)
-			((uint32_t *)orig)[i] = 0xd00dd00d;
-		igt_assert_eq_u64(sum, vsvm_checksum(orig, size));
+		/* The object serves the parent's mm only: not from here. */
+		igt_assert_eq(gpu_sum(u.va, size, &sum), -EPERM);
 		/* and the child's own writes stay private */
 		vsvm_pattern(buf, size, 11);
 	}
@@ -655,12 +654,12 @@ static void test_fork_dontfork(void)
 		/* not mapped in the child at all */
 		igt_assert_eq(mincore(buf, size, vec), -1);
 		igt_assert_eq(errno, ENOMEM);
-		/* the GPU still reads the parent's pages */
-		igt_assert_eq(gpu_sum(u.va, size, &sum), 0);
-		igt_assert_eq_u64(sum, parent_sum);
+		/* the parent's object is refused to this mm */
+		igt_assert_eq(gpu_sum(u.va, size, &sum), -EPERM);
 	}
 	igt_waitchildren();
 
+	igt_assert_eq_u64(vsvm_checksum(buf, size), parent_sum);
 	/* No COW was set up, so fork did not invalidate the mirror ... */
 	stats(&s1);
 	igt_assert_eq_u64(s1.invalidations, s0.invalidations);
@@ -687,25 +686,28 @@ static void test_fork_shared(void)
 	assert_gpu_sees(&u, 0, size);
 
 	igt_fork(child, 1) {
-		/* the child's writes are the parent's: the GPU sees them */
+		/* the child's writes are the parent's ... */
 		vsvm_pattern(buf, size, 31);
-		assert_gpu_sees(&u, 0, size);
-		/* and the GPU's writes reach the child's mapping */
-		igt_assert_eq(gpu_fill(&u, 0, size, 0x5aa55aa5), 0);
-		igt_assert(vsvm_all_words(buf, size, 0x5aa55aa5));
-		vsvm_pattern(buf, size, 32);
+		/* ... but the parent's object is not the child's to use */
+		igt_assert_eq(gpu_fill(&u, 0, size, 0x5aa55aa5), -EPERM);
 	}
 	igt_waitchildren();
-
+	/* the parent's GPU sees what the child wrote */
 	{
 		char *expect = malloc(size);
 
 		igt_assert(expect);
-		vsvm_pattern(expect, size, 32);
+		vsvm_pattern(expect, size, 31);
 		igt_assert(memcmp(buf, expect, size) == 0);
 		free(expect);
 	}
 	assert_gpu_sees(&u, 0, size);
+
+	/* and the GPU's writes reach a child's mapping */
+	igt_assert_eq(gpu_fill(&u, 0, size, 0x5aa55aa5), 0);
+	igt_fork(child, 1)
+		igt_assert(vsvm_all_words(buf, size, 0x5aa55aa5));
+	igt_waitchildren();
 
 	vsvm_uptr_destroy(fd, &u);
 	munmap(buf, size);
@@ -915,12 +917,21 @@ static void test_exit_busy(void)
 	}
 	igt_waitchildren();
 
-	ret = vsvm_job_wait(fd, syncobj, JOB_TIMEOUT_NS);
-	igt_assert_f(ret == -EFAULT || ret == -ESRCH,
-		     "job on a dead process's memory returned %d\n", ret);
-	igt_assert_f(*res == SENTINEL, "job read a dead process's pages\n");
+	/*
+	 * The child's exit (exit_mmap) invalidated the range and so waited
+	 * for the job, which read the pages mapped when it was submitted.
+	 */
+	ret = vsvm_job_wait(fd, syncobj, 0);
+	igt_assert_eq(ret, 0);
+	{
+		char *ref = vsvm_mmap_anon(size, PROT_READ | PROT_WRITE);
+
+		vsvm_pattern(ref, size, 90);
+		igt_assert_eq_u64(*res, vsvm_checksum(ref, size));
+		munmap(ref, size);
+	}
 	stats(&s1);
-	igt_assert_eq_u64(s1.jobs_failed, s0.jobs_failed + 1);
+	igt_assert_eq_u64(s1.jobs_failed, s0.jobs_failed);
 	syncobj_destroy(fd, syncobj);
 
 	/* the device is fine afterwards */
@@ -996,18 +1007,22 @@ static void test_munmap_busy(void)
 	struct drm_vsvm_cmd cmds[2];
 	struct vsvm_uptr u;
 	uint32_t syncobj;
+	uint64_t sum;
 
 	vsvm_pattern(buf, size, 100);
+	sum = vsvm_checksum(buf, size);
 	vsvm_uptr_create(fd, &u, buf, size, DRM_USERPTR_VALIDATE);
 	*res = SENTINEL;
 	cmds[0] = vsvm_cmd_delay(DRM_VSVM_MAX_DELAY_US);
 	cmds[1] = vsvm_cmd_checksum(out.va, u.va, size);
 	syncobj = vsvm_exec(fd, cmds, 2);
-	munmap(buf, size);	/* while the job sleeps */
-
-	igt_assert_eq(vsvm_job_wait(fd, syncobj, JOB_TIMEOUT_NS), -EFAULT);
-	igt_assert_f(*res == SENTINEL, "job read unmapped (stale) pages\n");
+	/* while the job sleeps: munmap waits for it */
+	munmap(buf, size);
+	igt_assert_eq(vsvm_job_wait(fd, syncobj, 0), 0);
+	igt_assert_eq_u64(*res, sum);
 	syncobj_destroy(fd, syncobj);
+	/* and the next job cannot use the unmapped range */
+	assert_gpu_fails(&u, size, -EFAULT);
 
 	vsvm_remap_fixed(buf, size);
 	vsvm_pattern(buf, size, 101);
@@ -1117,7 +1132,7 @@ static void test_stress(void)
 	struct drm_vsvm_get_stats s0, s1;
 	struct vsvm_uptr u[STRESS_SLOTS];
 	char *ref = malloc(STRESS_SLOT_SIZE);
-	unsigned long jobs = 0, efault = 0;
+	unsigned long jobs = 0, efault = 0, eagain = 0;
 	unsigned int seed = 2;
 	pthread_t thread;
 	int err;
@@ -1153,6 +1168,11 @@ static void test_stress(void)
 			efault++;
 			continue;
 		}
+		/* EXEC kept colliding with the mm thread: try again */
+		if (ret == -EAGAIN) {
+			eagain++;
+			continue;
+		}
 		igt_assert_f(ret == 0, "job failed with %d on slot %d\n", ret, s);
 		/* the job saw exactly one whole generation in [g0 - 1, g1] */
 		for (uint32_t g = g0 ? g0 - 1 : 0; g <= g1 && !ok; g++) {
@@ -1169,9 +1189,9 @@ static void test_stress(void)
 		     strerror(-err));
 
 	stats(&s1);
-	igt_info("%lu jobs (%lu hit a hole), %lu CPU mm operations; "
+	igt_info("%lu jobs (%lu hit a hole, %lu EAGAIN), %lu CPU mm operations; "
 		 "invalidations %llu, revalidations %llu, retries %llu\n",
-		 jobs, efault, atomic_load(&st.ops),
+		 jobs, efault, eagain, atomic_load(&st.ops),
 		 (unsigned long long)(s1.invalidations - s0.invalidations),
 		 (unsigned long long)(s1.revalidations - s0.revalidations),
 		 (unsigned long long)(s1.retries - s0.retries));
@@ -1188,6 +1208,34 @@ static void test_stress(void)
 }
 
 /* ---- counters -------------------------------------------------------------- */
+
+/*
+ * dma_maps of this process's drm_svm context on @fd, from
+ * <debugfs>/vsvm/pid<pid>-file<n>/drm_svm_stats; -1 without debugfs.
+ * The process has one file with userptr objects: @fd.
+ */
+static long debugfs_dma_maps(void)
+{
+	char pattern[96], line[128];
+	long maps = -1;
+	glob_t g;
+	FILE *f;
+
+	snprintf(pattern, sizeof(pattern),
+		 "/sys/kernel/debug/vsvm/pid%d-file*/drm_svm_stats", getpid());
+	if (glob(pattern, 0, NULL, &g))
+		return -1;
+	igt_assert_eq(g.gl_pathc, 1);
+	f = fopen(g.gl_pathv[0], "r");
+	igt_assert(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "dma_maps: %ld", &maps) == 1)
+			break;
+	fclose(f);
+	globfree(&g);
+	igt_assert(maps >= 0);
+	return maps;
+}
 
 static void test_stats(void)
 {
@@ -1208,6 +1256,18 @@ static void test_stats(void)
 	vsvm_uptr_create(fd, &u, buf, size, DRM_USERPTR_VALIDATE);
 	stats(&s1);
 	igt_assert_eq_u64(s1.faults, s0.faults + 1);
+	/* drm_svm's own counters: the fault DMA-mapped the pages */
+	igt_assert(s1.svm_dma_maps > s0.svm_dma_maps);
+	igt_assert(s1.svm_dma_maps - s1.svm_dma_unmaps >= 1);
+	/* and the same counters in debugfs */
+	{
+		long maps = debugfs_dma_maps();
+
+		igt_info("debugfs dma_maps %ld, GET_STATS svm_dma_maps %llu\n",
+			 maps, (unsigned long long)s1.svm_dma_maps);
+		if (maps >= 0)
+			igt_assert_eq(maps, (long)s1.svm_dma_maps);
+	}
 
 	/* a job on a valid range: no fault, counted, bytes accessed */
 	assert_gpu_sees(&u, 0, size);
@@ -1227,12 +1287,13 @@ static void test_stats(void)
 	igt_assert(s1.revalidations > s3.revalidations);
 	igt_assert(s1.faults > s3.faults);
 
-	/* a failing job is counted as completed and failed */
+	/* a range EXEC cannot validate: no job at all */
 	munmap(buf, size);
 	assert_gpu_fails(&u, size, -EFAULT);
 	stats(&s2);
-	igt_assert_eq_u64(s2.jobs_completed, s1.jobs_completed + 1);
-	igt_assert_eq_u64(s2.jobs_failed, s1.jobs_failed + 1);
+	igt_assert_eq_u64(s2.jobs_submitted, s1.jobs_submitted);
+	igt_assert_eq_u64(s2.jobs_completed, s1.jobs_completed);
+	igt_assert_eq_u64(s2.jobs_failed, s1.jobs_failed);
 	igt_assert_eq_u64(s2.jobs_submitted, s2.jobs_completed);
 
 	vsvm_uptr_destroy(fd, &u);
@@ -1345,7 +1406,7 @@ igt_main
 	igt_subtest("readonly-write-rejected")
 		test_readonly_write_rejected();
 
-	igt_describe("Copy-on-write after fork: the GPU follows the parent's new pages; the child's copy is untouched.");
+	igt_describe("Copy-on-write after fork: the GPU follows the parent's new pages; the child's copy is untouched; the child may not use the object.");
 	igt_subtest("fork-cow")
 		test_fork_cow();
 
@@ -1353,7 +1414,7 @@ igt_main
 	igt_subtest("fork-dontfork")
 		test_fork_dontfork();
 
-	igt_describe("MAP_SHARED memory: writes by the child and by the GPU are seen on both sides.");
+	igt_describe("MAP_SHARED memory: writes by the child and by the GPU are seen on both sides; the child may not use the object.");
 	igt_subtest("fork-shared")
 		test_fork_shared();
 
@@ -1377,7 +1438,7 @@ igt_main
 	igt_subtest("hugetlb")
 		test_hugetlb();
 
-	igt_describe("A process exits while a job on its memory is queued: the job fails, the device survives.");
+	igt_describe("A process exits while a job on its memory is queued: the exit waits for the job, which reads the pages of submission time.");
 	igt_subtest("exit-while-busy")
 		test_exit_busy();
 
@@ -1389,7 +1450,7 @@ igt_main
 	igt_subtest("close-fd-while-busy")
 		test_close_fd_busy();
 
-	igt_describe("munmap while a job is queued: the job fails with EFAULT and never reads the old pages.");
+	igt_describe("munmap while a job is queued waits for it; the next EXEC on the range fails with EFAULT.");
 	igt_subtest("munmap-while-busy")
 		test_munmap_busy();
 
