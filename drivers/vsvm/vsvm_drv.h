@@ -145,12 +145,21 @@ struct vsvm_mirror {
  * @range: the mirrored range
  * @ever_valid: the range was valid once (next faults are revalidations);
  *		only the engine and creation touch it, serially
+ * @gpu_pages: the object's "GPU page table" for dma-fence jobs: the pages
+ *	       EXEC found valid, written at commit (notifier lock held for
+ *	       read, the object's reservation held); allocated at the first
+ *	       EXEC that uses the object, freed with it
+ * @gpu_seq: drm_svm_range_seq() that @gpu_pages were written under
+ * @gpu_pages_set: @gpu_pages and @gpu_seq are set
  */
 struct vsvm_userptr {
 	struct drm_gem_object base;
 	struct vsvm_mirror *mirror;
 	struct drm_svm_range range;
 	bool ever_valid;
+	struct page **gpu_pages;
+	unsigned long gpu_seq;
+	bool gpu_pages_set;
 };
 
 /**
@@ -211,6 +220,8 @@ int vsvm_userptr_access(struct vsvm_file *vfile, struct vsvm_userptr *uobj,
 			u64 offset, void *buf, size_t len, bool write);
 int vsvm_userptr_validate(struct vsvm_file *vfile, struct vsvm_userptr *uobj);
 struct page *vsvm_range_page(struct drm_svm_range *range, pgoff_t idx);
+int vsvm_userptr_gpu_pages_alloc(struct vsvm_userptr *uobj);
+void vsvm_userptr_gpu_pages_write(struct vsvm_userptr *uobj);
 void vsvm_range_copy(struct drm_svm_range *range, u64 offset, void *buf,
 		     size_t len, bool write);
 void vsvm_userptr_invalidate(struct vsvm_userptr *uobj);

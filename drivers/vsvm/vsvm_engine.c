@@ -52,14 +52,15 @@
  *   EXEC validates every userptr object first (vsvm_userptr_validate(),
  *   which may fault), locks their reservation objects and reserves a fence
  *   slot, then takes the mirror's notifier lock, checks
- *   drm_svm_range_pages_valid() for every one of them, arms the job and
+ *   drm_svm_range_pages_valid() for every one of them, writes their GPU
+ *   page tables (vsvm_userptr_gpu_pages_write()), arms the job and
  *   adds its fence to their reservation objects, pushes the job and drops
  *   the lock. A collision (a range invalidated since it was validated)
  *   drops everything and validates again, at most %VSVM_EXEC_MAX_RETRIES
  *   times, then EXEC fails with -EAGAIN. From then on the invalidate
  *   callback of those ranges waits for the job's fence
  *   (vsvm_userptr_invalidate()), so the engine reads and writes the
- *   validated pages without any lock (vsvm_range_page()). The job runs
+ *   pages of those page tables without any lock. The job runs
  *   inside dma_fence_begin_signalling() / dma_fence_end_signalling(), so
  *   lockdep proves it.
  * - **long-running jobs** (SVM mode on). They take GPU page faults: SVM
@@ -149,8 +150,8 @@ static struct vsvm_job *to_vsvm_job(struct drm_sched_job *sched_job)
  * @len: bytes to copy
  * @write: copy @buf to the pages instead of the pages to @buf
  *
- * For pinned shmem pages (user pages go through vsvm_range_copy()). Does
- * not sleep.
+ * For pinned shmem pages and a userptr object's GPU page table (SVM and
+ * locked userptr accesses go through vsvm_range_copy()). Does not sleep.
  */
 static void vsvm_copy_pages(struct page **pages, u64 offset, void *buf,
 			    size_t len, bool write)
@@ -185,7 +186,7 @@ static void vsvm_userptr_copy(struct vsvm_file *vfile,
 			      void *buf, size_t len, bool write)
 {
 	atomic64_add(len, &vfile->stats.bytes_accessed);
-	vsvm_range_copy(&uobj->range, offset, buf, len, write);
+	vsvm_copy_pages(uobj->gpu_pages, offset, buf, len, write);
 }
 
 /*
@@ -743,6 +744,9 @@ retry:
 		struct vsvm_userptr *uobj = to_vsvm_userptr(objs[i]);
 		bool valid;
 
+		ret = vsvm_userptr_gpu_pages_alloc(uobj);
+		if (ret)
+			goto out_free;
 		drm_svm_notifier_lock(svm);
 		valid = drm_svm_range_pages_valid(&uobj->range);
 		drm_svm_notifier_unlock(svm);
@@ -777,6 +781,8 @@ retry:
 			drm_gem_unlock_reservations(objs, n, &ctx);
 			goto collision;
 		}
+		for (i = 0; i < n; i++)
+			vsvm_userptr_gpu_pages_write(to_vsvm_userptr(objs[i]));
 	}
 
 	/* Commit: the fence exists from here on, and is published at once. */

@@ -31,15 +31,15 @@
  * &struct drm_svm context (a &struct vsvm_mirror), as the userptr objects of
  * one GPU VM share one notifier lock on real hardware.
  *
- * The engine reaches the pages in one of two ways (see "vsvm engine"),
- * both through vsvm_range_page():
+ * The engine reaches the pages in one of two ways (see "vsvm engine"):
  *
  * - dma-fence jobs (a GPU without recoverable page faults, as amdgpu's
- *   CS): EXEC validates the range and publishes the job's fence in the
- *   object's reservation object under the notifier lock while
- *   drm_svm_range_pages_valid() holds. &drm_svm_ops.invalidate
+ *   CS): EXEC validates the range and, under the notifier lock while
+ *   drm_svm_range_pages_valid() holds, writes the object's "GPU page
+ *   table" (vsvm_userptr_gpu_pages_write()) and publishes the job's fence
+ *   in the object's reservation object. &drm_svm_ops.invalidate
  *   (vsvm_userptr_invalidate()) waits for those fences, so the job uses the
- *   pages without a lock and never faults.
+ *   pages of its page table without a lock and never faults.
  * - long-running jobs (SVM mode, a GPU with recoverable page faults),
  *   vsvm_userptr_access():
  *
@@ -167,6 +167,7 @@ static void vsvm_userptr_free(struct drm_gem_object *obj)
 	drm_svm_range_fini(&uobj->range);
 	vsvm_mirror_put(uobj->mirror);
 	drm_gem_object_release(obj);
+	kvfree(uobj->gpu_pages);
 	kfree(uobj);
 }
 
@@ -236,17 +237,66 @@ int vsvm_userptr_validate(struct vsvm_file *vfile, struct vsvm_userptr *uobj)
  *
  * The one place the engine reads the helper's view of user pages (so a
  * change of the helper's page accessors is a one-line change here). The
- * caller guarantees they are valid: it holds the mirror's notifier lock
- * and drm_svm_range_pages_valid() was true under it, or it runs a
- * dma-fence job whose fence was published in the userptr object's
- * reservation object while the range was valid (vsvm_userptr_invalidate()
- * waits for that fence).
+ * caller holds the mirror's notifier lock, and drm_svm_range_pages_valid()
+ * was true under it.
  *
  * Return: the page.
  */
 struct page *vsvm_range_page(struct drm_svm_range *range, pgoff_t idx)
 {
 	return drm_svm_range_pages(range)[idx];
+}
+
+/**
+ * vsvm_userptr_gpu_pages_alloc() - allocate an object's GPU page table
+ * @uobj: the object
+ *
+ * Called by EXEC before it takes any lock, as a real driver allocates its
+ * page-table memory before it commits. Charged to the caller's memory
+ * cgroup. Safe against a concurrent EXEC on the same object.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vsvm_userptr_gpu_pages_alloc(struct vsvm_userptr *uobj)
+{
+	struct page **pages;
+
+	if (READ_ONCE(uobj->gpu_pages))
+		return 0;
+	pages = kvcalloc(drm_svm_range_npages(&uobj->range), sizeof(*pages),
+			 GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		return -ENOMEM;
+	if (cmpxchg(&uobj->gpu_pages, NULL, pages))
+		kvfree(pages);
+	return 0;
+}
+
+/**
+ * vsvm_userptr_gpu_pages_write() - "write the GPU page table" at commit
+ * @uobj: an object whose pages EXEC found valid
+ *
+ * Copies the published pages into @uobj->gpu_pages, unless they are there
+ * already (same notifier sequence). Called with the notifier lock held
+ * for read after drm_svm_range_pages_valid(), and with the object's
+ * reservation held (which serialises EXECs on it). dma-fence jobs then
+ * read @uobj->gpu_pages without a lock: the invalidate callback waits for
+ * their fences before the helper takes the pages away, as a real GPU's
+ * invalidation waits before its page tables may point elsewhere.
+ */
+void vsvm_userptr_gpu_pages_write(struct vsvm_userptr *uobj)
+{
+	struct drm_svm_range *range = &uobj->range;
+	unsigned long seq = drm_svm_range_seq(range);
+	pgoff_t i;
+
+	dma_resv_assert_held(uobj->base.resv);
+	if (uobj->gpu_pages_set && uobj->gpu_seq == seq)
+		return;
+	for (i = 0; i < drm_svm_range_npages(range); i++)
+		uobj->gpu_pages[i] = vsvm_range_page(range, i);
+	uobj->gpu_seq = seq;
+	uobj->gpu_pages_set = true;
 }
 
 /**
