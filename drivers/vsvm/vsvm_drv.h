@@ -191,6 +191,8 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 /* vsvm_engine.c */
 void vsvm_copy_pages(struct page **pages, u64 offset, void *buf, size_t len,
 		     bool write);
+void vsvm_copy_range(struct drm_svm_range *range, u64 offset, void *buf,
+		     size_t len, bool write);
 int vsvm_exec_ioctl(struct drm_device *dev, void *data,
 		    struct drm_file *file);
 

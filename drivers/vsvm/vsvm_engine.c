@@ -93,6 +93,20 @@ static const struct dma_fence_ops vsvm_fence_ops = {
 	.get_timeline_name = vsvm_fence_get_timeline_name,
 };
 
+static void vsvm_copy_page(struct page *page, size_t off, void *buf, size_t n,
+			   bool write)
+{
+	void *vaddr = kmap_local_page(page);
+
+	if (write) {
+		memcpy(vaddr + off, buf, n);
+		flush_dcache_page(page);
+	} else {
+		memcpy(buf, vaddr + off, n);
+	}
+	kunmap_local(vaddr);
+}
+
 /**
  * vsvm_copy_pages() - copy between a page array and a kernel buffer
  * @pages: page array of an object
@@ -108,19 +122,36 @@ void vsvm_copy_pages(struct page **pages, u64 offset, void *buf, size_t len,
 		     bool write)
 {
 	while (len) {
-		struct page *page = pages[offset >> PAGE_SHIFT];
 		size_t off = offset_in_page(offset);
 		size_t n = min_t(size_t, len, PAGE_SIZE - off);
-		void *vaddr = kmap_local_page(page);
 
-		if (write) {
-			memcpy(vaddr + off, buf, n);
-			flush_dcache_page(page);
-		} else {
-			memcpy(buf, vaddr + off, n);
-		}
-		kunmap_local(vaddr);
+		vsvm_copy_page(pages[offset >> PAGE_SHIFT], off, buf, n, write);
+		offset += n;
+		buf += n;
+		len -= n;
+	}
+}
 
+/**
+ * vsvm_copy_range() - copy between a drm_svm range and a kernel buffer
+ * @range: a range whose pages are valid, notifier lock held for read
+ * @offset: byte offset into the range
+ * @buf: kernel buffer
+ * @len: bytes to copy
+ * @write: copy @buf to the pages instead of the pages to @buf
+ *
+ * As vsvm_copy_pages(), with the pages drm_svm published for @range
+ * (drm_svm_range_page()). Does not sleep.
+ */
+void vsvm_copy_range(struct drm_svm_range *range, u64 offset, void *buf,
+		     size_t len, bool write)
+{
+	while (len) {
+		size_t off = offset_in_page(offset);
+		size_t n = min_t(size_t, len, PAGE_SIZE - off);
+
+		vsvm_copy_page(drm_svm_range_page(range, offset >> PAGE_SHIFT),
+			       off, buf, n, write);
 		offset += n;
 		buf += n;
 		len -= n;

@@ -96,7 +96,8 @@ static int vsvm_mirror_commit(struct drm_svm *svm, struct drm_svm_range *range,
 	if (WARN_ON_ONCE(commit->write && ro))
 		return -EPERM;
 
-	WRITE_ONCE(vrange->gpu_writable, !ro);
+	/* Read faults may publish read-only pages; a write fault upgrades. */
+	WRITE_ONCE(vrange->gpu_writable, drm_svm_range_writable(range));
 	WRITE_ONCE(vrange->gpu_mapped, true);
 	return 0;
 }
@@ -292,9 +293,8 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 				n = min_t(size_t, n,
 					  DRM_VSVM_CHUNK_PAGES * PAGE_SIZE -
 					  offset_in_page(va));
-				vsvm_copy_pages(drm_svm_range_pages(range),
-						va - range->start, buf, n,
-						write);
+				vsvm_copy_range(range, va - range->start, buf,
+						n, write);
 			}
 			drm_svm_notifier_unlock(svm);
 

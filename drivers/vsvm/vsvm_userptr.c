@@ -298,8 +298,7 @@ int vsvm_userptr_access(struct vsvm_file *vfile, struct vsvm_userptr *uobj,
 			faulted = true;
 		}
 
-		vsvm_copy_pages(drm_svm_range_pages(range), offset, buf, chunk,
-				write);
+		vsvm_copy_range(range, offset, buf, chunk, write);
 		drm_svm_notifier_unlock(svm);
 
 		atomic64_add(chunk, &vfile->stats.bytes_accessed);
