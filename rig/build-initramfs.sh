@@ -16,6 +16,7 @@ cd "$RIG_STAGE"
 cp /bin/busybox bin/busybox
 cp "$ROOT/rig/guest/init" init
 chmod +x init
+cp "$ROOT/rig/guest/lib.sh" rig/lib.sh
 echo "root:x:0:0:root:/root:/bin/sh" > etc/passwd
 echo "root:x:0:" > etc/group
 

@@ -158,6 +158,9 @@ def main():
                         % len(splats)))
 
     if a.mode == "check":
+        for raw in console:
+            if "smp: Brought up" in raw:
+                print("guest: " + TS_RE.sub("", raw))
         for st, name, why in results:
             print("%-4s %s%s" % (st.upper(), name, (" (%s)" % why) if why else ""))
         for s in summaries:

@@ -23,6 +23,7 @@ if [ ! -e "$KSRC/.git/refs/tags/base" ]; then
 		git init -q
 		git config user.name "drm_svm rig"
 		git config user.email "rig@drm-svm.invalid"
+		git config gc.auto 0
 		git add -f -A
 		git commit -q -m "Linux 6.12.117 (Debian linux-source-6.12 $LINUX_DEB_VERSION)"
 		# Debian's .gitignore ignores the whole top level; drop that stanza.
@@ -33,6 +34,12 @@ if [ ! -e "$KSRC/.git/refs/tags/base" ]; then
 	)
 	mv "$W/linux-source-6.12.tmp" "$KSRC"
 fi
+
+# No automatic gc in the work tree: "git gc --auto" (run by git am and
+# commit) daemonises a "git repack" that inherits the descriptor of our
+# flock on kbuild.lock, and every later locked step then waits for it.
+git -C "$KSRC" config gc.auto 0
+git -C "$KSRC" config maintenance.auto false
 
 # Collect the series in order.
 patches=()

@@ -25,7 +25,13 @@ cat "$W/initramfs.cpio.gz" "$out/job.cpio.gz" > "$out/initrd.gz"
 
 kunit=0
 case ",$suites," in *,kunit,*) kunit=1 ;; esac
+# Two sockets of one core each: the guest has no ACPI and brings up CPUs
+# from the MP table, where QEMU 7.2 describes "-smp 2" (one socket, two
+# cores) so that the kernel only starts CPU 0. rig.cpus tells the guest how
+# many CPUs it must see online (rig.smp fails otherwise).
+cpus=${VM_CPUS:-2}
 append="console=ttyS0 panic=-1 nokaslr transparent_hugepage=madvise hugepages=16"
+append+=" numa=fake=2 rig.cpus=$cpus"
 append+=" kunit.enable=$kunit kunit.filter_glob=$KUNIT_FILTER"
 
 # Host-side checks fold into the same summary.
@@ -49,7 +55,7 @@ echo "          console: $out/console.log  results: $out/results.log"
 start=$(date +%s)
 set +e
 timeout --foreground -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
-	-accel "$accel" -cpu max -smp 2 -m 2G -no-reboot \
+	-accel "$accel" -cpu max -smp "$cpus,sockets=$cpus,cores=1,threads=1" -m 2G -no-reboot \
 	-display none -monitor none \
 	-serial "file:$out/console.log" -serial "file:$out/results.log" \
 	-kernel "$KBUILD/arch/x86/boot/bzImage" -initrd "$out/initrd.gz" \

@@ -4,7 +4,7 @@
 # benchmark "passes" when it ran to completion (every row could be set up).
 # Knobs: BENCH_ITERS (default 2000), BENCH_N (default "0 1 1000 100000").
 cd /rig/suites/bench || exit 1
-modprobe -q vsvm 2>/dev/null
+modprobe vsvm || echo "RESULT fail bench.load modprobe vsvm failed"
 if ! modprobe test_hmm; then
 	echo "bench: test_hmm did not load, its rows will fail"
 fi

@@ -20,9 +20,11 @@ export IGT_LOG_LEVEL=${IGT_LOG_LEVEL:-info}
 mkdir -p "$HOME" /tmp/igt-logs
 [ -d /sys/kernel/debug/dri ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
-# vsvm may be a module; load it (no-op when built in; if it is missing the
-# tests skip with "vsvm not present").
-modprobe -q vsvm 2>/dev/null
+. /rig/lib.sh
+
+# vsvm is a module: the suite loads it, and unloads it at the end to check
+# that nothing leaked (rig/guest/lib.sh).
+module_load_begin vsvm || echo "RESULT fail igt.vsvm.load modprobe vsvm failed"
 echo "igt: DRM devices:"
 for n in /dev/dri/*; do
 	[ -e "$n" ] || { echo "  (none)"; break; }
@@ -49,4 +51,9 @@ opts="-t ${IGT_TIMEOUT:-180} -o /tmp/igt-logs"
 [ -n "$IGT_VERBOSE" ] && opts="$opts -v"
 $dir/igt_run $opts "$@"
 echo "igt: igt_run exit status $?"
+
+# 3. Unload: the module goes away, kmemleak stays quiet, and unreclaimable
+#    slab and MemAvailable are back to their pre-load figures.
+rm -rf /tmp/igt-logs
+module_unload_check vsvm igt.vsvm
 exit 0

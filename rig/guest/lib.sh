@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shell helpers for the suites' guest.sh (busybox sh): . /rig/lib.sh
+
+# Settle kernel memory so that two snapshots compare: drop page and slab
+# caches, and shrink every slab cache. Shrinking also empties KASAN's
+# quarantine for that cache (kasan_cache_shrink()); without it, objects
+# freed during the tests keep up to 1/32 of RAM in slabs.
+mem_settle() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	for f in /sys/kernel/slab/*/shrink; do
+		echo 1 > "$f" 2>/dev/null
+	done
+	echo 3 > /proc/sys/vm/drop_caches
+}
+
+# mem_kb FIELD: a /proc/meminfo figure in kB.
+mem_kb() {
+	awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo
+}
+
+# kmemleak_scan: print what kmemleak reports as new leaks (nothing when
+# quiet). Objects must be unreferenced for 5 s before they are reported,
+# hence two scans.
+kmemleak_scan() {
+	[ -w /sys/kernel/debug/kmemleak ] || return 0
+	echo scan > /sys/kernel/debug/kmemleak
+	sleep 6
+	echo scan > /sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak
+}
+
+# Module unload check, in two halves around a suite's tests:
+#   module_load_begin MOD      load MOD, after one empty load/unload cycle
+#                              (what a first load sets up for good, such as
+#                              slab caches and sysfs nodes reused later,
+#                              then counts as "before"), with the memory
+#                              figures taken and kmemleak cleared
+#   module_unload_check MOD NAME   unload MOD and print RESULT lines
+#                              NAME.unload, NAME.unload-kmemleak and
+#                              NAME.unload-memory
+# Tolerances (kB), justified in rig/README.md ("Unload check"):
+UNLOAD_SLAB_TOL_KB=${UNLOAD_SLAB_TOL_KB:-2048}
+UNLOAD_AVAIL_TOL_KB=${UNLOAD_AVAIL_TOL_KB:-8192}
+
+module_load_begin() {
+	modprobe "$1" && modprobe -r "$1"
+	mem_settle
+	mod_slab0=$(mem_kb SUnreclaim)
+	mod_avail0=$(mem_kb MemAvailable)
+	[ -w /sys/kernel/debug/kmemleak ] && echo clear > /sys/kernel/debug/kmemleak
+	modprobe "$1"
+}
+
+module_unload_check() {
+	mod=$1
+	name=$2
+	if modprobe -r "$mod" && [ ! -e "/sys/module/$mod" ]; then
+		echo "RESULT pass $name.unload"
+	else
+		echo "RESULT fail $name.unload $mod is still loaded"
+	fi
+	leaks=$(kmemleak_scan)
+	if [ -z "$leaks" ]; then
+		echo "RESULT pass $name.unload-kmemleak"
+	else
+		echo "RESULT fail $name.unload-kmemleak $(echo "$leaks" | grep -c unreferenced) object(s)"
+		echo "$leaks"
+	fi
+	mem_settle
+	slab1=$(mem_kb SUnreclaim)
+	avail1=$(mem_kb MemAvailable)
+	# Growth of unreclaimable slab, loss of available memory (kB; a
+	# negative figure is a gain).
+	dslab=$((slab1 - mod_slab0))
+	davail=$((mod_avail0 - avail1))
+	fig="SUnreclaim $mod_slab0 -> $slab1 kB, MemAvailable $mod_avail0 -> $avail1 kB"
+	if [ $dslab -le $UNLOAD_SLAB_TOL_KB ] && [ $davail -le $UNLOAD_AVAIL_TOL_KB ]; then
+		echo "RESULT pass $name.unload-memory $fig"
+	else
+		echo "RESULT fail $name.unload-memory $fig (tolerance: slab +$UNLOAD_SLAB_TOL_KB kB, available -$UNLOAD_AVAIL_TOL_KB kB)"
+	fi
+}
