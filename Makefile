@@ -32,7 +32,7 @@ KHDR := $(W)/headers
 COMPONENTS := rig drm-svm uapi drivers/vsvm
 
 # Test selection and VM knobs (see README.md).
-SUITES ?= rig kunit hmm igt
+SUITES ?= rig kunit hmm igt fault
 KUNIT_FILTER ?= *
 VM_TIMEOUT ?= 2400
 CMD ?= uname -a

@@ -29,7 +29,10 @@ case ",$suites," in *,kunit,*) kunit=1 ;; esac
 # from the MP table, where QEMU 7.2 describes "-smp 2" (one socket, two
 # cores) so that the kernel only starts CPU 0. rig.cpus tells the guest how
 # many CPUs it must see online (rig.smp fails otherwise).
+# VM_SMP overrides the whole -smp argument (e.g. VM_SMP=2 shows the
+# one-CPU guest that rig.smp catches).
 cpus=${VM_CPUS:-2}
+smp=${VM_SMP:-$cpus,sockets=$cpus,cores=1,threads=1}
 append="console=ttyS0 panic=-1 nokaslr transparent_hugepage=madvise hugepages=16"
 append+=" numa=fake=2 rig.cpus=$cpus"
 append+=" kunit.enable=$kunit kunit.filter_glob=$KUNIT_FILTER"
@@ -55,7 +58,7 @@ echo "          console: $out/console.log  results: $out/results.log"
 start=$(date +%s)
 set +e
 timeout --foreground -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
-	-accel "$accel" -cpu max -smp "$cpus,sockets=$cpus,cores=1,threads=1" -m 2G -no-reboot \
+	-accel "$accel" -cpu max -smp "$smp" -m 2G -no-reboot \
 	-display none -monitor none \
 	-serial "file:$out/console.log" -serial "file:$out/results.log" \
 	-kernel "$KBUILD/arch/x86/boot/bzImage" -initrd "$out/initrd.gz" \

@@ -23,4 +23,6 @@ cp "$out/igt_run" "$dst/"
 cp "$out/selftest/igt_runner_selftest" "$dst/"
 cp "$RIG_ROOT/igt-tests/runner/selftest/run-selftest.sh" \
 	"$RIG_ROOT/igt-tests/runner/selftest/expected.txt" "$dst/"
-echo "$tests" > "$dst/tests.list"
+# vsvm_fault_inject is staged here but run by the fault suite
+# (rig/suites/fault), not in this one.
+echo "$tests" | tr ' ' '\n' | grep -vx vsvm_fault_inject > "$dst/tests.list"
