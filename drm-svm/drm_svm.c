@@ -23,6 +23,9 @@
 
 #include <drm/drm_svm.h>
 
+/* Longest DMA mapping: an sg_table entry's length is an unsigned int. */
+#define DRM_SVM_MAX_SEG_PAGES	((unsigned long)(UINT_MAX >> PAGE_SHIFT))
+
 /**
  * DOC: Overview
  *
@@ -54,6 +57,63 @@
  *
  * A range never holds page references: like every hmm_range_fault() user,
  * it relies on the notifier to learn when the pages go away.
+ *
+ * Tracking memory: a range costs nothing per page until pages are
+ * published. Each get_pages that faults allocates the hmm pfns (8 bytes
+ * per page) and, with a DMA device, the DMA addresses (8 bytes per page)
+ * and a bitmap of mapping heads (1 bit per page); they are kept while the
+ * pages are published and freed when the range is invalidated (or torn
+ * down), so an invalidated range that is not used again costs nothing.
+ * There is no page array: drm_svm_range_page() reads the hmm pfns. The
+ * memory is charged to the memory cgroup of the caller
+ * (GFP_KERNEL_ACCOUNT) and allocated with __GFP_RETRY_MAYFAIL, and a
+ * &struct drm_svm tracks at most &drm_svm.max_pages pages at a time
+ * (drm_svm_set_max_pages(), default %DRM_SVM_MAX_PAGES_PER_RAM times RAM):
+ * a process that mirrors too much gets -ENOMEM, and nobody is OOM-killed
+ * for it.
+ */
+
+/**
+ * DOC: Dirty pages and write permission
+ *
+ * The device writes through its own mapping of the pages, never through
+ * the CPU page tables, so the CPU page-table entries of pages the device
+ * wrote may well be clean: after MADV_FREE (the page is then dropped by
+ * reclaim unless it is dirty), after a swap-in by a CPU read (a clean copy
+ * stays in the swap cache and reclaim reuses it), and for shared mappings
+ * of files that need no write notification (shmem). The helper therefore
+ * marks every page the device may have written dirty (folio_mark_dirty())
+ * when it takes the page away from the device: in the notifier (before
+ * the mm changes the CPU page tables, so the folio is still mapped and
+ * alive), when it evicts or replaces published pages, and in
+ * drm_svm_range_fini() before the notifier goes. folio_lock() is not
+ * taken: reclaim calls the notifier with the folio locked (try_to_unmap()),
+ * and the notifier lock nests inside it.
+ *
+ * A page "may have been written" when the range is not read-only and the
+ * page was published with write permission (%HMM_PFN_WRITE; see
+ * drm_svm_range_page_writable()). Read-only pages are DMA-mapped
+ * %DMA_TO_DEVICE, writable ones %DMA_BIDIRECTIONAL (one DMA mapping never
+ * mixes the two).
+ *
+ * Which faults request write permission:
+ *
+ * - Mirror mode, like nouveau and lib/test_hmm.c: a device read fault
+ *   requests %HMM_PFN_REQ_FAULT only, so it does not break copy-on-write
+ *   after fork(), maps untouched anonymous memory to the zero page,
+ *   leaves shared file pages clean and keeps uffd-wp, soft-dirty and KSM
+ *   working. Each page keeps the write permission the CPU gives it; the
+ *   driver maps the others read-only (drm_svm_range_writable() tells
+ *   whether any is), and a device write fault (%DRM_SVM_FAULT_WRITE)
+ *   faults the range again with %HMM_PFN_REQ_WRITE, which upgrades it.
+ * - Userptr objects (drm_svm_range_get_pages()): a writable object is
+ *   write-faulted whole at validation, as amdgpu, radeon and i915 do
+ *   today. Userptr objects serve GPUs that bind a buffer object into the
+ *   GPU page tables in one go and cannot take a recoverable write fault
+ *   on it later, so the pages must be writable before the first command
+ *   that may write them is submitted; a buffer the GPU only reads is
+ *   created with %DRM_SVM_RANGE_READ_ONLY, which read-faults and never
+ *   dirties.
  */
 
 /**
@@ -103,21 +163,52 @@
  * must never be taken from &drm_svm_ops.invalidate: get_pages may recurse
  * into reclaim, and range fini waits for running invalidations.
  *
- * Non-blockable invalidations (the OOM reaper) never sleep: the helper
- * advances the sequence without taking the lock and succeeds when the range
- * has nothing DMA-mapped; it returns false (the OOM reaper skips the mm for
- * now) only when pages are published, because stopping the device would
- * have to sleep. A full memory barrier on each side pairs the lockless
- * sequence update with the publishing side, which sets
- * %DRM_SVM_RANGE_MAPPED before it checks the sequence: either the
- * invalidation sees the bit and bails out, or get_pages sees the new
- * sequence and retries. Pages left published by a bail-out are no longer
- * valid; the next drm_svm_range_get_pages() stops the device through
- * &drm_svm_ops.invalidate (an %MMU_NOTIFY_CLEAR event) before it unmaps
- * them.
+ * Non-blockable invalidations (the OOM reaper) never sleep. The sequence
+ * may only move under the notifier lock (mmu_interval_set_seq() pairs
+ * with mmu_interval_read_retry() under it), so the helper tries the lock
+ * (down_write_trylock()): when it is contended the callback returns false
+ * at once (the OOM reaper skips the mm for now and comes back); when it is
+ * taken, the sequence is advanced and the callback succeeds if the range
+ * has nothing published, and returns false if pages are published,
+ * because stopping the device would have to sleep. Pages left published by
+ * such a bail-out are no longer valid; the next drm_svm_range_get_pages()
+ * stops the device through &drm_svm_ops.invalidate (an %MMU_NOTIFY_CLEAR
+ * event) before it unmaps them.
  *
- * Migration and exclusive-access invalidations whose owner is
- * &drm_svm.dev_private_owner are the driver's own doing and are ignored.
+ * Every invalidation is honoured, whatever its owner: the helper does not
+ * migrate pages to device memory yet, so a %MMU_NOTIFY_MIGRATE or
+ * %MMU_NOTIFY_EXCLUSIVE event, even one the driver caused with
+ * &drm_svm.dev_private_owner, takes the system pages away like any other.
+ * (drm_gpusvm skips its own migrations only because it then owns the
+ * device pages that replace them.)
+ */
+
+/**
+ * DOC: The deadlock rule
+ *
+ * &drm_svm_ops.invalidate must never wait, directly or through a fence,
+ * a work item or a lock, for work that can itself fault user memory
+ * through the helper (a drm_svm_range_get_pages(), a
+ * drm_svm_mirror_fault(), a drm_svm_range_fini()): while invalidate runs,
+ * the mm's invalidation is in progress, and
+ *
+ * - mmu_interval_read_begin(), at the start of every fault, waits for the
+ *   running invalidation of the mm to end;
+ * - mmu_interval_notifier_remove(), in drm_svm_range_fini() and mirror
+ *   garbage collection (under the mirror lock), waits for it too;
+ * - hmm_range_fault() may itself enter reclaim and the notifier.
+ *
+ * So a job whose fence the invalidate callback waits for must have
+ * resolved all its faults before it can block that fence; a GPU page-fault
+ * handler must not be the thing the invalidate callback waits for.
+ * Lockdep sees it: the core wraps invalidations in the
+ * "mmu_notifier_invalidate_range_start" lockdep map, and the helper takes
+ * that map (acquire + release) on entry to every call that may wait for an
+ * invalidation, also when it ends up not waiting (valid pages), and
+ * primes the notifier lock and the mirror lock inside it and inside
+ * fs_reclaim at init. An invalidate callback that takes the mirror lock or
+ * the driver lock (drm_svm_driver_set_lock()), or that flushes a work item
+ * which faults, is then reported the first time both paths have run.
  */
 
 /**
@@ -151,8 +242,9 @@
  * - -EFAULT: the interval reaches beyond the user address space of the mm
  *   (kernel addresses).
  * - -ESRCH: the mm has no users any more (the process exited).
- * - -ENOMEM: out of memory, or a range larger than the machine's RAM (its
- *   page and DMA arrays alone would cost 16 bytes per page).
+ * - -ENOMEM: out of memory (inserting the notifier), or a range larger
+ *   than the cap of drm_svm_set_max_pages() (by default 4 times RAM),
+ *   whose pages could never be published. Nothing is allocated per page.
  *
  * drm_svm_range_get_pages():
  *
@@ -162,8 +254,11 @@
  *   mapping failure.
  * - -EPERM: a writable range over a VMA without write permission, or an
  *   anonymous-only range over a file-backed VMA.
+ * - -EOPNOTSUPP: a page is ZONE_DEVICE memory the helper cannot DMA-map
+ *   as RAM: P2PDMA, device-coherent or device-dax memory.
  * - -EAGAIN: collisions, see the previous section.
- * - -ENOMEM: out of memory.
+ * - -ENOMEM: out of memory for the tracking memory (the memory cgroup's
+ *   limit, or the mirror's cap, see drm_svm_set_max_pages()).
  */
 
 static void drm_svm_assert_driver_lock(struct drm_svm *svm)
@@ -194,6 +289,45 @@ static void drm_svm_prime_lockdep(struct drm_svm *svm)
 #endif
 	fs_reclaim_release(GFP_KERNEL);
 }
+
+/*
+ * The caller may wait for a running invalidation of the mm (in
+ * mmu_interval_read_begin() or mmu_interval_notifier_remove()): tell
+ * lockdep every time, not only when the wait happens, so that an
+ * &drm_svm_ops.invalidate that waits for such a caller is reported the
+ * first time both paths run (see "The deadlock rule").
+ */
+static void drm_svm_might_wait_invalidation(void)
+{
+#if IS_BUILTIN(CONFIG_DRM_SVM) && defined(CONFIG_LOCKDEP)
+	lock_map_acquire(&__mmu_notifier_invalidate_range_start_map);
+	lock_map_release(&__mmu_notifier_invalidate_range_start_map);
+#endif
+}
+
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+/**
+ * __drm_svm_driver_set_lock() - backend of drm_svm_driver_set_lock()
+ * @svm: the mirror
+ * @map: lockdep map of the driver's lock
+ *
+ * Records @map and teaches lockdep that the driver lock is held around
+ * calls that wait for invalidations (see "The deadlock rule"), so that an
+ * &drm_svm_ops.invalidate taking it is reported at once.
+ */
+void __drm_svm_driver_set_lock(struct drm_svm *svm, struct lockdep_map *map)
+{
+	if (WARN(svm->lock_dep_map, "drm_svm driver lock already set"))
+		return;
+	svm->lock_dep_map = map;
+	if (lock_is_held(map))
+		return;
+	lock_map_acquire(map);
+	drm_svm_might_wait_invalidation();
+	lock_map_release(map);
+}
+EXPORT_SYMBOL_GPL(__drm_svm_driver_set_lock);
+#endif
 
 static void drm_svm_mirror_gc_work(struct work_struct *work);
 
@@ -237,6 +371,7 @@ int drm_svm_init(struct drm_svm *svm, struct device *dev, struct mm_struct *mm,
 	svm->mm = mm;
 	svm->ops = ops;
 	svm->dev_private_owner = dev_private_owner;
+	svm->max_pages = DRM_SVM_MAX_PAGES_PER_RAM * totalram_pages();
 	init_rwsem(&svm->notifier_lock);
 	drm_svm_mirror_setup(svm);
 	mmgrab(mm);
@@ -257,6 +392,8 @@ void drm_svm_fini(struct drm_svm *svm)
 {
 	/* drm_svm_mirror_fini() must come first. */
 	WARN_ON(svm->mirror.active);
+	/* So must drm_svm_range_fini() of every range. */
+	WARN_ON(atomic_long_read(&svm->tracked_pages));
 	mutex_destroy(&svm->mirror.lock);
 	debugfs_remove(svm->debugfs);
 	svm->debugfs = NULL;
@@ -266,44 +403,198 @@ void drm_svm_fini(struct drm_svm *svm)
 }
 EXPORT_SYMBOL_GPL(drm_svm_fini);
 
-/* Number of pages of the DMA mapping starting at @head. */
-static unsigned long drm_svm_seg_npages(struct drm_svm_range *range,
-					unsigned long head)
+/**
+ * drm_svm_set_max_pages() - cap the tracking memory of a mirror
+ * @svm: the mirror
+ * @max_pages: most pages the ranges of @svm may track at a time
+ *
+ * Every page that a range is faulting or has published costs tracking
+ * memory (about 16 bytes, charged to the memory cgroup of the caller of
+ * drm_svm_range_get_pages()); once the ranges of @svm would track more
+ * than @max_pages pages, drm_svm_range_get_pages() and
+ * drm_svm_mirror_fault() fail with -ENOMEM instead of allocating. The
+ * default set by drm_svm_init() is %DRM_SVM_MAX_PAGES_PER_RAM times the
+ * RAM of the machine, in pages. Call it before the first get_pages.
+ */
+void drm_svm_set_max_pages(struct drm_svm *svm, unsigned long max_pages)
 {
-	dma_addr_t base = range->dma_addr[head];
+	WRITE_ONCE(svm->max_pages, max_pages);
+}
+EXPORT_SYMBOL_GPL(drm_svm_set_max_pages);
+
+/* May the device write the page of @hmm_pfn? */
+static bool drm_svm_pfn_writable(struct drm_svm_range *range,
+				 unsigned long hmm_pfn)
+{
+	return (hmm_pfn & HMM_PFN_WRITE) &&
+	       !test_bit(DRM_SVM_RANGE_READ_ONLY_BIT, &range->flags);
+}
+
+static enum dma_data_direction drm_svm_pfn_dir(struct drm_svm_range *range,
+					       unsigned long hmm_pfn)
+{
+	return drm_svm_pfn_writable(range, hmm_pfn) ? DMA_BIDIRECTIONAL :
+						      DMA_TO_DEVICE;
+}
+
+/* Per-fault tracking memory: the hmm pfns, the DMA addresses and heads. */
+struct drm_svm_track {
+	unsigned long *hmm_pfns;
+	dma_addr_t *dma_addr;
+	unsigned long *dma_heads;
+};
+
+static void drm_svm_track_free(struct drm_svm *svm, struct drm_svm_track *tr,
+			       unsigned long npages)
+{
+	if (!tr->hmm_pfns)
+		return;
+	kvfree(tr->hmm_pfns);
+	kvfree(tr->dma_addr);
+	kvfree(tr->dma_heads);
+	memset(tr, 0, sizeof(*tr));
+	atomic_long_sub(npages, &svm->tracked_pages);
+}
+
+/*
+ * Tracking memory is charged to the caller's memory cgroup and may fail:
+ * a process that mirrors too much gets -ENOMEM, it does not wake the OOM
+ * killer (neither the global one nor its cgroup's).
+ */
+#define DRM_SVM_TRACK_GFP (GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | \
+			   __GFP_NOWARN)
+
+static int drm_svm_track_alloc(struct drm_svm *svm, struct drm_svm_track *tr,
+			       unsigned long npages)
+{
+	memset(tr, 0, sizeof(*tr));
+	if (atomic_long_add_return(npages, &svm->tracked_pages) >
+	    READ_ONCE(svm->max_pages)) {
+		atomic_long_sub(npages, &svm->tracked_pages);
+		return -ENOMEM;
+	}
+	tr->hmm_pfns = kvmalloc_array(npages, sizeof(*tr->hmm_pfns),
+				      DRM_SVM_TRACK_GFP);
+	if (tr->hmm_pfns && svm->dev) {
+		tr->dma_addr = kvmalloc_array(npages, sizeof(*tr->dma_addr),
+					      DRM_SVM_TRACK_GFP);
+		tr->dma_heads = kvcalloc(BITS_TO_LONGS(npages), sizeof(long),
+					 DRM_SVM_TRACK_GFP);
+		if (!tr->dma_addr || !tr->dma_heads) {
+			kvfree(tr->dma_addr);
+			kvfree(tr->dma_heads);
+			kvfree(tr->hmm_pfns);
+			tr->hmm_pfns = NULL;
+		}
+	}
+	if (!tr->hmm_pfns) {
+		atomic_long_sub(npages, &svm->tracked_pages);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Number of pages of the DMA mapping starting at @head (before @end). */
+static unsigned long drm_svm_seg_npages(const dma_addr_t *dma_addr,
+					const unsigned long *heads,
+					unsigned long head, unsigned long end)
+{
+	dma_addr_t base = dma_addr[head];
 	unsigned long i = head + 1;
 
-	while (i < range->npages && !test_bit(i, range->dma_heads) &&
-	       range->dma_addr[i] == base + ((dma_addr_t)(i - head) << PAGE_SHIFT))
+	while (i < end && !test_bit(i, heads) &&
+	       dma_addr[i] == base + ((dma_addr_t)(i - head) << PAGE_SHIFT))
 		i++;
 
 	return i - head;
 }
 
-static void drm_svm_range_unmap_locked(struct drm_svm_range *range)
+/* DMA-unmap every mapping that starts before @end. */
+static void drm_svm_dma_unmap(struct drm_svm_range *range,
+			      const unsigned long *pfns,
+			      const dma_addr_t *dma_addr,
+			      const unsigned long *heads, unsigned long end)
 {
 	struct drm_svm *svm = range->svm;
-	unsigned long head, n, i;
+	unsigned long head, n;
 
-	lockdep_assert_held_write(&svm->notifier_lock);
-
-	for_each_set_bit(head, range->dma_heads, range->npages) {
-		n = drm_svm_seg_npages(range, head);
-		dma_unmap_page(svm->dev, range->dma_addr[head], n << PAGE_SHIFT,
-			       range->dma_dir);
-		for (i = head; i < head + n; i++)
-			range->dma_addr[i] = DMA_MAPPING_ERROR;
-		__clear_bit(head, range->dma_heads);
+	for_each_set_bit(head, heads, end) {
+		n = drm_svm_seg_npages(dma_addr, heads, head, end);
+		dma_unmap_page(svm->dev, dma_addr[head], n << PAGE_SHIFT,
+			       drm_svm_pfn_dir(range, pfns[head]));
 		atomic64_inc(&svm->stats.dma_unmaps);
 	}
-	range->dma_nsegs = 0;
-	clear_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags);
 }
 
 /*
- * Pages from index @i on that are physically contiguous and belong to the
- * same folio, so one DMA mapping covers them: a whole THP when it is
- * mapped by a PMD (or by PTEs, in order).
+ * The device wrote through its own mapping, never through the CPU page
+ * tables: tell the mm, or reclaim would treat what it wrote as clean
+ * (drop a lazily freed page, keep a stale copy in the swap cache, skip
+ * writeback of a file page).
+ */
+static void drm_svm_range_dirty_locked(struct drm_svm_range *range)
+{
+	struct folio *folio, *last = NULL;
+	unsigned long i, pfn;
+	struct page *page;
+
+	if (test_bit(DRM_SVM_RANGE_READ_ONLY_BIT, &range->flags))
+		return;
+
+	for (i = 0; i < range->npages; i++) {
+		pfn = range->hmm_pfns[i];
+		if (!drm_svm_pfn_writable(range, pfn))
+			continue;
+		page = hmm_pfn_to_page(pfn);
+		if (is_zone_device_page(page))
+			continue;
+		folio = page_folio(page);
+		if (folio == last)
+			continue;
+		/*
+		 * Not folio_lock(): reclaim calls the notifier with the folio
+		 * locked (try_to_unmap()). The folio is still mapped by the
+		 * CPU page tables (the notifier runs before they change), so
+		 * neither it nor its mapping can go away under us.
+		 */
+		folio_mark_dirty(folio);
+		last = folio;
+	}
+}
+
+/* Stop publishing: mark dirty, DMA-unmap, free the tracking memory. */
+static void drm_svm_range_unmap_locked(struct drm_svm_range *range)
+{
+	struct drm_svm *svm = range->svm;
+	struct drm_svm_track tr;
+
+	lockdep_assert_held_write(&svm->notifier_lock);
+
+	if (!range->hmm_pfns)
+		return;
+
+	drm_svm_range_dirty_locked(range);
+	if (range->dma_heads)
+		drm_svm_dma_unmap(range, range->hmm_pfns, range->dma_addr,
+				  range->dma_heads, range->npages);
+	clear_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags);
+	clear_bit(DRM_SVM_RANGE_WRITABLE_BIT, &range->flags);
+	range->dma_nsegs = 0;
+	tr.hmm_pfns = range->hmm_pfns;
+	tr.dma_addr = range->dma_addr;
+	tr.dma_heads = range->dma_heads;
+	range->hmm_pfns = NULL;
+	range->dma_addr = NULL;
+	range->dma_heads = NULL;
+	drm_svm_track_free(svm, &tr, range->npages);
+}
+
+/*
+ * Pages from index @i on that are physically contiguous, belong to the
+ * same folio and have the same write permission, so one DMA mapping
+ * covers them: a whole THP when it is mapped by a PMD (or by PTEs, in
+ * order). A mapping is also never longer than an sg_table entry can
+ * describe (unsigned int) nor than the DMA layer can map.
  */
 static unsigned long drm_svm_chunk_npages(struct drm_svm_range *range,
 					  const unsigned long *pfns,
@@ -321,51 +612,66 @@ static unsigned long drm_svm_chunk_npages(struct drm_svm_range *range,
 		    max_t(unsigned long,
 			  dma_max_mapping_size(range->svm->dev) >> PAGE_SHIFT,
 			  1));
+	max = min_t(unsigned long, max, DRM_SVM_MAX_SEG_PAGES);
 	for (n = 1; n < max; n++)
-		if ((pfns[i + n] & ~HMM_PFN_FLAGS) != pfn + n)
+		if ((pfns[i + n] & ~HMM_PFN_FLAGS) != pfn + n ||
+		    (pfns[i + n] & HMM_PFN_WRITE) != (pfns[i] & HMM_PFN_WRITE))
 			break;
 
 	return n;
 }
 
+/* Map @tr's pages for the device and make them the range's published ones. */
 static int drm_svm_range_map_locked(struct drm_svm_range *range,
-				    const unsigned long *pfns)
+				    struct drm_svm_track *tr)
 {
 	struct drm_svm *svm = range->svm;
-	unsigned long i = 0, n, j;
+	const unsigned long *pfns = tr->hmm_pfns;
+	unsigned long i, n, j;
+	bool writable = !test_bit(DRM_SVM_RANGE_READ_ONLY_BIT, &range->flags);
 	dma_addr_t addr;
 
 	lockdep_assert_held_write(&svm->notifier_lock);
 
-	while (i < range->npages) {
+	for (i = 0; i < range->npages; i++)
+		writable &= drm_svm_pfn_writable(range, pfns[i]);
+
+	for (i = 0; svm->dev && i < range->npages; i += n) {
 		struct page *page = hmm_pfn_to_page(pfns[i]);
 
-		if (!svm->dev || is_device_private_page(page)) {
-			/* Reached through the CPU or owned by the driver. */
-			range->pages[i] = page;
-			range->dma_addr[i] = DMA_MAPPING_ERROR;
-			i++;
+		n = 1;
+		if (is_device_private_page(page)) {
+			/* Owned by the driver, which knows its address. */
+			tr->dma_addr[i] = DMA_MAPPING_ERROR;
 			continue;
 		}
 
 		n = drm_svm_chunk_npages(range, pfns, i);
 		addr = dma_map_page(svm->dev, page, 0, n << PAGE_SHIFT,
-				    range->dma_dir);
-		if (dma_mapping_error(svm->dev, addr)) {
-			drm_svm_range_unmap_locked(range);
-			return -EFAULT;
-		}
-		__set_bit(i, range->dma_heads);
+				    drm_svm_pfn_dir(range, pfns[i]));
+		if (dma_mapping_error(svm->dev, addr))
+			goto err_unmap;
+		__set_bit(i, tr->dma_heads);
 		range->dma_nsegs++;
 		atomic64_inc(&svm->stats.dma_maps);
-		for (j = 0; j < n; j++) {
-			range->pages[i + j] = hmm_pfn_to_page(pfns[i + j]);
-			range->dma_addr[i + j] = addr + (j << PAGE_SHIFT);
-		}
-		i += n;
+		for (j = 0; j < n; j++)
+			tr->dma_addr[i + j] = addr + ((dma_addr_t)j << PAGE_SHIFT);
 	}
 
+	range->hmm_pfns = tr->hmm_pfns;
+	range->dma_addr = tr->dma_addr;
+	range->dma_heads = tr->dma_heads;
+	memset(tr, 0, sizeof(*tr));
+	if (writable)
+		set_bit(DRM_SVM_RANGE_WRITABLE_BIT, &range->flags);
+	set_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags);
 	return 0;
+
+err_unmap:
+	drm_svm_dma_unmap(range, pfns, tr->dma_addr, tr->dma_heads, i);
+	bitmap_zero(tr->dma_heads, range->npages);
+	range->dma_nsegs = 0;
+	return -EFAULT;
 }
 
 /* Hand an unmapped mirror range to the garbage collector. */
@@ -403,19 +709,21 @@ static bool drm_svm_invalidate_nonblock(struct drm_svm_range *range,
 					unsigned long cur_seq)
 {
 	struct drm_svm *svm = range->svm;
+	bool mapped;
 
-	/* No lock here: see "Locking" above. */
+	/* The sequence moves under the notifier lock only: see "Locking". */
+	if (!down_write_trylock(&svm->notifier_lock)) {
+		atomic64_inc(&svm->stats.nonblock_bailouts);
+		return false;
+	}
 	mmu_interval_set_seq(&range->notifier, cur_seq);
-	/*
-	 * Order the sequence store before the MAPPED load. Pairs with the
-	 * barrier after set_bit(MAPPED) in drm_svm_range_get_pages().
-	 */
-	smp_mb();
-	if (!test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags)) {
+	mapped = test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags);
+	up_write(&svm->notifier_lock);
+
+	if (!mapped) {
 		atomic64_inc(&svm->stats.nonblock_ok);
 		return true;
 	}
-
 	/* Stopping the device and unmapping would have to sleep. */
 	atomic64_inc(&svm->stats.nonblock_bailouts);
 	return false;
@@ -428,12 +736,6 @@ static bool drm_svm_invalidate(struct mmu_interval_notifier *mni,
 	struct drm_svm_range *range =
 		container_of(mni, struct drm_svm_range, notifier);
 	struct drm_svm *svm = range->svm;
-
-	if ((mmu_range->event == MMU_NOTIFY_MIGRATE ||
-	     mmu_range->event == MMU_NOTIFY_EXCLUSIVE) &&
-	    svm->dev_private_owner &&
-	    mmu_range->owner == svm->dev_private_owner)
-		return true;
 
 	if (!mmu_notifier_range_blockable(mmu_range))
 		return drm_svm_invalidate_nonblock(range, cur_seq);
@@ -467,24 +769,13 @@ static const struct mmu_interval_notifier_ops drm_svm_notifier_ops = {
 	.invalidate = drm_svm_invalidate,
 };
 
-static void drm_svm_range_free_arrays(struct drm_svm_range *range)
-{
-	kvfree(range->pages);
-	kvfree(range->dma_addr);
-	kvfree(range->dma_heads);
-	range->pages = NULL;
-	range->dma_addr = NULL;
-	range->dma_heads = NULL;
-}
-
 /* @flags may carry helper state bits (MIRROR) on top of the user flags. */
 static int __drm_svm_range_init(struct drm_svm *svm,
 				struct drm_svm_range *range,
 				unsigned long start, unsigned long size,
 				unsigned long flags)
 {
-	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_NOWARN;
-	unsigned long end, npages, i;
+	unsigned long end;
 	int ret;
 
 	might_sleep();
@@ -497,49 +788,25 @@ static int __drm_svm_range_init(struct drm_svm *svm,
 		return -EINVAL;
 	if (end > svm->mm->task_size)
 		return -EFAULT;
-
-	npages = size >> PAGE_SHIFT;
-	/*
-	 * The page and DMA arrays cost 16 bytes per page of virtual size,
-	 * whether or not the memory exists: refuse more than the machine has.
-	 */
-	if (npages > totalram_pages())
+	/* Its pages could never be published: see drm_svm_set_max_pages(). */
+	if (size >> PAGE_SHIFT > READ_ONCE(svm->max_pages))
 		return -ENOMEM;
+
 	memset(range, 0, sizeof(*range));
 	range->svm = svm;
 	range->start = start;
 	range->end = end;
-	range->npages = npages;
+	range->npages = size >> PAGE_SHIFT;
 	range->flags = flags;
 	INIT_LIST_HEAD(&range->gc_link);
-	range->dma_dir = (flags & DRM_SVM_RANGE_READ_ONLY) ?
-			 DMA_TO_DEVICE : DMA_BIDIRECTIONAL;
-
-	range->pages = kvcalloc(npages, sizeof(*range->pages), gfp);
-	range->dma_addr = kvmalloc_array(npages, sizeof(*range->dma_addr), gfp);
-	range->dma_heads = kvcalloc(BITS_TO_LONGS(npages), sizeof(long), gfp);
-	if (!range->pages || !range->dma_addr || !range->dma_heads) {
-		ret = -ENOMEM;
-		goto err_free;
-	}
-	for (i = 0; i < npages; i++)
-		range->dma_addr[i] = DMA_MAPPING_ERROR;
 
 	/* Inserting into an mm without users is not allowed. */
-	if (!mmget_not_zero(svm->mm)) {
-		ret = -ESRCH;
-		goto err_free;
-	}
+	if (!mmget_not_zero(svm->mm))
+		return -ESRCH;
 	ret = mmu_interval_notifier_insert(&range->notifier, svm->mm, start,
 					   size, &drm_svm_notifier_ops);
 	mmput(svm->mm);
-	if (ret)
-		goto err_free;
 
-	return 0;
-
-err_free:
-	drm_svm_range_free_arrays(range);
 	return ret;
 }
 
@@ -551,10 +818,9 @@ err_free:
  * @size: size in bytes, page aligned, not zero
  * @flags: %DRM_SVM_RANGE_READ_ONLY and/or %DRM_SVM_RANGE_ANON_ONLY
  *
- * Allocates the page and DMA address arrays and inserts the interval
- * notifier; the memory itself is not touched (see
- * drm_svm_range_get_pages()). On failure nothing stays registered or
- * allocated. Sleeps; must not be called with the notifier lock held. If a
+ * Inserts the interval notifier; the memory itself is not touched and no
+ * per-page memory is allocated (see drm_svm_range_get_pages()). On failure
+ * nothing stays registered. Sleeps; must not be called with the notifier lock held. If a
  * driver lock was set with drm_svm_driver_set_lock(), it must be held.
  *
  * Return: 0 or a negative errno, see "Errors" above.
@@ -576,22 +842,26 @@ static void __drm_svm_range_fini(struct drm_svm_range *range)
 
 	might_sleep();
 	might_lock(&svm->notifier_lock);
+	drm_svm_might_wait_invalidation();
 
-	mmu_interval_notifier_remove(&range->notifier);
-
+	/*
+	 * Unpublish while the notifier is still in: published pages are
+	 * then known to be alive, and can be marked dirty.
+	 */
 	down_write(&svm->notifier_lock);
 	drm_svm_range_unmap_locked(range);
 	up_write(&svm->notifier_lock);
 
-	drm_svm_range_free_arrays(range);
+	mmu_interval_notifier_remove(&range->notifier);
 }
 
 /**
  * drm_svm_range_fini() - stop mirroring an interval
  * @range: a range set up by drm_svm_range_init()
  *
- * Removes the interval notifier, waiting for invalidations that are running
- * on it, then unmaps DMA and frees the arrays. &drm_svm_ops.invalidate is
+ * Marks the pages the device may have written dirty, unmaps DMA, frees
+ * the tracking memory, then removes the interval notifier, waiting for
+ * invalidations that are running on it. &drm_svm_ops.invalidate is
  * not called: the driver must already have stopped device access to the
  * range (e.g. waited for the fences of the object being destroyed). Works
  * after the mm has exited. Sleeps; must not be called with the notifier
@@ -646,16 +916,50 @@ static bool drm_svm_collision_retry(struct drm_svm *svm,
 	return false;
 }
 
-static bool drm_svm_range_valid(struct drm_svm_range *range)
+/* Are the published pages valid, and writable if @write? (a hint) */
+static bool drm_svm_range_valid(struct drm_svm_range *range, bool write)
 {
 	return test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags) &&
+	       (!write || test_bit(DRM_SVM_RANGE_WRITABLE_BIT, &range->flags)) &&
 	       !mmu_interval_check_retry(&range->notifier,
 					 READ_ONCE(range->notifier_seq));
 }
 
-/* *faulted tells whether hmm_range_fault() ran (for the chunk counters). */
+/*
+ * Only the driver's own device-private pages (reported as such because
+ * their owner is &drm_svm.dev_private_owner) and ordinary memory,
+ * including fsdax pages, can be used: P2PDMA, device-coherent and
+ * device-dax pages would need a mapping the helper does not make.
+ */
+static int drm_svm_check_pages(struct drm_svm_range *range,
+			       const unsigned long *pfns)
+{
+	unsigned long i;
+
+	for (i = 0; i < range->npages; i++) {
+		struct page *page = hmm_pfn_to_page(pfns[i]);
+
+		if (!is_zone_device_page(page))
+			continue;
+		switch (page->pgmap->type) {
+		case MEMORY_DEVICE_PRIVATE:
+		case MEMORY_DEVICE_FS_DAX:
+			continue;
+		default:
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+/*
+ * *faulted tells whether hmm_range_fault() ran (for the chunk counters).
+ * @write: fault every page for writing (HMM_PFN_REQ_WRITE); otherwise
+ * pages keep the write permission the CPU page tables give them.
+ */
 static int __drm_svm_range_get_pages(struct drm_svm_range *range,
-				     unsigned long timeout_ms, bool *faulted)
+				     unsigned long timeout_ms, bool write,
+				     bool *faulted)
 {
 	struct drm_svm *svm = range->svm;
 	struct mm_struct *mm = svm->mm;
@@ -666,36 +970,37 @@ static int __drm_svm_range_get_pages(struct drm_svm_range *range,
 		.start = range->start,
 		.end = range->end,
 		.default_flags = HMM_PFN_REQ_FAULT |
-				 (ro ? 0 : HMM_PFN_REQ_WRITE),
+				 (write ? HMM_PFN_REQ_WRITE : 0),
 		.dev_private_owner = svm->dev_private_owner,
 	};
-	unsigned long *pfns;
+	struct drm_svm_track tr;
 	int ret;
 
 	might_sleep();
 	might_lock(&svm->notifier_lock);
+	drm_svm_might_wait_invalidation();
 	drm_svm_assert_driver_lock(svm);
 
 	*faulted = false;
-	if (drm_svm_range_valid(range))
+	if (WARN_ON(write && ro))
+		return -EPERM;
+	if (drm_svm_range_valid(range, write))
 		return 0;
 
 	if (!mmget_not_zero(mm))
 		return -ESRCH;
 
-	pfns = kvmalloc_array(range->npages, sizeof(*pfns), GFP_KERNEL_ACCOUNT);
-	if (!pfns) {
-		ret = -ENOMEM;
+	ret = drm_svm_track_alloc(svm, &tr, range->npages);
+	if (ret)
 		goto out_mmput;
-	}
-	hmm_range.hmm_pfns = pfns;
+	hmm_range.hmm_pfns = tr.hmm_pfns;
 	atomic64_inc(&svm->stats.faults);
 	*faulted = true;
 
 retry:
 	hmm_range.notifier_seq = mmu_interval_read_begin(&range->notifier);
 	mmap_read_lock(mm);
-	ret = drm_svm_range_check_vmas(range, ro);
+	ret = drm_svm_range_check_vmas(range, !write);
 	if (!ret)
 		ret = hmm_range_fault(&hmm_range);
 	mmap_read_unlock(mm);
@@ -705,36 +1010,31 @@ retry:
 #endif
 	if (ret == -EBUSY)
 		goto collision;
+	if (!ret)
+		ret = drm_svm_check_pages(range, tr.hmm_pfns);
 	if (ret)
 		goto out_free;
 
 	down_write(&svm->notifier_lock);
-	if (drm_svm_range_valid(range)) {
+	if (drm_svm_range_valid(range, write)) {
 		/* Someone else published valid pages meanwhile. */
 		up_write(&svm->notifier_lock);
 		goto out_free;
 	}
+	if (mmu_interval_read_retry(&range->notifier, hmm_range.notifier_seq)) {
+		up_write(&svm->notifier_lock);
+		goto collision;
+	}
 	/*
-	 * Pages still published here were invalidated by a non-blockable
-	 * notifier that could not reach the driver (the device may still
-	 * use them): stop the device before their DMA mappings go.
+	 * Pages still published here are either stale (a non-blockable
+	 * notifier could not reach the driver) or read-only pages that a
+	 * write fault upgrades: the device may be using them, so stop it
+	 * before their DMA mappings go.
 	 */
 	if (test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags))
 		drm_svm_range_evict_locked(range);
 
-	set_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags);
-	/*
-	 * Order the MAPPED store before the sequence load. Pairs with the
-	 * barrier in drm_svm_invalidate_nonblock().
-	 */
-	smp_mb__after_atomic();
-	if (mmu_interval_read_retry(&range->notifier, hmm_range.notifier_seq)) {
-		clear_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags);
-		up_write(&svm->notifier_lock);
-		goto collision;
-	}
-
-	ret = drm_svm_range_map_locked(range, pfns);
+	ret = drm_svm_range_map_locked(range, &tr);
 	if (!ret) {
 		WRITE_ONCE(range->notifier_seq, hmm_range.notifier_seq);
 		clear_bit(DRM_SVM_RANGE_UNMAPPED_BIT, &range->flags);
@@ -749,7 +1049,8 @@ collision:
 	ret = -EAGAIN;
 
 out_free:
-	kvfree(pfns);
+	/* Nothing left to free once the pages are published. */
+	drm_svm_track_free(svm, &tr, range->npages);
 out_mmput:
 	mmput(mm);
 	return ret;
@@ -762,12 +1063,15 @@ out_mmput:
  *              first collision (see "Collisions, timeout and -EAGAIN")
  *
  * Faults the whole range in with hmm_range_fault() under the mmap read
- * lock (for writing unless the range is read-only), then, holding the
- * notifier lock for write, checks that no invalidation ran in between and
- * only then DMA-maps the pages (one mapping per physically contiguous folio
- * chunk; %DMA_TO_DEVICE for read-only ranges, %DMA_BIDIRECTIONAL otherwise)
- * and publishes them with their notifier sequence. Returns at once if the
- * published pages are still valid.
+ * lock (for writing unless the range is read-only: see "Dirty pages and
+ * write permission" for why userptr objects are write-faulted), then,
+ * holding the notifier lock for write, checks that no invalidation ran in
+ * between and only then DMA-maps the pages (one mapping per physically
+ * contiguous folio chunk; %DMA_TO_DEVICE for read-only ranges,
+ * %DMA_BIDIRECTIONAL otherwise) and publishes them with their notifier
+ * sequence. Returns at once if the published pages are still valid. The
+ * per-page tracking memory is allocated here and freed when the pages are
+ * invalidated.
  *
  * Success does not pin anything: the driver must still check
  * drm_svm_range_pages_valid() under drm_svm_notifier_lock() before it lets
@@ -784,7 +1088,10 @@ int drm_svm_range_get_pages(struct drm_svm_range *range,
 {
 	bool faulted;
 
-	return __drm_svm_range_get_pages(range, timeout_ms, &faulted);
+	return __drm_svm_range_get_pages(range, timeout_ms,
+					 !test_bit(DRM_SVM_RANGE_READ_ONLY_BIT,
+						   &range->flags),
+					 &faulted);
 }
 EXPORT_SYMBOL_GPL(drm_svm_range_get_pages);
 
@@ -871,13 +1178,65 @@ dma_addr_t drm_svm_range_dma_addr(struct drm_svm_range *range,
 {
 	lockdep_assert_held(&range->svm->notifier_lock);
 
-	if (idx >= range->npages ||
-	    !test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags))
+	if (idx >= range->npages || !range->dma_addr)
 		return DMA_MAPPING_ERROR;
 
 	return range->dma_addr[idx];
 }
 EXPORT_SYMBOL_GPL(drm_svm_range_dma_addr);
+
+/**
+ * drm_svm_range_page() - page of one index of a range
+ * @range: the range
+ * @idx: page index, 0 for @range->start
+ *
+ * For drivers that reach the pages through the CPU, or that fill a page
+ * array (TTM) or an sg_table with them. Must be called with the notifier
+ * lock held, and the result is meaningful only while
+ * drm_svm_range_pages_valid() is true: no page reference is held (this is
+ * hmm_range_fault() semantics), so take one (or copy the page) under the
+ * lock if it must outlive it. The page may be the zero page or a page
+ * shared copy-on-write (see drm_svm_range_page_writable()).
+ *
+ * Return: the page, or NULL if @idx is out of range or nothing is
+ * published.
+ */
+struct page *drm_svm_range_page(struct drm_svm_range *range,
+				unsigned long idx)
+{
+	lockdep_assert_held(&range->svm->notifier_lock);
+
+	if (idx >= range->npages || !range->hmm_pfns)
+		return NULL;
+
+	return hmm_pfn_to_page(range->hmm_pfns[idx]);
+}
+EXPORT_SYMBOL_GPL(drm_svm_range_page);
+
+/**
+ * drm_svm_range_page_writable() - may the device write one page?
+ * @range: the range
+ * @idx: page index, 0 for @range->start
+ *
+ * Same locking and validity rule as drm_svm_range_page(). A page is
+ * writable when the range is not read-only and the CPU page tables map it
+ * writable (%HMM_PFN_WRITE); map the others read-only in the device. The
+ * helper marks writable pages dirty when it takes them away from the
+ * device, whether or not the device wrote them.
+ *
+ * Return: true if the device may write the page at @idx.
+ */
+bool drm_svm_range_page_writable(struct drm_svm_range *range,
+				 unsigned long idx)
+{
+	lockdep_assert_held(&range->svm->notifier_lock);
+
+	if (idx >= range->npages || !range->hmm_pfns)
+		return false;
+
+	return drm_svm_pfn_writable(range, range->hmm_pfns[idx]);
+}
+EXPORT_SYMBOL_GPL(drm_svm_range_page_writable);
 
 /**
  * drm_svm_range_get_sgt() - describe the DMA mappings of a range
@@ -893,7 +1252,9 @@ EXPORT_SYMBOL_GPL(drm_svm_range_dma_addr);
  * without the notifier lock: it allocates, then takes the lock for read.
  *
  * Return: 0, -EAGAIN if the pages are not valid (call
- * drm_svm_range_get_pages() again), -ENODEV without DMA device, -ENOMEM.
+ * drm_svm_range_get_pages() again), -ENODEV without DMA device, -E2BIG if
+ * the range has more DMA mappings than an sg_table can hold (UINT_MAX),
+ * -ENOMEM.
  */
 int drm_svm_range_get_sgt(struct drm_svm_range *range, struct sg_table *sgt,
 			  unsigned long *seq)
@@ -918,6 +1279,9 @@ int drm_svm_range_get_sgt(struct drm_svm_range *range, struct sg_table *sgt,
 	nsegs = range->dma_nsegs;
 	up_read(&svm->notifier_lock);
 
+	/* sg_alloc_table() counts entries in an unsigned int. */
+	if (nsegs > UINT_MAX)
+		return -E2BIG;
 	ret = sg_alloc_table(sgt, nsegs, GFP_KERNEL);
 	if (ret)
 		return ret;
@@ -931,8 +1295,11 @@ int drm_svm_range_get_sgt(struct drm_svm_range *range, struct sg_table *sgt,
 	}
 	sg = sgt->sgl;
 	for_each_set_bit(head, range->dma_heads, range->npages) {
-		n = drm_svm_seg_npages(range, head);
-		sg_set_page(sg, range->pages[head], n << PAGE_SHIFT, 0);
+		/* At most DRM_SVM_MAX_SEG_PAGES: the length fits. */
+		n = drm_svm_seg_npages(range->dma_addr, range->dma_heads, head,
+				       range->npages);
+		sg_set_page(sg, hmm_pfn_to_page(range->hmm_pfns[head]),
+			    n << PAGE_SHIFT, 0);
 		sg_dma_address(sg) = range->dma_addr[head];
 		sg_dma_len(sg) = n << PAGE_SHIFT;
 		sg = sg_next(sg);
@@ -1529,7 +1896,9 @@ again:
 	left = 0;
 	if (timeout_ms && time_before(jiffies, deadline))
 		left = max(jiffies_to_msecs(deadline - jiffies), 1U);
-	ret = __drm_svm_range_get_pages(range, left, &faulted);
+	ret = __drm_svm_range_get_pages(range, left,
+					fault_flags & DRM_SVM_FAULT_WRITE,
+					&faulted);
 	if (faulted)
 		atomic64_inc(&svm->stats.chunk_faults[range->chunk]);
 	if ((ret == -EFAULT || ret == -EPERM) && !rechecked) {

@@ -99,7 +99,8 @@ static int vsvm_mirror_commit(struct drm_svm *svm, struct drm_svm_range *range,
 	if (WARN_ON_ONCE(commit->write && ro))
 		return -EPERM;
 
-	WRITE_ONCE(vrange->gpu_writable, !ro);
+	/* Read faults may publish read-only pages; a write fault upgrades. */
+	WRITE_ONCE(vrange->gpu_writable, drm_svm_range_writable(range));
 	WRITE_ONCE(vrange->gpu_mapped, true);
 	return 0;
 }

@@ -244,7 +244,7 @@ int vsvm_userptr_validate(struct vsvm_file *vfile, struct vsvm_userptr *uobj)
  */
 struct page *vsvm_range_page(struct drm_svm_range *range, pgoff_t idx)
 {
-	return drm_svm_range_pages(range)[idx];
+	return drm_svm_range_page(range, idx);
 }
 
 /**

@@ -329,7 +329,7 @@ static void drm_svm_test_bad_input(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, drm_svm_range_init(&t->svm, &range,
 						 top - PAGE_SIZE, 2 * PAGE_SIZE,
 						 0), -EFAULT);
-	/* Valid but absurd: the arrays cannot be allocated (no warning). */
+	/* Valid but absurd: larger than the tracking cap (4 x RAM). */
 	KUNIT_EXPECT_EQ(test, drm_svm_range_init(&t->svm, &range, PAGE_SIZE,
 						 (top >> 1) & PAGE_MASK, 0),
 			-ENOMEM);
@@ -352,7 +352,6 @@ static void drm_svm_test_get_pages_populated(struct kunit *test)
 	struct drm_svm_stats_snapshot s;
 	struct drm_svm_range *range;
 	unsigned long addr, i, nsegs;
-	struct page **pages;
 
 	addr = svm_mmap(test, npages * PAGE_SIZE, PROT_READ | PROT_WRITE);
 	svm_fill(test, addr, npages, 0x1000);
@@ -363,17 +362,18 @@ static void drm_svm_test_get_pages_populated(struct kunit *test)
 
 	drm_svm_notifier_lock(&t->svm);
 	KUNIT_EXPECT_TRUE(test, drm_svm_range_pages_valid(range));
-	pages = drm_svm_range_pages(range);
 	nsegs = drm_svm_range_dma_nsegs(range);
 	KUNIT_EXPECT_GE(test, nsegs, 1UL);
 	KUNIT_EXPECT_LE(test, nsegs, npages);
 	for (i = 0; i < npages; i++) {
 		dma_addr_t dma = drm_svm_range_dma_addr(range, i);
+		struct page *page = drm_svm_range_page(range, i);
 
-		KUNIT_EXPECT_EQ(test, svm_page_word(pages[i]), 0x1000 + i);
+		KUNIT_EXPECT_EQ(test, svm_page_word(page), 0x1000 + i);
 		KUNIT_EXPECT_NE(test, dma, DMA_MAPPING_ERROR);
 		/* dma-direct, no IOMMU: the bus address is the physical one. */
-		KUNIT_EXPECT_EQ(test, (u64)dma, (u64)page_to_phys(pages[i]));
+		KUNIT_EXPECT_EQ(test, (u64)dma, (u64)page_to_phys(page));
+		KUNIT_EXPECT_TRUE(test, drm_svm_range_page_writable(range, i));
 	}
 	KUNIT_EXPECT_EQ(test, drm_svm_range_dma_addr(range, npages),
 			DMA_MAPPING_ERROR);
@@ -410,7 +410,7 @@ static void drm_svm_test_get_pages_unpopulated(struct kunit *test)
 	drm_svm_notifier_lock(&t->svm);
 	KUNIT_ASSERT_TRUE(test, drm_svm_range_pages_valid(range));
 	for (i = 0; i < npages; i++) {
-		struct page *page = drm_svm_range_pages(range)[i];
+		struct page *page = drm_svm_range_page(range, i);
 		u32 *p = kmap_local_page(page);
 
 		KUNIT_EXPECT_NE(test, page_to_pfn(page),
@@ -456,7 +456,7 @@ static void drm_svm_test_thp(struct kunit *test)
 
 	drm_svm_notifier_lock(&t->svm);
 	KUNIT_ASSERT_TRUE(test, drm_svm_range_pages_valid(range));
-	folio = page_folio(drm_svm_range_pages(range)[0]);
+	folio = page_folio(drm_svm_range_page(range, 0));
 	if (folio_order(folio) < HPAGE_PMD_ORDER) {
 		drm_svm_notifier_unlock(&t->svm);
 		kunit_skip(test, "no THP could be allocated (order %u folio)",
@@ -507,11 +507,78 @@ static void drm_svm_test_sgt(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, drm_svm_range_get_sgt(range, &sgt, NULL), -EAGAIN);
 }
 
+/*
+ * Tracking memory is per published page, not per page of virtual size: a
+ * range larger than RAM costs nothing until it is faulted, and what a
+ * fault allocates is freed when the range is invalidated.
+ */
+static void drm_svm_test_tracking(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	unsigned long big_size = 2 * (totalram_pages() << PAGE_SHIFT);
+	struct drm_svm_range *big;
+	unsigned long addr;
+
+	addr = kunit_vm_mmap(test, NULL, 0, big_size, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &big, addr, big_size, 0), 0);
+	KUNIT_EXPECT_FALSE(test, svm_valid(big));
+	KUNIT_EXPECT_NULL(test, big->hmm_pfns);
+	KUNIT_EXPECT_NULL(test, big->dma_addr);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 0L);
+	svm_range_del(t, big);
+	vm_munmap(addr, big_size);
+}
+
+/* Bytes of tracking memory per published page, and the per-svm cap. */
+static void drm_svm_test_tracking_published(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	const unsigned long npages = 512;
+	struct drm_svm_range *range;
+	unsigned long addr, bytes;
+
+	addr = svm_mmap(test, npages * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &range, addr, npages * PAGE_SIZE,
+					    0), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 0L);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(range, 0), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages),
+			(long)npages);
+	drm_svm_notifier_lock(&t->svm);
+	bytes = ksize(range->hmm_pfns) + ksize(range->dma_addr) +
+		ksize(range->dma_heads);
+	drm_svm_notifier_unlock(&t->svm);
+	kunit_info(test, "tracking memory: %lu bytes for %lu published pages (%lu.%02lu bytes/page), 0 when unpublished\n",
+		   bytes, npages, bytes / npages, (bytes % npages) * 100 / npages);
+	KUNIT_EXPECT_LE(test, bytes, npages * 17);
+
+	/* Invalidated and not revalidated: freed. */
+	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, addr, PAGE_SIZE,
+					 MADV_DONTNEED), 0);
+	KUNIT_EXPECT_FALSE(test, svm_valid(range));
+	KUNIT_EXPECT_NULL(test, range->hmm_pfns);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 0L);
+
+	/* Over the cap: -ENOMEM, nothing allocated. */
+	drm_svm_set_max_pages(&t->svm, npages - 1);
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(range, 0), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 0L);
+	drm_svm_set_max_pages(&t->svm, npages);
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(range, 0), 0);
+	KUNIT_EXPECT_TRUE(test, svm_valid(range));
+
+	svm_range_del(t, range);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 0L);
+}
+
 static void drm_svm_test_read_only(struct kunit *test)
 {
 	struct svm_test *t = test->priv;
 	struct drm_svm_range *rw, *ro;
 	unsigned long addr;
+	bool writable;
 
 	addr = svm_mmap(test, 4 * PAGE_SIZE, PROT_READ);
 	KUNIT_ASSERT_EQ(test, svm_range_new(t, &rw, addr, 4 * PAGE_SIZE, 0), 0);
@@ -522,11 +589,15 @@ static void drm_svm_test_read_only(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(rw, 0), -EPERM);
 	KUNIT_EXPECT_FALSE(test, svm_valid(rw));
 
-	KUNIT_EXPECT_EQ(test, ro->dma_dir, DMA_TO_DEVICE);
-	KUNIT_EXPECT_EQ(test, rw->dma_dir, DMA_BIDIRECTIONAL);
 	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(ro, 0), 0);
 	KUNIT_EXPECT_TRUE(test, svm_valid(ro));
 	KUNIT_EXPECT_GE(test, svm_nsegs(ro), 1UL);
+	/* Read-only: the device may write no page (DMA_TO_DEVICE). */
+	drm_svm_notifier_lock(&t->svm);
+	writable = drm_svm_range_writable(ro) ||
+		   drm_svm_range_page_writable(ro, 0);
+	drm_svm_notifier_unlock(&t->svm);
+	KUNIT_EXPECT_FALSE(test, writable);
 }
 
 static void drm_svm_test_anon_only(struct kunit *test)
@@ -628,6 +699,8 @@ static struct kunit_case drm_svm_tests[] = {
 	KUNIT_CASE(drm_svm_test_get_pages_unpopulated),
 	KUNIT_CASE(drm_svm_test_thp),
 	KUNIT_CASE(drm_svm_test_sgt),
+	KUNIT_CASE(drm_svm_test_tracking),
+	KUNIT_CASE(drm_svm_test_tracking_published),
 	KUNIT_CASE(drm_svm_test_read_only),
 	KUNIT_CASE(drm_svm_test_anon_only),
 	KUNIT_CASE(drm_svm_test_bad_vmas),
@@ -670,6 +743,7 @@ static void svm_expect_invalidated(struct kunit *test,
 {
 	struct svm_test *t = test->priv;
 	unsigned long i;
+	bool tracked;
 
 	KUNIT_EXPECT_GE(test, atomic_read(&t->inval_calls), 1);
 	KUNIT_EXPECT_EQ(test, t->last_event, event);
@@ -678,12 +752,17 @@ static void svm_expect_invalidated(struct kunit *test,
 	KUNIT_EXPECT_FALSE(test, svm_valid(range));
 	KUNIT_EXPECT_EQ(test, svm_nsegs(range), 0UL);
 
+	/* Invalidated and not revalidated: no tracking memory left. */
 	drm_svm_notifier_lock(range->svm);
 	for (i = 0; i < range->npages; i++)
-		if (range->dma_addr[i] != DMA_MAPPING_ERROR)
+		if (drm_svm_range_dma_addr(range, i) != DMA_MAPPING_ERROR ||
+		    drm_svm_range_page(range, i))
 			break;
-	KUNIT_EXPECT_EQ(test, i, range->npages);
+	tracked = range->hmm_pfns || range->dma_addr;
 	drm_svm_notifier_unlock(range->svm);
+	/* Outside the lock: a failing expectation allocates. */
+	KUNIT_EXPECT_EQ(test, i, range->npages);
+	KUNIT_EXPECT_FALSE(test, tracked);
 }
 
 static void drm_svm_test_inval_munmap(struct kunit *test)
@@ -742,7 +821,7 @@ static void drm_svm_test_inval_mprotect(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(ro, 0), 0);
 	drm_svm_notifier_lock(&t->svm);
 	KUNIT_EXPECT_TRUE(test, drm_svm_range_pages_valid(ro));
-	KUNIT_EXPECT_EQ(test, svm_page_word(drm_svm_range_pages(ro)[3]),
+	KUNIT_EXPECT_EQ(test, svm_page_word(drm_svm_range_page(ro, 3)),
 			0x5000 + 3);
 	drm_svm_notifier_unlock(&t->svm);
 }
@@ -757,7 +836,7 @@ static void drm_svm_test_inval_remap(struct kunit *test)
 	range = svm_mirrored(test, 4, &addr);
 	seq = range->notifier_seq;
 	drm_svm_notifier_lock(&t->svm);
-	old = drm_svm_range_pages(range)[0];
+	old = drm_svm_range_page(range, 0);
 	drm_svm_notifier_unlock(&t->svm);
 
 	/* mmap(MAP_FIXED) over the mirrored memory. */
@@ -772,9 +851,75 @@ static void drm_svm_test_inval_remap(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, drm_svm_range_unmapped(range));
 	drm_svm_notifier_lock(&t->svm);
 	KUNIT_EXPECT_TRUE(test, drm_svm_range_pages_valid(range));
-	KUNIT_EXPECT_PTR_NE(test, drm_svm_range_pages(range)[0], old);
-	KUNIT_EXPECT_EQ(test, svm_page_word(drm_svm_range_pages(range)[0]), 0U);
+	KUNIT_EXPECT_PTR_NE(test, drm_svm_range_page(range, 0), old);
+	KUNIT_EXPECT_EQ(test, svm_page_word(drm_svm_range_page(range, 0)), 0U);
 	drm_svm_notifier_unlock(&t->svm);
+}
+
+/* Take a reference on each published page and clear its dirty flag. */
+static void svm_grab_clean(struct kunit *test, struct drm_svm_range *range,
+			   struct folio **folios, unsigned long n)
+{
+	unsigned long i;
+	bool valid;
+
+	drm_svm_notifier_lock(range->svm);
+	valid = drm_svm_range_pages_valid(range);
+	for (i = 0; valid && i < n; i++) {
+		folios[i] = page_folio(drm_svm_range_page(range, i));
+		folio_get(folios[i]);
+		folio_clear_dirty(folios[i]);
+	}
+	drm_svm_notifier_unlock(range->svm);
+	KUNIT_ASSERT_TRUE(test, valid);
+}
+
+static unsigned long svm_put_dirty(struct folio **folios, unsigned long n)
+{
+	unsigned long i, dirty = 0;
+
+	for (i = 0; i < n; i++) {
+		dirty += folio_test_dirty(folios[i]);
+		folio_put(folios[i]);
+	}
+	return dirty;
+}
+
+/*
+ * The device writes through its own mapping, never through the CPU page
+ * tables: the helper must mark the pages of a writable range dirty when it
+ * takes them away from the device (invalidation, teardown), or reclaim may
+ * drop what the device wrote (clean lazily freed or swap-cache pages).
+ */
+static void drm_svm_test_dirty(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct folio *folios[4];
+	struct drm_svm_range *range, *ro;
+	unsigned long addr;
+
+	range = svm_mirrored(test, 4, &addr);
+	svm_grab_clean(test, range, folios, 4);
+	KUNIT_ASSERT_EQ(test, svm_mprotect_ro(current->mm, addr,
+					      addr + 4 * PAGE_SIZE), 0);
+	KUNIT_EXPECT_FALSE(test, svm_valid(range));
+	KUNIT_EXPECT_EQ(test, svm_put_dirty(folios, 4), 4UL);
+
+	/* Teardown of a writable range with published pages. */
+	range = svm_mirrored(test, 4, &addr);
+	svm_grab_clean(test, range, folios, 4);
+	svm_range_del(t, range);
+	KUNIT_EXPECT_EQ(test, svm_put_dirty(folios, 4), 4UL);
+
+	/* A read-only range never lets the device write: nothing dirtied. */
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &ro, addr, 4 * PAGE_SIZE,
+					    DRM_SVM_RANGE_READ_ONLY), 0);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(ro, 0), 0);
+	svm_grab_clean(test, ro, folios, 4);
+	KUNIT_ASSERT_EQ(test, svm_mprotect_ro(current->mm, addr,
+					      addr + 4 * PAGE_SIZE), 0);
+	KUNIT_EXPECT_FALSE(test, svm_valid(ro));
+	KUNIT_EXPECT_EQ(test, svm_put_dirty(folios, 4), 0UL);
 }
 
 static void drm_svm_test_inval_dontneed(struct kunit *test)
@@ -796,24 +941,25 @@ static void drm_svm_test_inval_dontneed(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, svm_valid(range));
 }
 
-/* Call the helper's notifier callback as the OOM reaper would. */
+/*
+ * Call the helper's notifier callback as the OOM reaper would: atomic, and
+ * with the notifier lock held for read elsewhere if @contended.
+ */
 static bool svm_nonblock_invalidate(struct drm_svm_range *range,
-				    unsigned long cur_seq)
+				    unsigned long cur_seq, bool contended)
 {
 	struct mmu_notifier_range r;
 	bool ret;
 
 	mmu_notifier_range_init(&r, MMU_NOTIFY_UNMAP, 0, range->svm->mm,
 				range->start, range->end);
-	/*
-	 * Hold the notifier lock (as a busy reader elsewhere would) and stay
-	 * atomic: the non-blockable path must neither sleep nor need the lock.
-	 */
-	drm_svm_notifier_lock(range->svm);
+	if (contended)
+		drm_svm_notifier_lock(range->svm);
 	preempt_disable();
 	ret = range->notifier.ops->invalidate(&range->notifier, &r, cur_seq);
 	preempt_enable();
-	drm_svm_notifier_unlock(range->svm);
+	if (contended)
+		drm_svm_notifier_unlock(range->svm);
 
 	return ret;
 }
@@ -823,21 +969,33 @@ static void drm_svm_test_nonblock_unmapped(struct kunit *test)
 	struct svm_test *t = test->priv;
 	struct drm_svm_stats_snapshot s;
 	struct drm_svm_range *range;
-	unsigned long addr, seq;
+	unsigned long addr, seq, old;
 
 	addr = svm_mmap(test, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE);
 	KUNIT_ASSERT_EQ(test, svm_range_new(t, &range, addr, 4 * PAGE_SIZE, 0),
 			0);
 
-	/* An odd sequence, as the core hands out during invalidation. */
-	seq = range->notifier.invalidate_seq + 2;
-	KUNIT_EXPECT_TRUE(test, svm_nonblock_invalidate(range, seq));
+	/*
+	 * A busy reader holds the notifier lock: the sequence may only move
+	 * under that lock (mmu_interval_set_seq()), so the callback cannot
+	 * take it without sleeping and must bail out, leaving it alone.
+	 */
+	old = READ_ONCE(range->notifier.invalidate_seq);
+	seq = old + 2;		/* odd, as during an invalidation */
+	KUNIT_EXPECT_FALSE(test, svm_nonblock_invalidate(range, seq, true));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(range->notifier.invalidate_seq), old);
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.nonblock_ok, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.nonblock_bailouts, 1ULL);
+
+	/* Uncontended and nothing published: served without sleeping. */
+	KUNIT_EXPECT_TRUE(test, svm_nonblock_invalidate(range, seq, false));
 	KUNIT_EXPECT_EQ(test, READ_ONCE(range->notifier.invalidate_seq), seq);
 	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), 0);
 
 	svm_stats(t, &s);
 	KUNIT_EXPECT_EQ(test, s.nonblock_ok, 1ULL);
-	KUNIT_EXPECT_EQ(test, s.nonblock_bailouts, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.nonblock_bailouts, 1ULL);
 
 	/* The range is still usable afterwards. */
 	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(range, 0), 0);
@@ -855,7 +1013,7 @@ static void drm_svm_test_nonblock_mapped(struct kunit *test)
 	nsegs = svm_nsegs(range);
 
 	seq = range->notifier.invalidate_seq + 2;
-	KUNIT_EXPECT_FALSE(test, svm_nonblock_invalidate(range, seq));
+	KUNIT_EXPECT_FALSE(test, svm_nonblock_invalidate(range, seq, false));
 	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), 0);
 	/* Not torn down (that would sleep), but no longer valid. */
 	KUNIT_EXPECT_EQ(test, svm_nsegs(range), nsegs);
@@ -877,37 +1035,39 @@ static void drm_svm_test_nonblock_mapped(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.dma_maps - s.dma_unmaps, (u64)svm_nsegs(range));
 }
 
-static void drm_svm_test_owner_filter(struct kunit *test)
+/*
+ * The helper does not migrate pages itself, so a migration or exclusive
+ * access by the driver's own pgmap owner takes the system pages away like
+ * any other: the published pages and DMA addresses must go.
+ */
+static void drm_svm_test_owner_events(struct kunit *test)
 {
 	struct svm_test *t = test->priv;
+	const struct mmu_interval_notifier_ops *ops;
+	static const enum mmu_notifier_event events[] = {
+		MMU_NOTIFY_MIGRATE, MMU_NOTIFY_EXCLUSIVE,
+	};
 	struct drm_svm_range *range;
 	struct mmu_notifier_range r;
-	const struct mmu_interval_notifier_ops *ops;
 	unsigned long addr, seq;
-	static int owner, other;
+	static int owner;
+	int i;
 
-	range = svm_mirrored(test, 2, &addr);
-	ops = range->notifier.ops;
 	/* The test svm has no owner; give it one for this case. */
 	t->svm.dev_private_owner = &owner;
-
-	seq = range->notifier.invalidate_seq;
-	mmu_notifier_range_init_owner(&r, MMU_NOTIFY_MIGRATE,
-				      MMU_NOTIFIER_RANGE_BLOCKABLE,
-				      current->mm, addr, addr + PAGE_SIZE,
-				      &owner);
-	KUNIT_EXPECT_TRUE(test, ops->invalidate(&range->notifier, &r, seq + 2));
-	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), 0);
-	KUNIT_EXPECT_EQ(test, range->notifier.invalidate_seq, seq);
-	KUNIT_EXPECT_TRUE(test, svm_valid(range));
-
-	/* Somebody else's migration is a real invalidation. */
-	mmu_notifier_range_init_owner(&r, MMU_NOTIFY_MIGRATE,
-				      MMU_NOTIFIER_RANGE_BLOCKABLE,
-				      current->mm, addr, addr + PAGE_SIZE,
-				      &other);
-	KUNIT_EXPECT_TRUE(test, ops->invalidate(&range->notifier, &r, seq + 2));
-	svm_expect_invalidated(test, range, seq, MMU_NOTIFY_MIGRATE);
+	for (i = 0; i < ARRAY_SIZE(events); i++) {
+		range = svm_mirrored(test, 2, &addr);
+		ops = range->notifier.ops;
+		seq = range->notifier.invalidate_seq;
+		mmu_notifier_range_init_owner(&r, events[i],
+					      MMU_NOTIFIER_RANGE_BLOCKABLE,
+					      current->mm, addr,
+					      addr + PAGE_SIZE, &owner);
+		KUNIT_EXPECT_TRUE(test, ops->invalidate(&range->notifier, &r,
+							seq + 2));
+		svm_expect_invalidated(test, range, seq, events[i]);
+		svm_range_del(t, range);
+	}
 	t->svm.dev_private_owner = NULL;
 }
 
@@ -1010,7 +1170,7 @@ static void drm_svm_test_cow_collision(struct kunit *test)
 	/* Read faults map the shared zero page. */
 	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(ro, 0), 0);
 	drm_svm_notifier_lock(&t->svm);
-	if (page_to_pfn(drm_svm_range_pages(ro)[0]) != my_zero_pfn(addr)) {
+	if (page_to_pfn(drm_svm_range_page(ro, 0)) != my_zero_pfn(addr)) {
 		drm_svm_notifier_unlock(&t->svm);
 		kunit_skip(test, "read fault did not map the zero page");
 	}
@@ -1095,7 +1255,7 @@ static void drm_svm_test_concurrent_invalidate(struct kunit *test)
 		drm_svm_notifier_lock(&t->svm);
 		if (drm_svm_range_pages_valid(range)) {
 			/* "GPU access": pages stay put while we hold the lock. */
-			if (svm_page_word(drm_svm_range_pages(range)[i % 16]))
+			if (svm_page_word(drm_svm_range_page(range, i % 16)))
 				bad++;
 			ok++;
 		}
@@ -1187,9 +1347,10 @@ static struct kunit_case drm_svm_invalidate_tests[] = {
 	KUNIT_CASE(drm_svm_test_inval_mprotect),
 	KUNIT_CASE(drm_svm_test_inval_remap),
 	KUNIT_CASE(drm_svm_test_inval_dontneed),
+	KUNIT_CASE(drm_svm_test_dirty),
 	KUNIT_CASE(drm_svm_test_nonblock_unmapped),
 	KUNIT_CASE(drm_svm_test_nonblock_mapped),
-	KUNIT_CASE(drm_svm_test_owner_filter),
+	KUNIT_CASE(drm_svm_test_owner_events),
 	KUNIT_CASE(drm_svm_test_eagain_no_timeout),
 	KUNIT_CASE(drm_svm_test_timeout),
 	KUNIT_CASE(drm_svm_test_retry_succeeds),
@@ -1446,8 +1607,8 @@ static void drm_svm_mirror_test_bad_faults(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	KUNIT_EXPECT_TRUE(test, test_bit(DRM_SVM_RANGE_READ_ONLY_BIT,
 					 &range->flags));
-	KUNIT_EXPECT_EQ(test, range->dma_dir, DMA_TO_DEVICE);
-	/* Writable memory: read-write whatever the fault. */
+	KUNIT_EXPECT_FALSE(test, drm_svm_range_writable(range));
+	/* Writable memory: a read-write range whatever the fault. */
 	range = svm_mfault(t, rw, 0, &ret);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	KUNIT_EXPECT_FALSE(test, test_bit(DRM_SVM_RANGE_READ_ONLY_BIT,
@@ -1485,7 +1646,7 @@ static void drm_svm_mirror_test_chunk_2m(struct kunit *test)
 
 	/* THP memory: one range, one fault, one DMA mapping. */
 	drm_svm_notifier_lock(&t->svm);
-	folio = page_folio(drm_svm_range_pages(range)[0]);
+	folio = page_folio(drm_svm_range_page(range, 0));
 	if (folio_order(folio) >= HPAGE_PMD_ORDER)
 		KUNIT_EXPECT_EQ(test, drm_svm_range_dma_nsegs(range), 1UL);
 	else
@@ -1766,6 +1927,43 @@ static void drm_svm_mirror_test_evict(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.ranges_inserted, 1ULL);
 }
 
+/*
+ * A read fault must not write-fault: untouched anonymous memory is
+ * mirrored as the zero page, and memory shared copy-on-write stays shared.
+ * A write fault then upgrades the range to real, writable pages.
+ */
+static void drm_svm_mirror_test_read_fault(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_range *range;
+	unsigned long base, i, zero = 0;
+	int ret;
+
+	base = svm_mirror_vma(test, 0, SZ_64K);
+	range = svm_mfault_ok(test, base);
+	svm_expect_range(test, range, base, SZ_64K);
+	drm_svm_notifier_lock(&t->svm);
+	KUNIT_ASSERT_TRUE(test, drm_svm_range_pages_valid(range));
+	for (i = 0; i < range->npages; i++)
+		zero += is_zero_pfn(page_to_pfn(drm_svm_range_page(range, i)));
+	drm_svm_notifier_unlock(&t->svm);
+	KUNIT_EXPECT_EQ(test, zero, range->npages);
+
+	/* The write fault upgrades the same range. */
+	range = svm_mfault(t, base + PAGE_SIZE, DRM_SVM_FAULT_WRITE, &ret);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	svm_expect_range(test, range, base, SZ_64K);
+	zero = 0;
+	drm_svm_notifier_lock(&t->svm);
+	KUNIT_ASSERT_TRUE(test, drm_svm_range_pages_valid(range));
+	for (i = 0; i < range->npages; i++)
+		zero += is_zero_pfn(page_to_pfn(drm_svm_range_page(range, i)));
+	drm_svm_notifier_unlock(&t->svm);
+	KUNIT_EXPECT_EQ(test, zero, 0UL);
+	KUNIT_EXPECT_EQ(test, svm_live(t), 1UL);
+	KUNIT_EXPECT_FALSE(test, t->commit_bad);
+}
+
 static void drm_svm_mirror_test_mprotect(struct kunit *test)
 {
 	struct svm_test *t = test->priv;
@@ -2041,6 +2239,7 @@ static struct kunit_case drm_svm_mirror_tests[] = {
 	KUNIT_CASE(drm_svm_mirror_test_partial_gc),
 	KUNIT_CASE(drm_svm_mirror_test_full_unmap),
 	KUNIT_CASE(drm_svm_mirror_test_evict),
+	KUNIT_CASE(drm_svm_mirror_test_read_fault),
 	KUNIT_CASE(drm_svm_mirror_test_mprotect),
 	KUNIT_CASE(drm_svm_mirror_test_counters_debugfs),
 	KUNIT_CASE(drm_svm_mirror_test_many),

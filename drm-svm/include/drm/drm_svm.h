@@ -66,13 +66,15 @@ struct drm_svm_range;
 #define DRM_SVM_RANGE_PARTIAL_UNMAP_BIT	9
 #define DRM_SVM_RANGE_MAPPED_BIT	10
 #define DRM_SVM_RANGE_MIRROR_BIT	11
+#define DRM_SVM_RANGE_WRITABLE_BIT	12
 
 /**
  * DRM_SVM_RANGE_READ_ONLY - the device only reads the range
  *
  * Pages are faulted without write permission and DMA-mapped
- * %DMA_TO_DEVICE. Without this flag every page must be writable: a
- * read-only VMA makes drm_svm_range_get_pages() fail with -EPERM.
+ * %DMA_TO_DEVICE. Without this flag drm_svm_range_get_pages() write-faults
+ * every page (a read-only VMA makes it fail with -EPERM), and the helper
+ * marks the pages dirty when it takes them away from the device.
  */
 #define DRM_SVM_RANGE_READ_ONLY		BIT(DRM_SVM_RANGE_READ_ONLY_BIT)
 /**
@@ -117,6 +119,28 @@ struct drm_svm_range;
  */
 #define DRM_SVM_RANGE_MIRROR		BIT(DRM_SVM_RANGE_MIRROR_BIT)
 
+/**
+ * DRM_SVM_RANGE_WRITABLE - state: every published page is writable
+ *
+ * Set by the helper when it publishes pages that all carry write
+ * permission (%HMM_PFN_WRITE) in a range that is not read-only. A mirror
+ * range read-faulted over a writable VMA may have read-only pages (the zero
+ * page, pages shared copy-on-write); a device write fault upgrades it. Use
+ * drm_svm_range_writable().
+ */
+#define DRM_SVM_RANGE_WRITABLE		BIT(DRM_SVM_RANGE_WRITABLE_BIT)
+
+/**
+ * DRM_SVM_MAX_PAGES_PER_RAM - default cap of tracked pages per &struct drm_svm
+ *
+ * A &struct drm_svm tracks at most this many times totalram_pages() pages
+ * at a time (pages being faulted or published, summed over its ranges;
+ * the tracking memory is about 16 bytes per page, so the cap is 1/64 of
+ * RAM); beyond it drm_svm_range_get_pages() fails with -ENOMEM. Change it
+ * with drm_svm_set_max_pages().
+ */
+#define DRM_SVM_MAX_PAGES_PER_RAM	4
+
 /** DRM_SVM_RANGE_USER_FLAGS - flags a driver may pass to drm_svm_range_init() */
 #define DRM_SVM_RANGE_USER_FLAGS	(DRM_SVM_RANGE_READ_ONLY | \
 					 DRM_SVM_RANGE_ANON_ONLY)
@@ -140,8 +164,18 @@ struct drm_svm_ops {
 	 * GPU page tables, wait for fences). It may sleep but must not allocate
 	 * memory with reclaim (GFP_KERNEL) and must not take locks that are
 	 * held around such allocations. The helper unmaps the DMA addresses
-	 * right after this returns. @mmu_range tells what happened (event,
-	 * start, end). Mandatory.
+	 * (and marks the pages the device may have written dirty) right after
+	 * this returns. @mmu_range tells what happened (event, start, end).
+	 * Mandatory.
+	 *
+	 * It must never wait, directly or through a fence, work item or lock,
+	 * for anything that faults user memory through the helper
+	 * (drm_svm_range_get_pages(), drm_svm_mirror_fault(),
+	 * drm_svm_range_fini()): those wait for the running invalidation
+	 * (mmu_interval_read_begin(), notifier removal), so the two would
+	 * deadlock. Lockdep reports such a dependency, see "The deadlock
+	 * rule" in drm_svm.c. It must not take the mirror lock nor the driver
+	 * lock of drm_svm_driver_set_lock().
 	 *
 	 * The helper also calls it, with the same locking, when it drops
 	 * device mappings on its own: when drm_svm_range_get_pages() replaces
@@ -312,8 +346,9 @@ struct drm_svm {
 	const struct drm_svm_ops *ops;
 	/**
 	 * @dev_private_owner: pgmap owner of the driver's device-private
-	 * pages; migration and exclusive-access invalidations carrying this
-	 * owner are ignored, and hmm_range_fault() reports such pages as-is.
+	 * pages; hmm_range_fault() reports such pages as-is. Invalidations
+	 * carrying this owner are honoured like any other (the helper does
+	 * not migrate yet).
 	 */
 	void *dev_private_owner;
 	/**
@@ -331,6 +366,13 @@ struct drm_svm {
 	 */
 	struct lockdep_map *lock_dep_map;
 #endif
+	/**
+	 * @tracked_pages: pages for which ranges of this svm currently hold
+	 * tracking memory (being faulted or published)
+	 */
+	atomic_long_t tracked_pages;
+	/** @max_pages: cap of @tracked_pages, see drm_svm_set_max_pages() */
+	unsigned long max_pages;
 	/** @stats: event counters */
 	struct drm_svm_stats stats;
 	/** @debugfs: the stats file created by drm_svm_debugfs_init() */
@@ -369,16 +411,18 @@ struct drm_svm_range {
 	unsigned long flags;
 	/** @notifier_seq: notifier sequence the published pages belong to */
 	unsigned long notifier_seq;
-	/** @pages: page of each index, valid while pages are valid */
-	struct page **pages;
-	/** @dma_addr: DMA address of each page index, valid likewise */
+	/**
+	 * @hmm_pfns: hmm_range_fault() output of the published pages (page
+	 * and %HMM_PFN_WRITE per index); allocated per fault, kept while the
+	 * pages are published, freed when they are taken away (NULL then)
+	 */
+	unsigned long *hmm_pfns;
+	/** @dma_addr: DMA address of each page index, same lifetime */
 	dma_addr_t *dma_addr;
 	/** @dma_heads: bitmap, bit i set if page i starts a DMA mapping */
 	unsigned long *dma_heads;
 	/** @dma_nsegs: number of DMA mappings (folio chunks) currently held */
 	unsigned long dma_nsegs;
-	/** @dma_dir: direction of the DMA mappings */
-	enum dma_data_direction dma_dir;
 	/** @itree: mirror ranges only: node in &drm_svm_mirror.ranges */
 	struct interval_tree_node itree;
 	/** @gc_link: mirror ranges only: entry in &drm_svm_mirror.gc_list */
@@ -406,6 +450,11 @@ unsigned long drm_svm_range_seq(struct drm_svm_range *range);
 
 dma_addr_t drm_svm_range_dma_addr(struct drm_svm_range *range,
 				  unsigned long idx);
+struct page *drm_svm_range_page(struct drm_svm_range *range,
+				unsigned long idx);
+bool drm_svm_range_page_writable(struct drm_svm_range *range,
+				 unsigned long idx);
+void drm_svm_set_max_pages(struct drm_svm *svm, unsigned long max_pages);
 int drm_svm_range_get_sgt(struct drm_svm_range *range, struct sg_table *sgt,
 			  unsigned long *seq);
 
@@ -494,19 +543,21 @@ static inline unsigned long drm_svm_range_npages(const struct drm_svm_range *ran
 }
 
 /**
- * drm_svm_range_pages() - page array of a range
+ * drm_svm_range_writable() - may the device write every published page?
  * @range: the range
  *
- * The array has drm_svm_range_npages() entries. Its content is meaningful
- * only while drm_svm_range_pages_valid() is true under the notifier lock;
- * no page reference is held (this is hmm_range_fault() semantics), so copy
- * it (e.g. into a TTM page array) under the lock.
+ * Call under the notifier lock, with drm_svm_range_pages_valid() true.
+ * False for read-only ranges and for mirror ranges read-faulted over pages
+ * that the CPU maps read-only (zero page, copy-on-write); map those pages
+ * read-only in the device (drm_svm_range_page_writable() per page) and let
+ * a device write fault (drm_svm_mirror_fault() with %DRM_SVM_FAULT_WRITE)
+ * upgrade the range.
  *
- * Return: the page array.
+ * Return: true if %DRM_SVM_RANGE_WRITABLE is set.
  */
-static inline struct page **drm_svm_range_pages(const struct drm_svm_range *range)
+static inline bool drm_svm_range_writable(const struct drm_svm_range *range)
 {
-	return range->pages;
+	return test_bit(DRM_SVM_RANGE_WRITABLE_BIT, &range->flags);
 }
 
 /**
@@ -547,12 +598,7 @@ drm_svm_range_partially_unmapped(const struct drm_svm_range *range)
 }
 
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
-static inline void __drm_svm_driver_set_lock(struct drm_svm *svm,
-					     struct lockdep_map *map)
-{
-	if (!WARN(svm->lock_dep_map, "drm_svm driver lock already set"))
-		svm->lock_dep_map = map;
-}
+void __drm_svm_driver_set_lock(struct drm_svm *svm, struct lockdep_map *map);
 
 /**
  * drm_svm_driver_set_lock() - tell lockdep which driver lock guards the svm
@@ -560,8 +606,11 @@ static inline void __drm_svm_driver_set_lock(struct drm_svm *svm,
  * @lock__: the driver's lock (mutex, rw_semaphore ...), with a dep_map
  *
  * Once set, drm_svm_range_init(), drm_svm_range_fini() and
- * drm_svm_range_get_pages() assert that the lock is held. Optional; set it
- * once, right after drm_svm_init(). Compiles to nothing without lockdep.
+ * drm_svm_range_get_pages() assert that the lock is held, and lockdep
+ * learns that the lock is held while the helper may wait for an
+ * invalidation, so an &drm_svm_ops.invalidate that takes it is reported.
+ * Optional; set it once, right after drm_svm_init(). Compiles to nothing
+ * without lockdep.
  */
 #define drm_svm_driver_set_lock(svm__, lock__) \
 	__drm_svm_driver_set_lock(svm__, &(lock__)->dep_map)
