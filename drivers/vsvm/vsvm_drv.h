@@ -236,6 +236,8 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 		    u64 va, void *buf, size_t len, bool write);
 
 /* vsvm_engine.c */
+void vsvm_copy_page(struct page *page, size_t off, void *buf, size_t n,
+		    bool write);
 int vsvm_exec_ioctl(struct drm_device *dev, void *data,
 		    struct drm_file *file);
 int vsvm_engine_file_init(struct vsvm_file *vfile);

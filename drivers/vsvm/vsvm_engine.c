@@ -142,6 +142,30 @@ static struct vsvm_job *to_vsvm_job(struct drm_sched_job *sched_job)
 	return container_of(sched_job, struct vsvm_job, base);
 }
 
+/**
+ * vsvm_copy_page() - the engine's "DMA": copy within one page
+ * @page: the page
+ * @off: byte offset in @page
+ * @buf: kernel buffer
+ * @n: bytes to copy, at most PAGE_SIZE - @off
+ * @write: copy @buf to the page instead of the page to @buf
+ *
+ * The caller guarantees @page stays valid. Does not sleep.
+ */
+void vsvm_copy_page(struct page *page, size_t off, void *buf, size_t n,
+		    bool write)
+{
+	void *vaddr = kmap_local_page(page);
+
+	if (write) {
+		memcpy(vaddr + off, buf, n);
+		flush_dcache_page(page);
+	} else {
+		memcpy(buf, vaddr + off, n);
+	}
+	kunmap_local(vaddr);
+}
+
 /*
  * vsvm_copy_pages() - copy between a page array and a kernel buffer
  * @pages: page array of an object
@@ -157,19 +181,10 @@ static void vsvm_copy_pages(struct page **pages, u64 offset, void *buf,
 			    size_t len, bool write)
 {
 	while (len) {
-		struct page *page = pages[offset >> PAGE_SHIFT];
 		size_t off = offset_in_page(offset);
 		size_t n = min_t(size_t, len, PAGE_SIZE - off);
-		void *vaddr = kmap_local_page(page);
 
-		if (write) {
-			memcpy(vaddr + off, buf, n);
-			flush_dcache_page(page);
-		} else {
-			memcpy(buf, vaddr + off, n);
-		}
-		kunmap_local(vaddr);
-
+		vsvm_copy_page(pages[offset >> PAGE_SHIFT], off, buf, n, write);
 		offset += n;
 		buf += n;
 		len -= n;

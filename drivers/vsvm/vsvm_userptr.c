@@ -314,19 +314,11 @@ void vsvm_range_copy(struct drm_svm_range *range, u64 offset, void *buf,
 		     size_t len, bool write)
 {
 	while (len) {
-		struct page *page = vsvm_range_page(range,
-						    offset >> PAGE_SHIFT);
 		size_t off = offset_in_page(offset);
 		size_t n = min_t(size_t, len, PAGE_SIZE - off);
-		void *vaddr = kmap_local_page(page);
 
-		if (write) {
-			memcpy(vaddr + off, buf, n);
-			flush_dcache_page(page);
-		} else {
-			memcpy(buf, vaddr + off, n);
-		}
-		kunmap_local(vaddr);
+		vsvm_copy_page(vsvm_range_page(range, offset >> PAGE_SHIFT),
+			       off, buf, n, write);
 		offset += n;
 		buf += n;
 		len -= n;
