@@ -118,6 +118,17 @@ static int recv_fd(int sock)
 
 /* ---- dma-fence rules -------------------------------------------------------- */
 
+/* A syncobj holding a fence of @timeline that signals at its next step. */
+static uint32_t syncobj_from_sw_sync(int f, int timeline)
+{
+	int fence = sw_sync_timeline_create_fence(timeline, 1);
+	uint32_t syncobj = syncobj_create(f, 0);
+
+	syncobj_import_sync_file(f, syncobj, fence);
+	close(fence);
+	return syncobj;
+}
+
 static void test_userptr_validated_at_exec(void)
 {
 	char *buf = vsvm_mmap_anon(SZ_64K, PROT_READ | PROT_WRITE);
@@ -196,7 +207,7 @@ static void test_never_signalling_in_fence(void)
 	struct drm_vsvm_cmd cmd;
 	struct vsvm_bo bo, bo2;
 	uint32_t in, out, out2;
-	int timeline, fence;
+	int timeline;
 	uint64_t t0;
 
 	igt_require_sw_sync();
@@ -204,10 +215,7 @@ static void test_never_signalling_in_fence(void)
 	vsvm_bo_create(f2, &bo2, PAGE_SZ);
 
 	timeline = sw_sync_timeline_create();
-	fence = sw_sync_timeline_create_fence(timeline, 1);
-	in = syncobj_create(fd, 0);
-	syncobj_import_sync_file(fd, in, fence);
-	close(fence);
+	in = syncobj_from_sw_sync(fd, timeline);
 
 	out = syncobj_create(fd, 0);
 	cmd = vsvm_cmd_fill(bo.va, PAGE_SZ, 0x600dcafe);
@@ -248,15 +256,12 @@ static void test_in_fence_error(void)
 	struct drm_vsvm_cmd cmd;
 	struct vsvm_bo bo;
 	uint32_t in, out;
-	int timeline, fence;
+	int timeline;
 
 	igt_require_sw_sync();
 	vsvm_bo_create(fd, &bo, PAGE_SZ);
 	timeline = sw_sync_timeline_create();
-	fence = sw_sync_timeline_create_fence(timeline, 1);
-	in = syncobj_create(fd, 0);
-	syncobj_import_sync_file(fd, in, fence);
-	close(fence);
+	in = syncobj_from_sw_sync(fd, timeline);
 
 	out = syncobj_create(fd, 0);
 	cmd = vsvm_cmd_fill(bo.va, PAGE_SZ, 0xbad);
