@@ -487,6 +487,7 @@ static void vsvm_device_fini(struct drm_device *dev, void *data)
 	struct vsvm_device *vdev = to_vsvm_device(dev);
 
 	destroy_workqueue(vdev->engine_wq);
+	vsvm_engine_device_fini(vdev);
 	debugfs_remove_recursive(vdev->debugfs);
 }
 
@@ -518,6 +519,8 @@ static int __init vsvm_init(void)
 	}
 	vdev->platform = pdev;
 	init_waitqueue_head(&vdev->ufence_wq);
+	spin_lock_init(&vdev->dead_scheds_lock);
+	INIT_LIST_HEAD(&vdev->dead_scheds);
 
 	/* The files' queues run in parallel; reclaim may wait for them. */
 	vdev->engine_wq = alloc_workqueue("vsvm-engine",

@@ -37,6 +37,9 @@ struct platform_device;
  *	       whenever a job is freed
  * @debugfs: <debugfs>/vsvm/: one directory per &struct vsvm_mirror
  * @next_file_id: numbers the open files for debugfs
+ * @dead_scheds_lock: protects @dead_scheds
+ * @dead_scheds: schedulers of closed files, freed with the device: the
+ *		 fences of their jobs may outlive the files
  */
 struct vsvm_device {
 	struct drm_device drm;
@@ -45,6 +48,8 @@ struct vsvm_device {
 	wait_queue_head_t ufence_wq;
 	struct dentry *debugfs;
 	atomic_t next_file_id;
+	spinlock_t dead_scheds_lock; /* protects dead_scheds */
+	struct list_head dead_scheds;
 };
 
 /**
@@ -86,7 +91,8 @@ struct vsvm_stats {
  * @mirrors: &struct vsvm_mirror list, one per mm userptrs were created in
  * @svm: the mirror SVM mode is enabled on, or NULL (referenced; set once
  *	 under @vm_lock, cleared at close)
- * @sched: the file's GPU scheduler: the file's queue, one job at a time
+ * @sched: the file's GPU scheduler: the file's queue, one job at a time;
+ *	   it outlives the file (vsvm_engine_file_fini_work())
  * @entity: the file's only scheduler entity
  * @bounce: engine staging buffer of DRM_VSVM_CHUNK_PAGES pages, used by the
  *	    file's running job only
@@ -109,7 +115,7 @@ struct vsvm_file {
 	struct mutex mirrors_lock; /* protects mirrors */
 	struct list_head mirrors;
 	struct vsvm_mirror *svm;
-	struct drm_gpu_scheduler sched;
+	struct drm_gpu_scheduler *sched;
 	struct drm_sched_entity entity;
 	void *bounce;
 	atomic_t in_flight;
@@ -241,6 +247,7 @@ void vsvm_copy_page(struct page *page, size_t off, void *buf, size_t n,
 int vsvm_exec_ioctl(struct drm_device *dev, void *data,
 		    struct drm_file *file);
 int vsvm_engine_file_init(struct vsvm_file *vfile);
+void vsvm_engine_device_fini(struct vsvm_device *vdev);
 void vsvm_engine_file_close(struct vsvm_file *vfile);
 
 #endif /* __VSVM_DRV_H__ */

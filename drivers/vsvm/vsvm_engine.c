@@ -137,6 +137,12 @@ struct vsvm_job {
 	struct mm_struct *ufence_mm;
 };
 
+/* A file's scheduler, kept on &vsvm_device.dead_scheds once the file is gone. */
+struct vsvm_sched {
+	struct drm_gpu_scheduler base;
+	struct list_head link;
+};
+
 static struct vsvm_job *to_vsvm_job(struct drm_sched_job *sched_job)
 {
 	return container_of(sched_job, struct vsvm_job, base);
@@ -485,7 +491,7 @@ static const struct drm_sched_backend_ops vsvm_sched_ops = {
 int vsvm_engine_file_init(struct vsvm_file *vfile)
 {
 	struct vsvm_device *vdev = vfile->vdev;
-	struct drm_gpu_scheduler *sched_list[1] = { &vfile->sched };
+	struct drm_gpu_scheduler *sched_list[1];
 	const struct drm_sched_init_args args = {
 		.ops = &vsvm_sched_ops,
 		.submit_wq = vdev->engine_wq,
@@ -495,15 +501,23 @@ int vsvm_engine_file_init(struct vsvm_file *vfile)
 		.name = "vsvm",
 		.dev = vdev->drm.dev,
 	};
+	struct vsvm_sched *vsched;
 	int ret;
 
 	vfile->bounce = kvmalloc(VSVM_BOUNCE_SIZE, GFP_KERNEL_ACCOUNT);
 	if (!vfile->bounce)
 		return -ENOMEM;
 
-	ret = drm_sched_init(&vfile->sched, &args);
-	if (ret)
+	vsched = kzalloc(sizeof(*vsched), GFP_KERNEL_ACCOUNT);
+	if (!vsched) {
+		ret = -ENOMEM;
 		goto err_bounce;
+	}
+	vfile->sched = &vsched->base;
+	sched_list[0] = vfile->sched;
+	ret = drm_sched_init(vfile->sched, &args);
+	if (ret)
+		goto err_free;
 
 	ret = drm_sched_entity_init(&vfile->entity, DRM_SCHED_PRIORITY_NORMAL,
 				    sched_list, 1, NULL);
@@ -512,7 +526,9 @@ int vsvm_engine_file_init(struct vsvm_file *vfile)
 	return 0;
 
 err_sched:
-	drm_sched_fini(&vfile->sched);
+	drm_sched_fini(vfile->sched);
+err_free:
+	kfree(vsched);
 err_bounce:
 	kvfree(vfile->bounce);
 	return ret;
@@ -522,14 +538,37 @@ static void vsvm_engine_file_fini_work(struct work_struct *work)
 {
 	struct vsvm_file *vfile = container_of(work, struct vsvm_file,
 					       fini_work);
+	struct vsvm_device *vdev = vfile->vdev;
+	struct vsvm_sched *vsched;
 
 	if (!vfile->queue_killed)
 		drm_sched_entity_destroy(&vfile->entity);
 	/* Jobs are freed on the scheduler's workqueue: let them all go. */
 	wait_event(vfile->vdev->ufence_wq, !atomic_read(&vfile->in_flight));
-	drm_sched_fini(&vfile->sched);
+	drm_sched_fini(vfile->sched);
+	/*
+	 * The fences of the file's jobs may live on (in syncobjs, sync_files
+	 * of other processes), and drm_sched's timeline name reads
+	 * fence->sched: keep the scheduler until the device goes.
+	 */
+	vsched = container_of(vfile->sched, struct vsvm_sched, base);
+	spin_lock(&vdev->dead_scheds_lock);
+	list_add_tail(&vsched->link, &vdev->dead_scheds);
+	spin_unlock(&vdev->dead_scheds_lock);
 	kvfree(vfile->bounce);
 	vsvm_file_put(vfile);
+}
+
+/**
+ * vsvm_engine_device_fini() - free the schedulers of closed files
+ * @vdev: the device, being released (no file is open any more)
+ */
+void vsvm_engine_device_fini(struct vsvm_device *vdev)
+{
+	struct vsvm_sched *vsched, *next;
+
+	list_for_each_entry_safe(vsched, next, &vdev->dead_scheds, link)
+		kfree(vsched);
 }
 
 /**
