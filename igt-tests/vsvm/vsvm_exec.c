@@ -763,18 +763,8 @@ igt_main
 		test_fairness();
 
 	igt_describe("The queued jobs of a process killed with SIGKILL are dropped (-ESRCH).");
-	igt_subtest("killed-process-jobs-dropped") {
-		/*
-		 * Known kernel bug: the job's fence outlives the killed
-		 * file's drm_gpu_scheduler, and reading its status through a
-		 * sync_file reads fence->sched->name after the file freed it
-		 * (KASAN slab-use-after-free in
-		 * drm_sched_fence_get_timeline_name, seen once in ~10 runs).
-		 * Skipped until the scheduler outlives its fences.
-		 */
-		igt_skip("known use-after-free: a per-file scheduler is freed before its fences (see drivers/vsvm, issue 9)\n");
+	igt_subtest("killed-process-jobs-dropped")
 		test_killed_jobs_dropped();
-	}
 
 	igt_describe("EXEC fails with EAGAIN once DRM_VSVM_MAX_JOBS_IN_FLIGHT jobs are queued.");
 	igt_subtest("in-flight-cap")
