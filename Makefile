@@ -22,7 +22,8 @@ DEB_PKGS := \
 	build-essential flex bison bc libelf-dev libssl-dev cpio kmod rsync \
 	xz-utils dwarves python3 python3-ply python3-git perl git \
 	qemu-system-x86 busybox-static \
-	intel-gpu-tools libdrm-dev pkg-config
+	intel-gpu-tools libdrm-dev pkg-config \
+	meson ninja-build python3-mako ccache dpkg-dev libexpat1-dev zlib1g-dev
 
 KSRC := $(W)/linux-source-6.12
 KBUILD := $(W)/build
@@ -32,7 +33,7 @@ KHDR := $(W)/headers
 COMPONENTS := rig drm-svm uapi drivers/vsvm
 
 # Test selection and VM knobs (see README.md).
-SUITES ?= rig kunit hmm igt fault
+SUITES ?= rig kunit hmm igt fault mesa
 KUNIT_FILTER ?= *
 VM_TIMEOUT ?= 2400
 CMD ?= uname -a
@@ -45,7 +46,7 @@ export ROOT W KSRC KBUILD KHDR COMPONENTS LINUX_TARBALL LINUX_TARBALL_SHA256 \
 
 KMAKE = flock $(KBUILD_LOCK) $(MAKE) -C $(KSRC) O=$(KBUILD) -j$(JOBS)
 
-.PHONY: help deps tree config kernel initramfs check run bench vm series \
+.PHONY: help deps tree config kernel mesa initramfs check run bench vm series \
 	checkpatch clean distclean
 
 help:
@@ -55,6 +56,7 @@ help:
 	@echo "make bench                benchmarks in the VM (ratios, no pass/fail on time)"
 	@echo "make vm CMD='...'         run a command in the guest"
 	@echo "make kernel               overlay + patches + config + incremental build"
+	@echo "make mesa                 libdrm + Mesa with mesa-patches/ (meson tests too)"
 	@echo "make series               export the kernel patch series to work/series/"
 	@echo "make checkpatch           checkpatch --strict + kernel-doc on our files"
 	@echo "make clean | distclean    drop the build dir | drop all of work/"
@@ -76,7 +78,12 @@ kernel: config
 	@$(KMAKE) -s bzImage modules
 	@$(KMAKE) -s INSTALL_HDR_PATH=$(KHDR) headers_install >/dev/null
 
-initramfs: kernel
+# libdrm and Mesa with mesa-patches/ (mesa-patches/README.md), for the mesa
+# suite; ccache keeps its cache outside the clone.
+mesa: deps
+	@$(ROOT)/mesa-patches/build.sh all
+
+initramfs: kernel $(if $(findstring mesa,$(SUITES)),mesa)
 	@flock $(KBUILD_LOCK) $(ROOT)/rig/build-initramfs.sh
 
 check: initramfs

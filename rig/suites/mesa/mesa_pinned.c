@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: MIT
+/*
+ * GL_AMD_pinned_memory on Mesa's r600 driver, through the radeon drm-shim,
+ * against the real kernel's generic userptr IOCTL (vsvm).
+ *
+ *   mesa_pinned generic|fallback
+ *
+ * generic: the shim reports DRM_CAP_USERPTR, so the radeon winsys must
+ * create the buffer with DRM_IOCTL_USERPTR_CREATE (through libdrm's
+ * drmUserptrCreate()); fallback: the shim hides the cap
+ * (DRM_SHIM_USERPTR_CAP=0), so the winsys must use DRM_RADEON_GEM_USERPTR.
+ * Either way the shim backs the buffer by a vsvm userptr object and, for
+ * every command stream that uses it, has vsvm's engine copy it: the test
+ * compares those bytes (DRM_SHIM_VSVM_DUMP) with the CPU's, and reads the
+ * shim's event log (DRM_SHIM_VSVM_LOG) for which IOCTL was used and for the
+ * result of each use.
+ *
+ * Prints "RESULT pass|fail|skip mesa.pinned.<mode>.<check> [reason]".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <EGL/egl.h>
+#include <EGL/eglext.h>
+#include <GL/gl.h>
+#include <GL/glext.h>
+
+#define SIZE (64 * 1024)
+
+static const char *mode;
+static const char *log_path, *dump_path;
+static int failed;
+
+static void result(bool ok, const char *check, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("RESULT %s mesa.pinned.%s.%s", ok ? "pass" : "fail", mode, check);
+	if (!ok && fmt) {
+		putchar(' ');
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+	}
+	putchar('\n');
+	fflush(stdout);
+	if (!ok)
+		failed++;
+}
+
+/* The shim's log from byte offset *pos on; *pos moves to its end. */
+static char *log_since(long *pos)
+{
+	FILE *f = fopen(log_path, "r");
+	char *buf;
+	long end;
+
+	if (!f)
+		return strdup("");
+	fseek(f, 0, SEEK_END);
+	end = ftell(f);
+	buf = calloc(1, end - *pos + 1);
+	fseek(f, *pos, SEEK_SET);
+	if (fread(buf, 1, end - *pos, f) != (size_t)(end - *pos))
+		buf[0] = 0;
+	fclose(f);
+	*pos = end;
+	for (char *c = buf; *c; c++)
+		if (*c == '\n')
+			*c = ';';
+	return buf;
+}
+
+static bool dump_matches(const void *expect, size_t size, char *why, size_t len)
+{
+	unsigned char *got = malloc(size);
+	FILE *f = fopen(dump_path, "r");
+	size_t n = f ? fread(got, 1, size, f) : 0;
+	bool ok = false;
+
+	if (!f) {
+		snprintf(why, len, "no dump %s", dump_path);
+	} else if (n != size) {
+		snprintf(why, len, "dump has %zu bytes, want %zu", n, size);
+	} else {
+		ok = !memcmp(got, expect, size);
+		for (size_t i = 0; !ok && i < size; i++) {
+			if (got[i] != ((const unsigned char *)expect)[i]) {
+				snprintf(why, len, "byte %zu: GPU 0x%02x CPU 0x%02x",
+					 i, got[i], ((const unsigned char *)expect)[i]);
+				break;
+			}
+		}
+	}
+	if (f)
+		fclose(f);
+	free(got);
+	return ok;
+}
+
+static void fill(uint32_t *p, size_t size, uint32_t seed)
+{
+	for (size_t i = 0; i < size / 4; i++) {
+		seed = seed * 1664525u + 1013904223u;
+		p[i] = seed;
+	}
+}
+
+#define GLPROC(type, name) type name = (type)eglGetProcAddress(#name)
+
+/* GL 1.0 entry points have no PFN typedefs in glext.h. */
+typedef const GLubyte *(APIENTRYP get_string_fn)(GLenum name);
+typedef GLenum (APIENTRYP get_error_fn)(void);
+typedef void (APIENTRYP finish_fn)(void);
+
+int main(int argc, char **argv)
+{
+	bool generic;
+	long pos = 0;
+	char why[128], *l;
+	uint32_t seed = (uint32_t)time(NULL) ^ (uint32_t)getpid();
+
+	if (argc != 2 || (strcmp(argv[1], "generic") && strcmp(argv[1], "fallback"))) {
+		fprintf(stderr, "usage: %s generic|fallback\n", argv[0]);
+		return 2;
+	}
+	mode = argv[1];
+	generic = !strcmp(mode, "generic");
+	log_path = getenv("DRM_SHIM_VSVM_LOG");
+	dump_path = getenv("DRM_SHIM_VSVM_DUMP");
+	if (!log_path || !dump_path) {
+		printf("RESULT fail mesa.pinned.%s.setup DRM_SHIM_VSVM_LOG/DUMP not set\n", mode);
+		return 1;
+	}
+
+	/* EGL surfaceless, desktop GL, no config, no surface. */
+	PFNEGLGETPLATFORMDISPLAYEXTPROC get_display =
+		(PFNEGLGETPLATFORMDISPLAYEXTPROC)eglGetProcAddress("eglGetPlatformDisplayEXT");
+	EGLDisplay dpy = get_display ?
+		get_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, NULL) :
+		EGL_NO_DISPLAY;
+	EGLint major, minor;
+	if (dpy == EGL_NO_DISPLAY || !eglInitialize(dpy, &major, &minor) ||
+	    !eglBindAPI(EGL_OPENGL_API)) {
+		result(false, "egl", "no surfaceless EGL display with desktop GL (0x%x)",
+		       eglGetError());
+		return 1;
+	}
+	EGLContext ctx = eglCreateContext(dpy, EGL_NO_CONFIG_KHR, EGL_NO_CONTEXT, NULL);
+	if (ctx == EGL_NO_CONTEXT ||
+	    !eglMakeCurrent(dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, ctx)) {
+		result(false, "egl", "no surfaceless GL context (0x%x)", eglGetError());
+		return 1;
+	}
+	result(true, "egl", NULL);
+
+	GLPROC(get_string_fn, glGetString);
+	GLPROC(get_error_fn, glGetError);
+	GLPROC(PFNGLGENBUFFERSPROC, glGenBuffers);
+	GLPROC(PFNGLBINDBUFFERPROC, glBindBuffer);
+	GLPROC(PFNGLBUFFERDATAPROC, glBufferData);
+	GLPROC(PFNGLCOPYBUFFERSUBDATAPROC, glCopyBufferSubData);
+	GLPROC(PFNGLDELETEBUFFERSPROC, glDeleteBuffers);
+	GLPROC(finish_fn, glFinish);
+
+	const char *renderer = (const char *)glGetString(GL_RENDERER);
+	const char *exts = (const char *)glGetString(GL_EXTENSIONS);
+	printf("mesa_pinned: %s: GL_RENDERER %s, GL_VERSION %s\n", mode,
+	       renderer, (const char *)glGetString(GL_VERSION));
+	l = log_since(&pos);
+	bool shim_vsvm = strstr(l, "vsvm /dev/dri/renderD");
+	free(l);
+	result(renderer && strstr(renderer, "CEDAR") && shim_vsvm, "driver",
+	       "want r600 (CEDAR) on the drm-shim with vsvm; renderer %s, shim log %s",
+	       renderer ? renderer : "(none)", shim_vsvm ? "ok" : "has no vsvm node");
+	if (!exts || !strstr(exts, "GL_AMD_pinned_memory")) {
+		result(false, "extension", "GL_AMD_pinned_memory not exposed");
+		return 1;
+	}
+	result(true, "extension", NULL);
+
+	/* A pinned buffer over mmap'd memory. */
+	uint32_t *mem = mmap(NULL, SIZE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	GLuint pinned, dst;
+	if (mem == MAP_FAILED) {
+		result(false, "create", "mmap: %s", strerror(errno));
+		return 1;
+	}
+	fill(mem, SIZE, seed);
+	glGenBuffers(1, &pinned);
+	glBindBuffer(GL_EXTERNAL_VIRTUAL_MEMORY_BUFFER_AMD, pinned);
+	glBufferData(GL_EXTERNAL_VIRTUAL_MEMORY_BUFFER_AMD, SIZE, mem, GL_STREAM_READ);
+	GLenum err = glGetError();
+	glBindBuffer(GL_EXTERNAL_VIRTUAL_MEMORY_BUFFER_AMD, 0);
+	l = log_since(&pos);
+	bool via_generic = strstr(l, "userptr-create generic") && strstr(l, "ret=0");
+	bool via_radeon = strstr(l, "userptr-create radeon-gem-userptr") && strstr(l, "ret=0");
+	unsigned vsvm_handle = 0;
+	char *c = strstr(l, " vsvm=");
+	if (c)
+		vsvm_handle = strtoul(c + 6, NULL, 10);
+	result(err == GL_NO_ERROR && vsvm_handle, "create",
+	       "glBufferData: GL error 0x%x; shim log: %s", err, l);
+	result(generic ? via_generic && !via_radeon : via_radeon && !via_generic,
+	       "ioctl", "want %s; shim log: %s",
+	       generic ? "DRM_IOCTL_USERPTR_CREATE" : "DRM_RADEON_GEM_USERPTR", l);
+	free(l);
+	if (err != GL_NO_ERROR || !vsvm_handle)
+		return 1;
+
+	glGenBuffers(1, &dst);
+	glBindBuffer(GL_COPY_WRITE_BUFFER, dst);
+	glBufferData(GL_COPY_WRITE_BUFFER, SIZE, NULL, GL_STATIC_COPY);
+	glBindBuffer(GL_COPY_READ_BUFFER, pinned);
+
+	/* 1. The GPU (vsvm) sees the CPU's bytes. */
+	glCopyBufferSubData(GL_COPY_READ_BUFFER, GL_COPY_WRITE_BUFFER, 0, 0, SIZE);
+	glFinish();
+	l = log_since(&pos);
+	why[0] = 0;
+	bool used = strstr(l, "cs handle=") && strstr(l, "ret=0");
+	result(used && dump_matches(mem, SIZE, why, sizeof(why)), "gpu-view",
+	       "%s; shim log: %s", why, l);
+	free(l);
+
+	/* 2. The object mirrors the memory, not a snapshot: new CPU bytes. */
+	fill(mem, SIZE, ~seed);
+	glCopyBufferSubData(GL_COPY_READ_BUFFER, GL_COPY_WRITE_BUFFER, 0, 0, SIZE);
+	glFinish();
+	l = log_since(&pos);
+	why[0] = 0;
+	used = strstr(l, "cs handle=") && strstr(l, "ret=0");
+	result(used && dump_matches(mem, SIZE, why, sizeof(why)), "gpu-view-after-write",
+	       "%s; shim log: %s", why, l);
+	free(l);
+
+	/* 3. After munmap, the next use fails (-EFAULT from vsvm's EXEC). */
+	munmap(mem, SIZE);
+	glCopyBufferSubData(GL_COPY_READ_BUFFER, GL_COPY_WRITE_BUFFER, 0, 0, SIZE);
+	glFinish();
+	l = log_since(&pos);
+	result(strstr(l, "cs handle=") && strstr(l, "ret=-14"), "use-after-munmap-fails",
+	       "want the CS to fail with -EFAULT; shim log: %s", l);
+	free(l);
+
+	/* 4. Deleting the buffer closes the vsvm object. */
+	glBindBuffer(GL_COPY_READ_BUFFER, 0);
+	glBindBuffer(GL_COPY_WRITE_BUFFER, 0);
+	glDeleteBuffers(1, &pinned);
+	glDeleteBuffers(1, &dst);
+	glFinish();
+	eglMakeCurrent(dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+	eglDestroyContext(dpy, ctx);
+	eglTerminate(dpy);
+	l = log_since(&pos);
+	char want[64];
+	snprintf(want, sizeof(want), "gem-close vsvm=%u ret=0", vsvm_handle);
+	result(strstr(l, want), "close", "want '%s'; shim log: %s", want, l);
+	free(l);
+
+	return failed ? 1 : 0;
+}
