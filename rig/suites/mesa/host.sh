@@ -14,7 +14,7 @@ src=${W:-$RIG_ROOT/work}/mesa/src/mesa
 dst=$RIG_STAGE/mesa
 mkdir -p "$dst/lib/dri"
 cp -a "$prefix"/lib/lib*.so* "$dst/lib/"
-cp -L "$prefix"/lib/dri/r600_dri.so "$dst/lib/dri/"
+strip --strip-unneeded -o "$dst/lib/dri/r600_dri.so" "$prefix/lib/dri/r600_dri.so"
 out=$RIG_OUT/mesa
 mkdir -p "$out"
 gcc -O2 -Wall -Werror -o "$out/mesa_pinned" "$RIG_ROOT/rig/suites/mesa/mesa_pinned.c" \
