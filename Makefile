@@ -83,11 +83,16 @@ kernel: config
 mesa: deps
 	@$(ROOT)/mesa-patches/build.sh all
 
-initramfs: kernel $(if $(findstring mesa,$(SUITES)),mesa)
+initramfs: kernel
+	@$(if $(filter mesa,$(SUITES)),$(ROOT)/mesa-patches/build.sh all)
 	@flock $(KBUILD_LOCK) $(ROOT)/rig/build-initramfs.sh
 
 check: initramfs
 	@$(ROOT)/rig/run-tests.sh check
+
+# make run and make bench stage only their own suite: no Mesa build.
+run: SUITES := demo
+bench: SUITES := bench
 
 run: initramfs
 	@SUITES=demo $(ROOT)/rig/run-tests.sh run
