@@ -3,8 +3,8 @@
  * drm_svm: mirror process memory into a GPU (userptr objects and SVM)
  */
 
-#include <linux/bitmap.h>
 #include <linux/debugfs.h>
+#include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
 #include <linux/hmm.h>
 #include <linux/interval_tree.h>
@@ -20,6 +20,8 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+
+#include <kunit/visibility.h>
 
 #include <drm/drm_svm.h>
 
@@ -59,12 +61,18 @@
  * it relies on the notifier to learn when the pages go away.
  *
  * Tracking memory: a range costs nothing per page until pages are
- * published. Each get_pages that faults allocates the hmm pfns (8 bytes
- * per page) and, with a DMA device, the DMA addresses (8 bytes per page)
- * and a bitmap of mapping heads (1 bit per page); they are kept while the
- * pages are published and freed when the range is invalidated (or torn
- * down), so an invalidated range that is not used again costs nothing.
- * There is no page array: drm_svm_range_page() reads the hmm pfns. The
+ * published, and 8 bytes per page while they are. Each get_pages that
+ * faults allocates the hmm pfns for the call (8 bytes per page, freed
+ * before it returns) and one entry per page (8 bytes): the page's DMA
+ * address, or its physical address when it is not DMA-mapped, with flags
+ * in the low bits (first page of a DMA mapping, writable). The entries are
+ * kept while the pages are published and freed when the range is
+ * invalidated (or torn down), so an invalidated range that is not used
+ * again costs nothing. There is no page array: drm_svm_range_page() and
+ * the dirty marking find the page from its DMA address the way the bus
+ * does (dma_to_phys(), dma-direct). Where that does not lead back to the
+ * page (an IOMMU, a swiotlb bounce buffer; checked for every page when it
+ * is mapped), the hmm pfns are kept too (16 bytes per page). The
  * memory is charged to the memory cgroup of the caller
  * (GFP_KERNEL_ACCOUNT) and allocated with __GFP_RETRY_MAYFAIL, and a
  * &struct drm_svm tracks at most &drm_svm.max_pages pages at a time
@@ -208,7 +216,9 @@
  * primes the notifier lock and the mirror lock inside it and inside
  * fs_reclaim at init. An invalidate callback that takes the mirror lock or
  * the driver lock (drm_svm_driver_set_lock()), or that flushes a work item
- * which faults, is then reported the first time both paths have run.
+ * which faults, is then reported the first time both paths have run. The
+ * KUnit suite drm_svm_deadlock_rule shows it (boot with
+ * drm_svm_test.lockdep_splat=1: it breaks the rule on purpose).
  */
 
 /**
@@ -430,30 +440,62 @@ static bool drm_svm_pfn_writable(struct drm_svm_range *range,
 	       !test_bit(DRM_SVM_RANGE_READ_ONLY_BIT, &range->flags);
 }
 
-static enum dma_data_direction drm_svm_pfn_dir(struct drm_svm_range *range,
-					       unsigned long hmm_pfn)
+/* The entry flags (DRM_SVM_ENT_*) are in the low bits, below the page. */
+static_assert(PAGE_SHIFT > 2);
+
+static enum dma_data_direction drm_svm_ent_dir(u64 ent)
 {
-	return drm_svm_pfn_writable(range, hmm_pfn) ? DMA_BIDIRECTIONAL :
-						      DMA_TO_DEVICE;
+	return ent & DRM_SVM_ENT_WRITE ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
 }
 
-/* Per-fault tracking memory: the hmm pfns, the DMA addresses and heads. */
+/*
+ * Can the page behind a DMA address be found again from the address
+ * alone? True for dma-direct without bouncing (no IOMMU, no swiotlb),
+ * where the DMA address is the physical address seen through the bus.
+ */
+static bool drm_svm_dma_translates(struct drm_svm *svm, dma_addr_t addr,
+				   struct page *page)
+{
+#if IS_ENABLED(CONFIG_DRM_SVM_KUNIT_TEST)
+	if (svm->test_untranslatable)
+		return false;
+#endif
+	/* A swiotlb bounce buffer or an IOMMU address leads elsewhere. */
+	return dma_to_phys(svm->dev, addr) == page_to_phys(page);
+}
+
+/* The page of entry @idx of the published pages (notifier lock held). */
+static struct page *drm_svm_range_ent_page(struct drm_svm_range *range,
+					   unsigned long idx)
+{
+	u64 ent = range->dma_addr[idx];
+
+	if (range->hmm_pfns)
+		return hmm_pfn_to_page(range->hmm_pfns[idx]);
+	if (ent & DRM_SVM_ENT_PHYS)
+		return pfn_to_page(PHYS_PFN(DRM_SVM_ENT_ADDR(ent)));
+	return pfn_to_page(PHYS_PFN(dma_to_phys(range->svm->dev,
+						DRM_SVM_ENT_ADDR(ent))));
+}
+
+/*
+ * Per-fault tracking memory: the hmm pfns (for this call only, unless DMA
+ * addresses cannot be translated back to pages) and the entries.
+ */
 struct drm_svm_track {
 	unsigned long *hmm_pfns;
-	dma_addr_t *dma_addr;
-	unsigned long *dma_heads;
+	u64 *dma_addr;
 };
 
+/* Frees what @tr holds; @tr->dma_addr set means its pages are counted. */
 static void drm_svm_track_free(struct drm_svm *svm, struct drm_svm_track *tr,
 			       unsigned long npages)
 {
-	if (!tr->hmm_pfns)
-		return;
+	if (tr->dma_addr)
+		atomic_long_sub(npages, &svm->tracked_pages);
 	kvfree(tr->hmm_pfns);
 	kvfree(tr->dma_addr);
-	kvfree(tr->dma_heads);
 	memset(tr, 0, sizeof(*tr));
-	atomic_long_sub(npages, &svm->tracked_pages);
 }
 
 /*
@@ -475,19 +517,12 @@ static int drm_svm_track_alloc(struct drm_svm *svm, struct drm_svm_track *tr,
 	}
 	tr->hmm_pfns = kvmalloc_array(npages, sizeof(*tr->hmm_pfns),
 				      DRM_SVM_TRACK_GFP);
-	if (tr->hmm_pfns && svm->dev) {
-		tr->dma_addr = kvmalloc_array(npages, sizeof(*tr->dma_addr),
-					      DRM_SVM_TRACK_GFP);
-		tr->dma_heads = kvcalloc(BITS_TO_LONGS(npages), sizeof(long),
-					 DRM_SVM_TRACK_GFP);
-		if (!tr->dma_addr || !tr->dma_heads) {
-			kvfree(tr->dma_addr);
-			kvfree(tr->dma_heads);
-			kvfree(tr->hmm_pfns);
-			tr->hmm_pfns = NULL;
-		}
-	}
-	if (!tr->hmm_pfns) {
+	tr->dma_addr = kvmalloc_array(npages, sizeof(*tr->dma_addr),
+				      DRM_SVM_TRACK_GFP);
+	if (!tr->hmm_pfns || !tr->dma_addr) {
+		kvfree(tr->hmm_pfns);
+		kvfree(tr->dma_addr);
+		memset(tr, 0, sizeof(*tr));
 		atomic_long_sub(npages, &svm->tracked_pages);
 		return -ENOMEM;
 	}
@@ -495,33 +530,31 @@ static int drm_svm_track_alloc(struct drm_svm *svm, struct drm_svm_track *tr,
 }
 
 /* Number of pages of the DMA mapping starting at @head (before @end). */
-static unsigned long drm_svm_seg_npages(const dma_addr_t *dma_addr,
-					const unsigned long *heads,
-					unsigned long head, unsigned long end)
+static unsigned long drm_svm_seg_npages(const u64 *ent, unsigned long head,
+					unsigned long end)
 {
-	dma_addr_t base = dma_addr[head];
 	unsigned long i = head + 1;
 
-	while (i < end && !test_bit(i, heads) &&
-	       dma_addr[i] == base + ((dma_addr_t)(i - head) << PAGE_SHIFT))
+	while (i < end && !(ent[i] & (DRM_SVM_ENT_HEAD | DRM_SVM_ENT_PHYS)))
 		i++;
 
 	return i - head;
 }
 
 /* DMA-unmap every mapping that starts before @end. */
-static void drm_svm_dma_unmap(struct drm_svm_range *range,
-			      const unsigned long *pfns,
-			      const dma_addr_t *dma_addr,
-			      const unsigned long *heads, unsigned long end)
+static void drm_svm_dma_unmap(struct drm_svm_range *range, const u64 *ent,
+			      unsigned long end)
 {
 	struct drm_svm *svm = range->svm;
-	unsigned long head, n;
+	unsigned long i, n;
 
-	for_each_set_bit(head, heads, end) {
-		n = drm_svm_seg_npages(dma_addr, heads, head, end);
-		dma_unmap_page(svm->dev, dma_addr[head], n << PAGE_SHIFT,
-			       drm_svm_pfn_dir(range, pfns[head]));
+	for (i = 0; i < end; i += n) {
+		n = 1;
+		if (!(ent[i] & DRM_SVM_ENT_HEAD))
+			continue;
+		n = drm_svm_seg_npages(ent, i, end);
+		dma_unmap_page(svm->dev, DRM_SVM_ENT_ADDR(ent[i]),
+			       n << PAGE_SHIFT, drm_svm_ent_dir(ent[i]));
 		atomic64_inc(&svm->stats.dma_unmaps);
 	}
 }
@@ -535,17 +568,16 @@ static void drm_svm_dma_unmap(struct drm_svm_range *range,
 static void drm_svm_range_dirty_locked(struct drm_svm_range *range)
 {
 	struct folio *folio, *last = NULL;
-	unsigned long i, pfn;
 	struct page *page;
+	unsigned long i;
 
 	if (test_bit(DRM_SVM_RANGE_READ_ONLY_BIT, &range->flags))
 		return;
 
 	for (i = 0; i < range->npages; i++) {
-		pfn = range->hmm_pfns[i];
-		if (!drm_svm_pfn_writable(range, pfn))
+		if (!(range->dma_addr[i] & DRM_SVM_ENT_WRITE))
 			continue;
-		page = hmm_pfn_to_page(pfn);
+		page = drm_svm_range_ent_page(range, i);
 		if (is_zone_device_page(page))
 			continue;
 		folio = page_folio(page);
@@ -570,22 +602,19 @@ static void drm_svm_range_unmap_locked(struct drm_svm_range *range)
 
 	lockdep_assert_held_write(&svm->notifier_lock);
 
-	if (!range->hmm_pfns)
+	if (!range->dma_addr)
 		return;
 
 	drm_svm_range_dirty_locked(range);
-	if (range->dma_heads)
-		drm_svm_dma_unmap(range, range->hmm_pfns, range->dma_addr,
-				  range->dma_heads, range->npages);
+	if (svm->dev)
+		drm_svm_dma_unmap(range, range->dma_addr, range->npages);
 	clear_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags);
 	clear_bit(DRM_SVM_RANGE_WRITABLE_BIT, &range->flags);
 	range->dma_nsegs = 0;
 	tr.hmm_pfns = range->hmm_pfns;
 	tr.dma_addr = range->dma_addr;
-	tr.dma_heads = range->dma_heads;
 	range->hmm_pfns = NULL;
 	range->dma_addr = NULL;
-	range->dma_heads = NULL;
 	drm_svm_track_free(svm, &tr, range->npages);
 }
 
@@ -627,49 +656,65 @@ static int drm_svm_range_map_locked(struct drm_svm_range *range,
 {
 	struct drm_svm *svm = range->svm;
 	const unsigned long *pfns = tr->hmm_pfns;
-	unsigned long i, n, j;
 	bool writable = !test_bit(DRM_SVM_RANGE_READ_ONLY_BIT, &range->flags);
+	bool translates = true;
+	unsigned long i, n, j;
 	dma_addr_t addr;
+	u64 wr;
 
 	lockdep_assert_held_write(&svm->notifier_lock);
 
-	for (i = 0; i < range->npages; i++)
-		writable &= drm_svm_pfn_writable(range, pfns[i]);
-
-	for (i = 0; svm->dev && i < range->npages; i += n) {
+	for (i = 0; i < range->npages; i += n) {
 		struct page *page = hmm_pfn_to_page(pfns[i]);
 
+		wr = drm_svm_pfn_writable(range, pfns[i]) ? DRM_SVM_ENT_WRITE : 0;
+		writable &= !!wr;
 		n = 1;
-		if (is_device_private_page(page)) {
-			/* Owned by the driver, which knows its address. */
-			tr->dma_addr[i] = DMA_MAPPING_ERROR;
+		if (!svm->dev || is_device_private_page(page)) {
+			/* Not DMA-mapped: device-private pages are the driver's. */
+			tr->dma_addr[i] = page_to_phys(page) | DRM_SVM_ENT_PHYS | wr;
 			continue;
 		}
 
 		n = drm_svm_chunk_npages(range, pfns, i);
 		addr = dma_map_page(svm->dev, page, 0, n << PAGE_SHIFT,
-				    drm_svm_pfn_dir(range, pfns[i]));
+				    drm_svm_ent_dir(wr));
 		if (dma_mapping_error(svm->dev, addr))
 			goto err_unmap;
-		__set_bit(i, tr->dma_heads);
+		/* Page-aligned pages get page-aligned DMA addresses. */
+		if (WARN_ON_ONCE(addr & (PAGE_SIZE - 1))) {
+			dma_unmap_page(svm->dev, addr, n << PAGE_SHIFT,
+				       drm_svm_ent_dir(wr));
+			goto err_unmap;
+		}
 		range->dma_nsegs++;
 		atomic64_inc(&svm->stats.dma_maps);
-		for (j = 0; j < n; j++)
-			tr->dma_addr[i + j] = addr + ((dma_addr_t)j << PAGE_SHIFT);
+		for (j = 0; j < n; j++) {
+			dma_addr_t a = addr + ((dma_addr_t)j << PAGE_SHIFT);
+
+			tr->dma_addr[i + j] = a | wr;
+			if (translates)
+				translates = drm_svm_dma_translates(svm, a,
+								    nth_page(page, j));
+		}
+		tr->dma_addr[i] |= DRM_SVM_ENT_HEAD;
 	}
 
-	range->hmm_pfns = tr->hmm_pfns;
 	range->dma_addr = tr->dma_addr;
-	range->dma_heads = tr->dma_heads;
-	memset(tr, 0, sizeof(*tr));
+	tr->dma_addr = NULL;
+	if (!translates) {
+		/* Keep the pages: their DMA addresses do not lead back. */
+		range->hmm_pfns = tr->hmm_pfns;
+		tr->hmm_pfns = NULL;
+	}
 	if (writable)
 		set_bit(DRM_SVM_RANGE_WRITABLE_BIT, &range->flags);
 	set_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags);
 	return 0;
 
 err_unmap:
-	drm_svm_dma_unmap(range, pfns, tr->dma_addr, tr->dma_heads, i);
-	bitmap_zero(tr->dma_heads, range->npages);
+	if (svm->dev)
+		drm_svm_dma_unmap(range, tr->dma_addr, i);
 	range->dma_nsegs = 0;
 	return -EFAULT;
 }
@@ -931,23 +976,30 @@ static bool drm_svm_range_valid(struct drm_svm_range *range, bool write)
  * including fsdax pages, can be used: P2PDMA, device-coherent and
  * device-dax pages would need a mapping the helper does not make.
  */
+VISIBLE_IF_KUNIT int drm_svm_check_page(const struct page *page)
+{
+	if (!is_zone_device_page(page))
+		return 0;
+	switch (page->pgmap->type) {
+	case MEMORY_DEVICE_PRIVATE:
+	case MEMORY_DEVICE_FS_DAX:
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(drm_svm_check_page);
+
 static int drm_svm_check_pages(struct drm_svm_range *range,
 			       const unsigned long *pfns)
 {
 	unsigned long i;
+	int ret;
 
 	for (i = 0; i < range->npages; i++) {
-		struct page *page = hmm_pfn_to_page(pfns[i]);
-
-		if (!is_zone_device_page(page))
-			continue;
-		switch (page->pgmap->type) {
-		case MEMORY_DEVICE_PRIVATE:
-		case MEMORY_DEVICE_FS_DAX:
-			continue;
-		default:
-			return -EOPNOTSUPP;
-		}
+		ret = drm_svm_check_page(hmm_pfn_to_page(pfns[i]));
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -1178,10 +1230,11 @@ dma_addr_t drm_svm_range_dma_addr(struct drm_svm_range *range,
 {
 	lockdep_assert_held(&range->svm->notifier_lock);
 
-	if (idx >= range->npages || !range->dma_addr)
+	if (idx >= range->npages || !range->dma_addr ||
+	    (range->dma_addr[idx] & DRM_SVM_ENT_PHYS))
 		return DMA_MAPPING_ERROR;
 
-	return range->dma_addr[idx];
+	return DRM_SVM_ENT_ADDR(range->dma_addr[idx]);
 }
 EXPORT_SYMBOL_GPL(drm_svm_range_dma_addr);
 
@@ -1206,10 +1259,10 @@ struct page *drm_svm_range_page(struct drm_svm_range *range,
 {
 	lockdep_assert_held(&range->svm->notifier_lock);
 
-	if (idx >= range->npages || !range->hmm_pfns)
+	if (idx >= range->npages || !range->dma_addr)
 		return NULL;
 
-	return hmm_pfn_to_page(range->hmm_pfns[idx]);
+	return drm_svm_range_ent_page(range, idx);
 }
 EXPORT_SYMBOL_GPL(drm_svm_range_page);
 
@@ -1231,12 +1284,46 @@ bool drm_svm_range_page_writable(struct drm_svm_range *range,
 {
 	lockdep_assert_held(&range->svm->notifier_lock);
 
-	if (idx >= range->npages || !range->hmm_pfns)
+	if (idx >= range->npages || !range->dma_addr)
 		return false;
 
-	return drm_svm_pfn_writable(range, range->hmm_pfns[idx]);
+	return range->dma_addr[idx] & DRM_SVM_ENT_WRITE;
 }
 EXPORT_SYMBOL_GPL(drm_svm_range_page_writable);
+
+/**
+ * drm_svm_sgt_nents() - count the sg_table entries of published pages
+ * @ent: the entries of a range (&drm_svm_range.dma_addr)
+ * @npages: number of entries
+ * @max_nents: most entries the table may have (%UINT_MAX for
+ *             sg_alloc_table(), which counts them in an unsigned int)
+ * @nents: receives the number of DMA mappings, one entry each
+ *
+ * An sg_table entry's length is an unsigned int too. drm_svm never makes a
+ * DMA mapping that long, but the table is refused rather than truncated
+ * should one appear.
+ *
+ * Return: 0, or -E2BIG if there are more than @max_nents mappings or one
+ * is longer than %UINT_MAX bytes.
+ */
+VISIBLE_IF_KUNIT int drm_svm_sgt_nents(const u64 *ent, unsigned long npages,
+				       unsigned int max_nents,
+				       unsigned int *nents)
+{
+	unsigned long i, n, count = 0;
+
+	for (i = 0; i < npages; i += n) {
+		n = 1;
+		if (!(ent[i] & DRM_SVM_ENT_HEAD))
+			continue;
+		n = drm_svm_seg_npages(ent, i, npages);
+		if (n > (UINT_MAX >> PAGE_SHIFT) || ++count > max_nents)
+			return -E2BIG;
+	}
+	*nents = count;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(drm_svm_sgt_nents);
 
 /**
  * drm_svm_range_get_sgt() - describe the DMA mappings of a range
@@ -1253,15 +1340,17 @@ EXPORT_SYMBOL_GPL(drm_svm_range_page_writable);
  *
  * Return: 0, -EAGAIN if the pages are not valid (call
  * drm_svm_range_get_pages() again), -ENODEV without DMA device, -E2BIG if
- * the range has more DMA mappings than an sg_table can hold (UINT_MAX),
+ * the range has more DMA mappings than an sg_table can hold (%UINT_MAX)
+ * or a mapping longer than an entry can describe (%UINT_MAX bytes),
  * -ENOMEM.
  */
 int drm_svm_range_get_sgt(struct drm_svm_range *range, struct sg_table *sgt,
 			  unsigned long *seq)
 {
 	struct drm_svm *svm = range->svm;
+	unsigned int nents, again;
 	struct scatterlist *sg;
-	unsigned long nsegs, head, n, cur_seq;
+	unsigned long head, n, cur_seq;
 	int ret;
 
 	might_sleep();
@@ -1276,31 +1365,35 @@ int drm_svm_range_get_sgt(struct drm_svm_range *range, struct sg_table *sgt,
 		return -EAGAIN;
 	}
 	cur_seq = range->notifier_seq;
-	nsegs = range->dma_nsegs;
+	ret = drm_svm_sgt_nents(range->dma_addr, range->npages, UINT_MAX,
+				&nents);
 	up_read(&svm->notifier_lock);
+	if (ret)
+		return ret;
 
-	/* sg_alloc_table() counts entries in an unsigned int. */
-	if (nsegs > UINT_MAX)
-		return -E2BIG;
-	ret = sg_alloc_table(sgt, nsegs, GFP_KERNEL);
+	ret = sg_alloc_table(sgt, nents, GFP_KERNEL);
 	if (ret)
 		return ret;
 
 	down_read(&svm->notifier_lock);
 	if (!drm_svm_range_pages_valid(range) ||
-	    range->notifier_seq != cur_seq || range->dma_nsegs != nsegs) {
+	    range->notifier_seq != cur_seq ||
+	    drm_svm_sgt_nents(range->dma_addr, range->npages, nents, &again) ||
+	    again != nents) {
 		up_read(&svm->notifier_lock);
 		sg_free_table(sgt);
 		return -EAGAIN;
 	}
 	sg = sgt->sgl;
-	for_each_set_bit(head, range->dma_heads, range->npages) {
-		/* At most DRM_SVM_MAX_SEG_PAGES: the length fits. */
-		n = drm_svm_seg_npages(range->dma_addr, range->dma_heads, head,
-				       range->npages);
-		sg_set_page(sg, hmm_pfn_to_page(range->hmm_pfns[head]),
+	for (head = 0; head < range->npages; head += n) {
+		n = 1;
+		if (!(range->dma_addr[head] & DRM_SVM_ENT_HEAD))
+			continue;
+		/* drm_svm_sgt_nents() checked that the length fits. */
+		n = drm_svm_seg_npages(range->dma_addr, head, range->npages);
+		sg_set_page(sg, drm_svm_range_ent_page(range, head),
 			    n << PAGE_SHIFT, 0);
-		sg_dma_address(sg) = range->dma_addr[head];
+		sg_dma_address(sg) = DRM_SVM_ENT_ADDR(range->dma_addr[head]);
 		sg_dma_len(sg) = n << PAGE_SHIFT;
 		sg = sg_next(sg);
 	}

@@ -36,6 +36,8 @@ smp=${VM_SMP:-$cpus,sockets=$cpus,cores=1,threads=1}
 append="console=ttyS0 panic=-1 nokaslr transparent_hugepage=madvise hugepages=16"
 append+=" numa=fake=2 rig.cpus=$cpus"
 append+=" kunit.enable=$kunit kunit.filter_glob=$KUNIT_FILTER"
+# VM_APPEND: extra kernel parameters, e.g. drm_svm_test.lockdep_splat=1.
+append+="${VM_APPEND:+ $VM_APPEND}"
 
 # Host-side checks fold into the same summary.
 if [ "$mode" = check ]; then

@@ -20,17 +20,22 @@
 #include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
+#include <linux/memremap.h>
 #include <linux/mman.h>
 #include <linux/mmu_notifier.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/sched/mm.h>
 #include <linux/scatterlist.h>
 #include <linux/shmem_fs.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
 #include <asm/tlb.h>
 
 #include <drm/drm_svm.h>
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
 #define TEST_MAX_RANGES	8
 
@@ -547,12 +552,14 @@ static void drm_svm_test_tracking_published(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages),
 			(long)npages);
 	drm_svm_notifier_lock(&t->svm);
-	bytes = ksize(range->hmm_pfns) + ksize(range->dma_addr) +
-		ksize(range->dma_heads);
+	/* dma-direct without IOMMU: DMA addresses lead back to the pages. */
+	KUNIT_EXPECT_NULL(test, range->hmm_pfns);
+	bytes = ksize(range->dma_addr) +
+		(range->hmm_pfns ? ksize(range->hmm_pfns) : 0);
 	drm_svm_notifier_unlock(&t->svm);
 	kunit_info(test, "tracking memory: %lu bytes for %lu published pages (%lu.%02lu bytes/page), 0 when unpublished\n",
 		   bytes, npages, bytes / npages, (bytes % npages) * 100 / npages);
-	KUNIT_EXPECT_LE(test, bytes, npages * 17);
+	KUNIT_EXPECT_LE(test, bytes, npages * 8);
 
 	/* Invalidated and not revalidated: freed. */
 	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, addr, PAGE_SIZE,
@@ -571,6 +578,89 @@ static void drm_svm_test_tracking_published(struct kunit *test)
 
 	svm_range_del(t, range);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 0L);
+}
+
+/*
+ * Issue 8 item 5: ZONE_DEVICE pages the helper cannot DMA-map as RAM are
+ * refused. A crafted struct page stands in for each kind of device
+ * memory (the guest has no P2PDMA or coherent device memory to fault).
+ */
+static void drm_svm_test_zone_device(struct kunit *test)
+{
+	static const struct {
+		enum memory_type type;
+		int ret;
+	} cases[] = {
+		{ MEMORY_DEVICE_PRIVATE, 0 },
+		{ MEMORY_DEVICE_FS_DAX, 0 },
+		{ MEMORY_DEVICE_COHERENT, -EOPNOTSUPP },
+		{ MEMORY_DEVICE_GENERIC, -EOPNOTSUPP },
+		{ MEMORY_DEVICE_PCI_P2PDMA, -EOPNOTSUPP },
+	};
+	struct dev_pagemap *pgmap;
+	struct page *page, *ram;
+	int i;
+
+	if (!IS_ENABLED(CONFIG_ZONE_DEVICE))
+		kunit_skip(test, "no CONFIG_ZONE_DEVICE");
+	ram = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ram);
+	KUNIT_EXPECT_EQ(test, drm_svm_check_page(ram), 0);
+	__free_page(ram);
+
+	page = kunit_kzalloc(test, sizeof(*page), GFP_KERNEL);
+	pgmap = kunit_kzalloc(test, sizeof(*pgmap), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_NOT_NULL(test, pgmap);
+#ifdef CONFIG_ZONE_DEVICE
+	set_page_zone(page, ZONE_DEVICE);
+#endif
+	page->pgmap = pgmap;
+	KUNIT_ASSERT_TRUE(test, is_zone_device_page(page));
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		pgmap->type = cases[i].type;
+		KUNIT_EXPECT_EQ_MSG(test, drm_svm_check_page(page),
+				    cases[i].ret, "memory type %d",
+				    cases[i].type);
+	}
+}
+
+/*
+ * Issue 8 item 6: drm_svm_range_get_sgt() refuses (-E2BIG) what an
+ * sg_table cannot describe instead of truncating it: a DMA mapping longer
+ * than an entry's unsigned int length, more mappings than the table's
+ * unsigned int count (driven through a lower limit).
+ */
+static void drm_svm_test_sgt_limits(struct kunit *test)
+{
+	const unsigned long max_pages = UINT_MAX >> PAGE_SHIFT;
+	unsigned int nents = 0;
+	u64 *ent;
+	unsigned long i;
+
+	/* One mapping of max_pages + 1 pages, as one head and its tail. */
+	ent = kvcalloc(max_pages + 1, sizeof(*ent), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ent);
+	for (i = 0; i <= max_pages; i++)
+		ent[i] = (u64)i << PAGE_SHIFT;
+	ent[0] |= DRM_SVM_ENT_HEAD;
+	KUNIT_EXPECT_EQ(test, drm_svm_sgt_nents(ent, max_pages, UINT_MAX,
+						&nents), 0);
+	KUNIT_EXPECT_EQ(test, nents, 1U);
+	KUNIT_EXPECT_EQ(test, drm_svm_sgt_nents(ent, max_pages + 1, UINT_MAX,
+						&nents), -E2BIG);
+
+	/* Three mappings: fine with room for three, -E2BIG with two. */
+	ent[1] |= DRM_SVM_ENT_HEAD;
+	ent[2] |= DRM_SVM_ENT_HEAD;
+	KUNIT_EXPECT_EQ(test, drm_svm_sgt_nents(ent, 3, 3, &nents), 0);
+	KUNIT_EXPECT_EQ(test, nents, 3U);
+	KUNIT_EXPECT_EQ(test, drm_svm_sgt_nents(ent, 3, 2, &nents), -E2BIG);
+	/* Not DMA-mapped pages are not in the table. */
+	ent[1] = DRM_SVM_ENT_PHYS;
+	KUNIT_EXPECT_EQ(test, drm_svm_sgt_nents(ent, 3, 2, &nents), 0);
+	KUNIT_EXPECT_EQ(test, nents, 2U);
+	kvfree(ent);
 }
 
 static void drm_svm_test_read_only(struct kunit *test)
@@ -701,6 +791,8 @@ static struct kunit_case drm_svm_tests[] = {
 	KUNIT_CASE(drm_svm_test_sgt),
 	KUNIT_CASE(drm_svm_test_tracking),
 	KUNIT_CASE(drm_svm_test_tracking_published),
+	KUNIT_CASE(drm_svm_test_zone_device),
+	KUNIT_CASE(drm_svm_test_sgt_limits),
 	KUNIT_CASE(drm_svm_test_read_only),
 	KUNIT_CASE(drm_svm_test_anon_only),
 	KUNIT_CASE(drm_svm_test_bad_vmas),
@@ -920,6 +1012,45 @@ static void drm_svm_test_dirty(struct kunit *test)
 					      addr + 4 * PAGE_SIZE), 0);
 	KUNIT_EXPECT_FALSE(test, svm_valid(ro));
 	KUNIT_EXPECT_EQ(test, svm_put_dirty(folios, 4), 0UL);
+}
+
+/*
+ * DMA addresses that do not lead back to the pages (IOMMU, swiotlb): the
+ * helper keeps the pfns, and pages, write permission and dirtying work
+ * as with dma-direct.
+ */
+static void drm_svm_test_untranslatable(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	const unsigned long npages = 4;
+	struct page *pages[4];
+	struct folio *folios[4];
+	struct drm_svm_range *range;
+	unsigned long addr, i;
+
+	range = svm_mirrored(test, npages, &addr);
+	drm_svm_notifier_lock(&t->svm);
+	for (i = 0; i < npages; i++)
+		pages[i] = drm_svm_range_page(range, i);
+	drm_svm_notifier_unlock(&t->svm);
+	svm_range_del(t, range);
+
+	t->svm.test_untranslatable = true;
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &range, addr,
+					    npages * PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(range, 0), 0);
+	drm_svm_notifier_lock(&t->svm);
+	KUNIT_EXPECT_NOT_NULL(test, range->hmm_pfns);
+	for (i = 0; i < npages; i++) {
+		KUNIT_EXPECT_PTR_EQ(test, drm_svm_range_page(range, i),
+				    pages[i]);
+		KUNIT_EXPECT_TRUE(test, drm_svm_range_page_writable(range, i));
+	}
+	drm_svm_notifier_unlock(&t->svm);
+	svm_grab_clean(test, range, folios, npages);
+	svm_range_del(t, range);
+	KUNIT_EXPECT_EQ(test, svm_put_dirty(folios, npages), npages);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 0L);
 }
 
 static void drm_svm_test_inval_dontneed(struct kunit *test)
@@ -1348,6 +1479,7 @@ static struct kunit_case drm_svm_invalidate_tests[] = {
 	KUNIT_CASE(drm_svm_test_inval_remap),
 	KUNIT_CASE(drm_svm_test_inval_dontneed),
 	KUNIT_CASE(drm_svm_test_dirty),
+	KUNIT_CASE(drm_svm_test_untranslatable),
 	KUNIT_CASE(drm_svm_test_nonblock_unmapped),
 	KUNIT_CASE(drm_svm_test_nonblock_mapped),
 	KUNIT_CASE(drm_svm_test_owner_events),
@@ -2255,8 +2387,106 @@ static struct kunit_suite drm_svm_mirror_suite = {
 	.test_cases = drm_svm_mirror_tests,
 };
 
+/* ---------------------------------------------------------------------- */
+/* The deadlock rule, broken on purpose */
+
+static bool lockdep_splat;
+module_param(lockdep_splat, bool, 0444);
+MODULE_PARM_DESC(lockdep_splat,
+		 "Run drm_svm_deadlock_rule: an invalidate callback that waits for a work item that faults through the helper, so that lockdep reports the deadlock (ends lockdep and fails the run on purpose; default off)");
+
+static struct svm_splat {
+	struct work_struct work;
+	struct drm_svm_range *range;
+	bool in_invalidate;
+	int faults;
+} svm_splat;
+
+/* The "GPU fault handler": faults the range through the helper. */
+static void svm_splat_fault_work(struct work_struct *work)
+{
+	/*
+	 * Really faulting from inside the invalidation would deadlock
+	 * (mmu_interval_read_begin() waits for it): lockdep has to report
+	 * the cycle from the first, harmless run of this work alone. Stay
+	 * busy a while, so that the flush finds the work queued or running
+	 * (flushing an idle work tells lockdep nothing).
+	 */
+	if (READ_ONCE(svm_splat.in_invalidate)) {
+		msleep(100);
+		return;
+	}
+	if (!drm_svm_range_get_pages(svm_splat.range, 0))
+		svm_splat.faults++;
+}
+
+/* Breaks the deadlock rule: waits for work that faults. */
+static void svm_splat_invalidate(struct drm_svm *svm,
+				 struct drm_svm_range *range,
+				 const struct mmu_notifier_range *mmu_range)
+{
+	WRITE_ONCE(svm_splat.in_invalidate, true);
+	queue_work(system_wq, &svm_splat.work);
+	flush_work(&svm_splat.work);
+	WRITE_ONCE(svm_splat.in_invalidate, false);
+}
+
+static const struct drm_svm_ops svm_splat_ops = {
+	.invalidate = svm_splat_invalidate,
+};
+
+/*
+ * An &drm_svm_ops.invalidate that flushes a work item which faults
+ * through the helper: lockdep must report a circular dependency between
+ * the mmu notifier invalidation map and the work item the first time both
+ * paths have run, even though this run never actually deadlocks. Only
+ * with drm_svm_test.lockdep_splat=1 on the kernel command line, because
+ * the report turns lockdep off and fails the whole run.
+ */
+static void drm_svm_deadlock_rule(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	unsigned long addr;
+
+	if (!lockdep_splat)
+		kunit_skip(test, "deliberate lockdep splat, run with drm_svm_test.lockdep_splat=1");
+	if (!IS_ENABLED(CONFIG_PROVE_LOCKING) || !IS_BUILTIN(CONFIG_DRM_SVM))
+		kunit_skip(test, "needs PROVE_LOCKING and a built-in drm_svm");
+
+	t->svm.ops = &svm_splat_ops;
+	INIT_WORK(&svm_splat.work, svm_splat_fault_work);
+	addr = svm_mmap(test, PAGE_SIZE, PROT_READ | PROT_WRITE);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &svm_splat.range, addr,
+					    PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(svm_splat.range, 0), 0);
+
+	/* The fault handler runs once: work -> invalidation map. */
+	queue_work(system_wq, &svm_splat.work);
+	flush_work(&svm_splat.work);
+	KUNIT_ASSERT_EQ(test, svm_splat.faults, 1);
+	KUNIT_ASSERT_TRUE(test, debug_locks);
+
+	/* An invalidation waits for it: invalidation map -> work. */
+	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, addr, PAGE_SIZE,
+					 MADV_DONTNEED), 0);
+	KUNIT_EXPECT_FALSE_MSG(test, debug_locks,
+			       "lockdep did not report the broken deadlock rule");
+}
+
+static struct kunit_case drm_svm_deadlock_tests[] = {
+	KUNIT_CASE(drm_svm_deadlock_rule),
+	{}
+};
+
+static struct kunit_suite drm_svm_deadlock_suite = {
+	.name = "drm_svm_deadlock_rule",
+	.init = svm_test_init,
+	.exit = svm_test_exit,
+	.test_cases = drm_svm_deadlock_tests,
+};
+
 kunit_test_suites(&drm_svm_suite, &drm_svm_invalidate_suite,
-		  &drm_svm_mirror_suite);
+		  &drm_svm_mirror_suite, &drm_svm_deadlock_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the DRM SVM helper");
 MODULE_LICENSE("GPL");

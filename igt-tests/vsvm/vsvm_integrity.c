@@ -271,9 +271,24 @@ static void test_madv_free(enum mode m)
 }
 
 /*
- * Swap: the CPU reads swapped-out memory back in (a clean copy stays in the
- * swap cache), the GPU writes it, reclaim runs again: the new data must be
- * written to swap, not replaced by the stale copy.
+ * Swap: a clean page must not be dropped or reloaded from a stale copy
+ * after the GPU wrote it. hmm_range_fault() does not fault a PTE that is
+ * already writable, not even for a write, so the CPU PTE of a page the
+ * GPU writes stays as the CPU left it:
+ *
+ * - private anonymous memory: swapped out, read ahead into the swap cache
+ *   (MADV_WILLNEED; zram would otherwise swap in without the swap cache,
+ *   SWP_SYNCHRONOUS_IO, when one PTE maps the entry), then read by the CPU:
+ *   mapped writable and clean, and still in the swap cache. Reclaim frees
+ *   a clean swap-cache page without writing it, and the next fault reads
+ *   the old data back from swap.
+ * - shared anonymous memory (shmem) is marked dirty when it comes back from
+ *   swap, so its clean pages are the ones read-faulted from a hole: mapped
+ *   writable and clean, and reclaim drops a clean shmem page (the hole
+ *   reads as zeros again).
+ *
+ * The GPU then writes, and reclaim runs: only the helper's dirty marking
+ * sends what the GPU wrote to swap.
  */
 static void test_swap(enum mode m, bool shared)
 {
@@ -286,27 +301,35 @@ static void test_swap(enum mode m, bool shared)
 	p = mmap(NULL, BUF_SZ, PROT_READ | PROT_WRITE, flags, -1, 0);
 	igt_assert(p != MAP_FAILED);
 
-	cpu_fill(p, BUF_SZ, CPU_SEED);
-	madvise_ok(p, BUF_SZ, MADV_PAGEOUT);
-	igt_require_f(resident_pages(p, BUF_SZ) < NPAGES,
-		      "MADV_PAGEOUT swapped nothing out\n");
-
-	cpu_touch_read(p, BUF_SZ);		/* swap in, clean */
+	if (!shared) {
+		cpu_fill(p, BUF_SZ, CPU_SEED);
+		madvise_ok(p, BUF_SZ, MADV_PAGEOUT);
+		igt_require_f(resident_pages(p, BUF_SZ) < NPAGES,
+			      "MADV_PAGEOUT swapped nothing out\n");
+		madvise_ok(p, BUF_SZ, MADV_WILLNEED);	/* into the swap cache */
+	}
+	cpu_touch_read(p, BUF_SZ);	/* writable, clean PTEs */
+	if (m == SVM)
+		gpu_read(m, p, BUF_SZ);	/* a read fault first */
 	keeper_open(m, &k, p, BUF_SZ);
 	keeper_write(m, &k, p, BUF_SZ, GPU_VALUE);
 	assert_words(p, BUF_SZ, GPU_VALUE, "before reclaim");
 
 	madvise_ok(p, BUF_SZ, MADV_PAGEOUT);
-	assert_words(p, BUF_SZ, GPU_VALUE, "after swap-out and swap-in");
+	igt_require_f(resident_pages(p, BUF_SZ) < NPAGES,
+		      "MADV_PAGEOUT reclaimed nothing\n");
+	assert_words(p, BUF_SZ, GPU_VALUE, "after reclaim and swap-in");
 
 	keeper_close(&k);
 	munmap(p, BUF_SZ);
 }
 
 /*
- * A shared file mapping: what the GPU wrote reaches the file (read back
- * with pread() after munmap), also when the CPU only read the mapping
- * before, so that the GPU's write permission had to be upgraded.
+ * A shared file mapping (memfd): what the GPU wrote reaches the file (read
+ * back with pread() after munmap). The file's pages are read-faulted from
+ * holes, so they are clean and mapped writable, and the GPU writes them
+ * without a CPU write fault; msync() and MADV_PAGEOUT then drop every
+ * clean page from the page cache.
  */
 static void test_shared_file(enum mode m)
 {
@@ -316,8 +339,6 @@ static void test_shared_file(enum mode m)
 	void *p;
 
 	igt_assert(back);
-	cpu_fill(back, BUF_SZ, CPU_SEED);
-	igt_assert_eq(pwrite(f, back, BUF_SZ, 0), (ssize_t)BUF_SZ);
 	p = mmap(NULL, BUF_SZ, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
 	igt_assert(p != MAP_FAILED);
 
@@ -328,6 +349,8 @@ static void test_shared_file(enum mode m)
 	keeper_write(m, &k, p, BUF_SZ, GPU_VALUE);
 	igt_assert_eq(msync(p, BUF_SZ, MS_SYNC), 0);
 	madvise_ok(p, BUF_SZ, MADV_PAGEOUT);
+	igt_require_f(resident_pages(p, BUF_SZ) < NPAGES,
+		      "MADV_PAGEOUT reclaimed nothing\n");
 	keeper_close(&k);
 	munmap(p, BUF_SZ);
 
@@ -567,11 +590,11 @@ igt_main
 		igt_subtest_f("%s-madv-free-write", mode_name[m])
 			test_madv_free(m);
 
-		igt_describe("Swap out, CPU read (swap-in), GPU write, swap out again: the GPU's data is what comes back.");
+		igt_describe("Swap out, read ahead into the swap cache, CPU read, GPU write, swap out again: the GPU's data is what comes back.");
 		igt_subtest_f("%s-swap-write", mode_name[m])
 			test_swap(m, false);
 
-		igt_describe("As swap-write, on MAP_SHARED anonymous (shmem) memory.");
+		igt_describe("MAP_SHARED anonymous (shmem) memory read-faulted from holes, GPU write, swap out: the GPU's data comes back from swap.");
 		igt_subtest_f("%s-shmem-swap-write", mode_name[m])
 			test_swap(m, true);
 

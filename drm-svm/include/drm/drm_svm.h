@@ -381,6 +381,11 @@ struct drm_svm {
 	struct drm_svm_mirror mirror;
 #if IS_ENABLED(CONFIG_DRM_SVM_KUNIT_TEST)
 	/**
+	 * @test_untranslatable: KUnit only. Behave as if DMA addresses could
+	 * not be translated back to pages (as behind an IOMMU).
+	 */
+	bool test_untranslatable;
+	/**
 	 * @test_after_fault: KUnit only. Called by drm_svm_range_get_pages()
 	 * after each hmm_range_fault() (mmap lock dropped) and before the
 	 * collision check, so the test can force collisions.
@@ -412,15 +417,21 @@ struct drm_svm_range {
 	/** @notifier_seq: notifier sequence the published pages belong to */
 	unsigned long notifier_seq;
 	/**
-	 * @hmm_pfns: hmm_range_fault() output of the published pages (page
-	 * and %HMM_PFN_WRITE per index); allocated per fault, kept while the
-	 * pages are published, freed when they are taken away (NULL then)
+	 * @dma_addr: one 8-byte entry per page of the published pages: its
+	 * page-aligned DMA address (or, for a page that is not DMA-mapped,
+	 * its physical address) with flags in the low bits (first page of a
+	 * DMA mapping, writable, not DMA-mapped). Allocated per fault, kept
+	 * while the pages are published, freed when they are taken away (NULL
+	 * then). Use drm_svm_range_dma_addr() and the other accessors.
+	 */
+	u64 *dma_addr;
+	/**
+	 * @hmm_pfns: NULL unless the device's DMA addresses cannot be
+	 * translated back to pages (IOMMU, swiotlb bouncing): then the
+	 * hmm_range_fault() output of the published pages, same lifetime as
+	 * @dma_addr
 	 */
 	unsigned long *hmm_pfns;
-	/** @dma_addr: DMA address of each page index, same lifetime */
-	dma_addr_t *dma_addr;
-	/** @dma_heads: bitmap, bit i set if page i starts a DMA mapping */
-	unsigned long *dma_heads;
 	/** @dma_nsegs: number of DMA mappings (folio chunks) currently held */
 	unsigned long dma_nsegs;
 	/** @itree: mirror ranges only: node in &drm_svm_mirror.ranges */
@@ -430,6 +441,19 @@ struct drm_svm_range {
 	/** @chunk: mirror ranges only: index of the chunk size of the range */
 	unsigned int chunk;
 };
+
+/*
+ * Layout of the entries of &drm_svm_range.dma_addr (one u64 per published
+ * page, 8 bytes of tracking memory per page): a page-aligned address with
+ * flags below PAGE_SHIFT. The address is the page's DMA address, or its
+ * physical address when the page is not DMA-mapped (%DRM_SVM_ENT_PHYS:
+ * no DMA device, or a device-private page). Internal to the helper and
+ * its tests: drivers use the accessors.
+ */
+#define DRM_SVM_ENT_HEAD	BIT_ULL(0)	/* first page of a DMA mapping */
+#define DRM_SVM_ENT_WRITE	BIT_ULL(1)	/* the device may write it */
+#define DRM_SVM_ENT_PHYS	BIT_ULL(2)	/* physical address, no DMA */
+#define DRM_SVM_ENT_ADDR(ent)	((ent) & ~(u64)(PAGE_SIZE - 1))
 
 int drm_svm_init(struct drm_svm *svm, struct device *dev, struct mm_struct *mm,
 		 const struct drm_svm_ops *ops, void *dev_private_owner);
@@ -616,6 +640,12 @@ void __drm_svm_driver_set_lock(struct drm_svm *svm, struct lockdep_map *map);
 	__drm_svm_driver_set_lock(svm__, &(lock__)->dep_map)
 #else
 #define drm_svm_driver_set_lock(svm__, lock__) ((void)(svm__), (void)(lock__))
+#endif
+
+#if IS_ENABLED(CONFIG_KUNIT)
+int drm_svm_check_page(const struct page *page);
+int drm_svm_sgt_nents(const u64 *ent, unsigned long npages,
+		      unsigned int max_nents, unsigned int *nents);
 #endif
 
 #endif /* __DRM_SVM_H__ */
