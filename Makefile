@@ -22,7 +22,7 @@ DEB_PKGS := \
 	build-essential flex bison bc libelf-dev libssl-dev cpio kmod rsync \
 	xz-utils dwarves python3 python3-ply python3-git perl git \
 	qemu-system-x86 busybox-static \
-	intel-gpu-tools libdrm-dev pkg-config \
+	intel-gpu-tools libdrm-dev pkg-config sparse \
 	meson ninja-build python3-mako ccache dpkg-dev libexpat1-dev zlib1g-dev
 
 KSRC := $(W)/linux-source-6.12
@@ -30,10 +30,10 @@ KBUILD := $(W)/build
 KHDR := $(W)/headers
 # Components, in the order their patches are applied (missing ones are
 # skipped). Each may have patches/*.patch, overlay.list and kernel.config.
-COMPONENTS := rig drm-svm uapi drivers/vsvm
+COMPONENTS := rig drm-svm uapi drivers/vsvm drivers/radeon
 
 # Test selection and VM knobs (see README.md).
-SUITES ?= rig kunit hmm igt fault mesa
+SUITES ?= rig kunit hmm igt fault mesa radeon
 KUNIT_FILTER ?= *
 VM_TIMEOUT ?= 2400
 CMD ?= uname -a

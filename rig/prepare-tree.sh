@@ -49,6 +49,13 @@ for c in $COMPONENTS; do
 		[ -e "$p" ] && patches+=("$p")
 	done
 done
+# Test-only patches (<component>/test-patches/, e.g. radeon's GART switch)
+# come last; the rig applies them, "make series" does not export them.
+for c in $COMPONENTS; do
+	for p in "$ROOT/$c"/test-patches/*.patch; do
+		[ -e "$p" ] && patches+=("$p")
+	done
+done
 sum=$(cat /dev/null "${patches[@]}" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$W/.series-applied" 2>/dev/null)" != "$sum" ] ||
    [ -n "$(git -C "$KSRC" status --porcelain --untracked-files=no)" ]; then

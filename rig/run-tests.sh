@@ -62,6 +62,7 @@ set +e
 timeout --foreground -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
 	-accel "$accel" -cpu max -smp "$smp" -m 2G -no-reboot \
 	-display none -monitor none \
+	-device ati-vga,model=rv100 \
 	-serial "file:$out/console.log" -serial "file:$out/results.log" \
 	-kernel "$KBUILD/arch/x86/boot/bzImage" -initrd "$out/initrd.gz" \
 	-append "$append" &

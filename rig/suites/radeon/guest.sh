@@ -1,0 +1,29 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# radeon suite, guest side: bind radeon.ko to QEMU's ati-vga (rv100, R100)
+# and run radeon_userptr, which prints RESULT lines.
+#
+# QEMU emulates no CP, so radeon runs with acceleration disabled. The rig
+# applies drivers/radeon/test-patches/ (not part of the exported series),
+# whose radeon.test_keep_gart=1 keeps the PCI GART alive anyway, so that
+# userptr validation, GART bind and invalidation of a bound BO run too.
+#
+# radeon is never unloaded: "modprobe -r radeon" splats on stock 6.12.117
+# (drm_encoder_cleanup() WARNING, connector debugfs use-after-free). This
+# suite runs last, so the suites before it see vsvm as the only DRM device.
+cd /rig/suites/radeon || exit 1
+[ -d /sys/kernel/debug/dri ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+if ! grep -q 10025159 /proc/bus/pci/devices 2>/dev/null; then
+	echo "RESULT fail radeon.device no ati-vga rv100 (1002:5159) on the PCI bus"
+	exit 0
+fi
+if modprobe radeon test_keep_gart=1 2>/tmp/radeon-modprobe.log ||
+   modprobe radeon 2>>/tmp/radeon-modprobe.log; then
+	echo "RESULT pass radeon.load"
+else
+	echo "RESULT fail radeon.load $(head -c 200 /tmp/radeon-modprobe.log)"
+	exit 0
+fi
+dmesg | grep -i radeon | tail -n 25
+./radeon_userptr
+echo "radeon_userptr exit: $?"

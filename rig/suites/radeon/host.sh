@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# radeon suite, host side: build radeon_userptr (static) against the
+# installed kernel headers (radeon_drm.h, and drm.h with the generic
+# userptr uapi).
+set -euo pipefail
+out=$RIG_OUT/radeon
+mkdir -p "$out"
+src=$RIG_ROOT/rig/suites/radeon/radeon_userptr.c
+if [ ! -x "$out/radeon_userptr" ] || [ "$src" -nt "$out/radeon_userptr" ]; then
+	gcc -Wall -Wextra -O2 -static -isystem "$RIG_KHDR/include" \
+		-o "$out/radeon_userptr" "$src"
+fi
+cp "$out/radeon_userptr" "$RIG_SUITE_DIR/"
