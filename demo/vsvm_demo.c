@@ -26,6 +26,8 @@
 #include <drm/drm.h>
 #include <drm/vsvm_drm.h>
 
+#include "drm_render_node.h"
+
 #define SIZE		(2u << 20)		/* 2 MiB of user memory */
 #define VA_USER		0x10000000ull		/* GPU VA of the userptr */
 #define VA_RESULT	0x20000000ull		/* GPU VA of a result buffer */
@@ -42,28 +44,11 @@ static void die(const char *what)
 
 static int open_vsvm(void)
 {
-	char name[16], path[32];
-	struct drm_version v;
-	int i, f;
+	int f = drm_open_render_node("vsvm");
 
-	for (i = 128; i < 192; i++) {
-		snprintf(path, sizeof(path), "/dev/dri/renderD%d", i);
-		f = open(path, O_RDWR | O_CLOEXEC);
-		if (f < 0)
-			continue;
-		memset(&v, 0, sizeof(v));
-		memset(name, 0, sizeof(name));
-		v.name = name;
-		v.name_len = sizeof(name) - 1;
-		if (!ioctl(f, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vsvm")) {
-			printf("opened %s (vsvm)\n", path);
-			return f;
-		}
-		close(f);
-	}
-	errno = ENODEV;
-	die("no vsvm render node");
-	return -1;
+	if (f < 0)
+		die("no vsvm render node");
+	return f;
 }
 
 /* What the GPU's CHECKSUM command computes: FNV-1a over 32-bit words. */

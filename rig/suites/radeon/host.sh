@@ -7,8 +7,11 @@ set -euo pipefail
 out=$RIG_OUT/radeon
 mkdir -p "$out"
 src=$RIG_ROOT/rig/suites/radeon/radeon_userptr.c
-if [ ! -x "$out/radeon_userptr" ] || [ "$src" -nt "$out/radeon_userptr" ]; then
+hdr=$RIG_ROOT/rig/include/drm_render_node.h
+if [ ! -x "$out/radeon_userptr" ] || [ "$src" -nt "$out/radeon_userptr" ] ||
+   [ "$hdr" -nt "$out/radeon_userptr" ]; then
 	gcc -Wall -Wextra -O2 -static -isystem "$RIG_KHDR/include" \
+		-I"$RIG_ROOT/rig/include" \
 		-o "$out/radeon_userptr" "$src"
 fi
 cp "$out/radeon_userptr" "$RIG_SUITE_DIR/"

@@ -24,6 +24,8 @@
 #include <drm/drm.h>
 #include <drm/radeon_drm.h>
 
+#include "drm_render_node.h"
+
 #define PAGE 4096UL
 #define NPAGES 16
 
@@ -58,30 +60,6 @@ static int check(const char *name, int ret, int want)
 	}
 	result("fail", name, "expected %s, got %s", want ? strerror(want) : "success",
 	       got ? strerror(got) : "success");
-	return -1;
-}
-
-static int open_radeon(void)
-{
-	char path[64], name[32];
-	struct drm_version v;
-	int i, f;
-
-	for (i = 128; i < 192; i++) {
-		snprintf(path, sizeof(path), "/dev/dri/renderD%d", i);
-		f = open(path, O_RDWR | O_CLOEXEC);
-		if (f < 0)
-			continue;
-		memset(&v, 0, sizeof(v));
-		memset(name, 0, sizeof(name));
-		v.name = name;
-		v.name_len = sizeof(name) - 1;
-		if (!ioctl(f, DRM_IOCTL_VERSION, &v) && !strcmp(name, "radeon")) {
-			printf("radeon: %s\n", path);
-			return f;
-		}
-		close(f);
-	}
 	return -1;
 }
 
@@ -329,7 +307,7 @@ static void test_fork(void)
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	fd = open_radeon();
+	fd = drm_open_render_node("radeon");
 	if (fd < 0) {
 		result("fail", "open", "no render node with driver name radeon");
 		return 1;
