@@ -414,6 +414,122 @@ void drm_svm_fini(struct drm_svm *svm)
 EXPORT_SYMBOL_GPL(drm_svm_fini);
 
 /**
+ * drm_svm_registry_init() - set up a registry of mirrors, one per mm
+ * @reg: the registry, embedded in the driver's device structure
+ * @dev: device for DMA mapping, passed to drm_svm_init()
+ * @ops: driver callbacks, passed to drm_svm_init()
+ * @dev_private_owner: passed to drm_svm_init()
+ *
+ * A driver whose userptr objects of one process may meet in one command
+ * submission, whatever GPU VM or file created them, gets the &struct
+ * drm_svm of an mm from the registry with drm_svm_registry_get() instead
+ * of embedding its own: all those objects then share one notifier lock.
+ */
+void drm_svm_registry_init(struct drm_svm_registry *reg, struct device *dev,
+			   const struct drm_svm_ops *ops,
+			   void *dev_private_owner)
+{
+	mutex_init(&reg->lock);
+	INIT_LIST_HEAD(&reg->list);
+	reg->dev = dev;
+	reg->ops = ops;
+	reg->dev_private_owner = dev_private_owner;
+}
+EXPORT_SYMBOL_GPL(drm_svm_registry_init);
+
+/**
+ * drm_svm_registry_fini() - tear down a registry
+ * @reg: the registry
+ *
+ * Every reference taken with drm_svm_registry_get() must have been dropped.
+ */
+void drm_svm_registry_fini(struct drm_svm_registry *reg)
+{
+	WARN_ON(!list_empty(&reg->list));
+	mutex_destroy(&reg->lock);
+}
+EXPORT_SYMBOL_GPL(drm_svm_registry_fini);
+
+/**
+ * drm_svm_registry_get() - the mirror of an address space, shared
+ * @reg: the registry
+ * @mm: the address space
+ *
+ * Returns the registry's &struct drm_svm for @mm with a new reference,
+ * creating it (drm_svm_init(), charged to the caller's memory cgroup) for
+ * the first user. Drop the reference with drm_svm_registry_put(), after
+ * drm_svm_range_fini() of the caller's ranges. Takes the registry lock:
+ * must not be called from the svm's invalidate callback.
+ *
+ * Return: the svm, or ERR_PTR(-ENOMEM) or ERR_PTR(-EINVAL) (no @mm, or
+ * the registry has no ops).
+ */
+struct drm_svm *drm_svm_registry_get(struct drm_svm_registry *reg,
+				     struct mm_struct *mm)
+{
+	struct drm_svm *svm;
+	int ret;
+
+	might_sleep();
+	mutex_lock(&reg->lock);
+	/* kref_put_mutex() unlinks under the lock: every listed svm is live. */
+	list_for_each_entry(svm, &reg->list, registry_link) {
+		if (svm->mm == mm) {
+			kref_get(&svm->registry_ref);
+			goto out;
+		}
+	}
+
+	svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
+	if (!svm) {
+		svm = ERR_PTR(-ENOMEM);
+		goto out;
+	}
+	ret = drm_svm_init(svm, reg->dev, mm, reg->ops,
+			   reg->dev_private_owner);
+	if (ret) {
+		kfree(svm);
+		svm = ERR_PTR(ret);
+		goto out;
+	}
+	svm->registry = reg;
+	kref_init(&svm->registry_ref);
+	list_add(&svm->registry_link, &reg->list);
+out:
+	mutex_unlock(&reg->lock);
+	return svm;
+}
+EXPORT_SYMBOL_GPL(drm_svm_registry_get);
+
+/* kref_put_mutex() release: called with the registry lock held, drops it. */
+static void drm_svm_registry_release(struct kref *ref)
+{
+	struct drm_svm *svm = container_of(ref, struct drm_svm, registry_ref);
+
+	list_del(&svm->registry_link);
+	mutex_unlock(&svm->registry->lock);
+	drm_svm_fini(svm);
+	kfree(svm);
+}
+
+/**
+ * drm_svm_registry_put() - drop a reference from drm_svm_registry_get()
+ * @svm: the svm
+ *
+ * The last reference tears the svm down with drm_svm_fini(), so every
+ * range of the caller must have been finalised.
+ */
+void drm_svm_registry_put(struct drm_svm *svm)
+{
+	if (WARN_ON(!svm->registry))
+		return;
+	might_lock(&svm->registry->lock);
+	kref_put_mutex(&svm->registry_ref, drm_svm_registry_release,
+		       &svm->registry->lock);
+}
+EXPORT_SYMBOL_GPL(drm_svm_registry_put);
+
+/**
  * drm_svm_set_max_pages() - cap the tracking memory of a mirror
  * @svm: the mirror
  * @max_pages: most pages the ranges of @svm may track at a time

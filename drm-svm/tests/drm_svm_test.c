@@ -782,6 +782,74 @@ static void drm_svm_test_mm_gone(struct kunit *test)
 	drm_svm_fini(&t2->svm);
 }
 
+/*
+ * drm_svm_registry: one svm per mm. Userptr objects of one process created
+ * in two GPU VMs (two gets) share one svm and so one notifier lock; another
+ * mm gets its own; the last put tears the svm down.
+ */
+static void drm_svm_test_registry(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_range r1, r2, r3;
+	struct drm_svm_registry reg;
+	struct drm_svm *a, *b, *c;
+	struct mm_struct *mm;
+	unsigned long addr;
+
+	addr = kunit_vm_mmap(test, NULL, 0, 2 * PAGE_SIZE,
+			     PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, 0);
+	KUNIT_ASSERT_NE(test, addr, 0);
+	mm = mm_alloc();
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+	mm->task_size = TASK_SIZE;
+
+	drm_svm_registry_init(&reg, t->dev, &svm_test_ops, NULL);
+	a = drm_svm_registry_get(&reg, current->mm);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	b = drm_svm_registry_get(&reg, current->mm);
+	KUNIT_EXPECT_PTR_EQ(test, a, b);
+	c = drm_svm_registry_get(&reg, mm);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	KUNIT_EXPECT_PTR_NE(test, a, c);
+	KUNIT_EXPECT_PTR_EQ(test, c->mm, mm);
+	KUNIT_EXPECT_PTR_EQ(test, a->dev, t->dev);
+	KUNIT_EXPECT_EQ(test, list_count_nodes(&reg.list), 2);
+	KUNIT_EXPECT_PTR_EQ(test, drm_svm_registry_get(&reg, NULL),
+			    ERR_PTR(-EINVAL));
+
+	/* Two "VMs" of one process: one commit covers both objects. */
+	KUNIT_ASSERT_EQ(test, drm_svm_range_init(a, &r1, addr, PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_init(b, &r2, addr + PAGE_SIZE,
+						 PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(&r1, 0), 0);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(&r2, 0), 0);
+	drm_svm_notifier_lock(a);
+	KUNIT_EXPECT_TRUE(test, drm_svm_range_pages_valid(&r1));
+	KUNIT_EXPECT_TRUE(test, drm_svm_range_pages_valid(&r2));
+	drm_svm_notifier_unlock(a);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_init(c, &r3, SZ_1M, PAGE_SIZE, 0),
+			0);
+	KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(&r3, 0), -EFAULT);
+
+	/* One VM goes: the svm stays for the other one. */
+	drm_svm_range_fini(&r2);
+	drm_svm_registry_put(b);
+	b = drm_svm_registry_get(&reg, current->mm);
+	KUNIT_EXPECT_PTR_EQ(test, a, b);
+	drm_svm_registry_put(b);
+	drm_svm_range_fini(&r1);
+	drm_svm_registry_put(a);
+	KUNIT_EXPECT_EQ(test, list_count_nodes(&reg.list), 1);
+	KUNIT_EXPECT_PTR_EQ(test, list_first_entry(&reg.list, struct drm_svm,
+						   registry_link), c);
+	drm_svm_range_fini(&r3);
+	drm_svm_registry_put(c);
+	KUNIT_EXPECT_TRUE(test, list_empty(&reg.list));
+	drm_svm_registry_fini(&reg);
+	mmput(mm);
+}
+
 static struct kunit_case drm_svm_tests[] = {
 	KUNIT_CASE(drm_svm_test_range_insert_remove),
 	KUNIT_CASE(drm_svm_test_bad_input),
@@ -797,6 +865,7 @@ static struct kunit_case drm_svm_tests[] = {
 	KUNIT_CASE(drm_svm_test_anon_only),
 	KUNIT_CASE(drm_svm_test_bad_vmas),
 	KUNIT_CASE(drm_svm_test_mm_gone),
+	KUNIT_CASE(drm_svm_test_registry),
 	{}
 };
 

@@ -12,6 +12,7 @@
 #include <linux/bug.h>
 #include <linux/dma-direction.h>
 #include <linux/interval_tree.h>
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
 #include <linux/mmu_notifier.h>
@@ -379,6 +380,15 @@ struct drm_svm {
 	struct dentry *debugfs;
 	/** @mirror: mirror-mode state, see drm_svm_mirror_init() */
 	struct drm_svm_mirror mirror;
+	/**
+	 * @registry: the registry this svm belongs to, or NULL when the driver
+	 * embeds it itself; see drm_svm_registry_get()
+	 */
+	struct drm_svm_registry *registry;
+	/** @registry_ref: references held through drm_svm_registry_get() */
+	struct kref registry_ref;
+	/** @registry_link: entry in &drm_svm_registry.list */
+	struct list_head registry_link;
 #if IS_ENABLED(CONFIG_DRM_SVM_KUNIT_TEST)
 	/**
 	 * @test_untranslatable: KUnit only. Behave as if DMA addresses could
@@ -458,6 +468,36 @@ struct drm_svm_range {
 int drm_svm_init(struct drm_svm *svm, struct device *dev, struct mm_struct *mm,
 		 const struct drm_svm_ops *ops, void *dev_private_owner);
 void drm_svm_fini(struct drm_svm *svm);
+
+/**
+ * struct drm_svm_registry - one &struct drm_svm per address space, per device
+ *
+ * For drivers whose userptr objects may be used together from several
+ * contexts of one process (GPU VMs, files): every object of one mm then
+ * shares one notifier lock, so one command submission commits them all
+ * under one lock. Set up with drm_svm_registry_init(); all fields are
+ * private to the helper.
+ */
+struct drm_svm_registry {
+	/** @lock: protects @list */
+	struct mutex lock;
+	/** @list: the live &struct drm_svm, by &drm_svm.registry_link */
+	struct list_head list;
+	/** @dev: passed to drm_svm_init() for each new svm */
+	struct device *dev;
+	/** @ops: passed to drm_svm_init() for each new svm */
+	const struct drm_svm_ops *ops;
+	/** @dev_private_owner: passed to drm_svm_init() for each new svm */
+	void *dev_private_owner;
+};
+
+void drm_svm_registry_init(struct drm_svm_registry *reg, struct device *dev,
+			   const struct drm_svm_ops *ops,
+			   void *dev_private_owner);
+void drm_svm_registry_fini(struct drm_svm_registry *reg);
+struct drm_svm *drm_svm_registry_get(struct drm_svm_registry *reg,
+				     struct mm_struct *mm);
+void drm_svm_registry_put(struct drm_svm *svm);
 
 int drm_svm_range_init(struct drm_svm *svm, struct drm_svm_range *range,
 		       unsigned long start, unsigned long size,
