@@ -12,6 +12,7 @@
 # (drm_encoder_cleanup() WARNING, connector debugfs use-after-free). This
 # suite runs last, so the suites before it see vsvm as the only DRM device.
 cd /rig/suites/radeon || exit 1
+. /rig/lib.sh
 [ -d /sys/kernel/debug/dri ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 if ! grep -q 10025159 /proc/bus/pci/devices 2>/dev/null; then
 	echo "RESULT fail radeon.device no ati-vga rv100 (1002:5159) on the PCI bus"
@@ -25,5 +26,19 @@ else
 	exit 0
 fi
 dmesg | grep -i radeon | tail -n 25
+# radeon stays loaded, so no unload check: kmemleak must find nothing that
+# the userptr tests allocated and lost (probe-time objects are cleared).
+[ -w /sys/kernel/debug/kmemleak ] && echo clear > /sys/kernel/debug/kmemleak
 ./radeon_userptr
 echo "radeon_userptr exit: $?"
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	leaks=$(kmemleak_scan)
+	if [ -z "$leaks" ]; then
+		echo "RESULT pass radeon.kmemleak"
+	else
+		echo "$leaks" | head -n 60
+		echo "RESULT fail radeon.kmemleak $(echo "$leaks" | grep -c unreferenced) object(s)"
+	fi
+else
+	echo "RESULT skip radeon.kmemleak no /sys/kernel/debug/kmemleak"
+fi
