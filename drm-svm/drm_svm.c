@@ -657,6 +657,22 @@ static unsigned long drm_svm_seg_npages(const u64 *ent, unsigned long head,
 	return i - head;
 }
 
+/*
+ * Iterate over the DMA mappings: move *@head to the first page of the next
+ * mapping at or after it and set *@n to its number of pages. False when no
+ * mapping starts before @end.
+ */
+static bool drm_svm_next_mapping(const u64 *ent, unsigned long *head,
+				 unsigned long *n, unsigned long end)
+{
+	while (*head < end && !(ent[*head] & DRM_SVM_ENT_HEAD))
+		(*head)++;
+	if (*head >= end)
+		return false;
+	*n = drm_svm_seg_npages(ent, *head, end);
+	return true;
+}
+
 /* DMA-unmap every mapping that starts before @end. */
 static void drm_svm_dma_unmap(struct drm_svm_range *range, const u64 *ent,
 			      unsigned long end)
@@ -664,11 +680,7 @@ static void drm_svm_dma_unmap(struct drm_svm_range *range, const u64 *ent,
 	struct drm_svm *svm = range->svm;
 	unsigned long i, n;
 
-	for (i = 0; i < end; i += n) {
-		n = 1;
-		if (!(ent[i] & DRM_SVM_ENT_HEAD))
-			continue;
-		n = drm_svm_seg_npages(ent, i, end);
+	for (i = 0; drm_svm_next_mapping(ent, &i, &n, end); i += n) {
 		dma_unmap_page(svm->dev, DRM_SVM_ENT_ADDR(ent[i]),
 			       n << PAGE_SHIFT, drm_svm_ent_dir(ent[i]));
 		atomic64_inc(&svm->stats.dma_unmaps);
@@ -1428,11 +1440,7 @@ VISIBLE_IF_KUNIT int drm_svm_sgt_nents(const u64 *ent, unsigned long npages,
 {
 	unsigned long i, n, count = 0;
 
-	for (i = 0; i < npages; i += n) {
-		n = 1;
-		if (!(ent[i] & DRM_SVM_ENT_HEAD))
-			continue;
-		n = drm_svm_seg_npages(ent, i, npages);
+	for (i = 0; drm_svm_next_mapping(ent, &i, &n, npages); i += n) {
 		if (n > (UINT_MAX >> PAGE_SHIFT) || ++count > max_nents)
 			return -E2BIG;
 	}
@@ -1501,12 +1509,10 @@ int drm_svm_range_get_sgt(struct drm_svm_range *range, struct sg_table *sgt,
 		return -EAGAIN;
 	}
 	sg = sgt->sgl;
-	for (head = 0; head < range->npages; head += n) {
-		n = 1;
-		if (!(range->dma_addr[head] & DRM_SVM_ENT_HEAD))
-			continue;
+	for (head = 0;
+	     drm_svm_next_mapping(range->dma_addr, &head, &n, range->npages);
+	     head += n) {
 		/* drm_svm_sgt_nents() checked that the length fits. */
-		n = drm_svm_seg_npages(range->dma_addr, head, range->npages);
 		sg_set_page(sg, drm_svm_range_ent_page(range, head),
 			    n << PAGE_SHIFT, 0);
 		sg_dma_address(sg) = DRM_SVM_ENT_ADDR(range->dma_addr[head]);
