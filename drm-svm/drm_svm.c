@@ -71,8 +71,8 @@
  * again costs nothing. There is no page array: drm_svm_range_page() and
  * the dirty marking find the page from its DMA address the way the bus
  * does (dma_to_phys(), dma-direct). Where that does not lead back to the
- * page (an IOMMU, a swiotlb bounce buffer; checked for every page when it
- * is mapped), the hmm pfns are kept too (16 bytes per page). The
+ * page (an IOMMU, a swiotlb bounce buffer; checked for every DMA mapping
+ * when it is made), the hmm pfns are kept too (16 bytes per page). The
  * memory is charged to the memory cgroup of the caller
  * (GFP_KERNEL_ACCOUNT) and allocated with __GFP_RETRY_MAYFAIL, and a
  * &struct drm_svm tracks at most &drm_svm.max_pages pages at a time
@@ -817,15 +817,17 @@ static int drm_svm_range_map_locked(struct drm_svm_range *range,
 		}
 		range->dma_nsegs++;
 		atomic64_inc(&svm->stats.dma_maps);
-		for (j = 0; j < n; j++) {
-			dma_addr_t a = addr + ((dma_addr_t)j << PAGE_SHIFT);
-
-			tr->dma_addr[i + j] = a | wr;
-			if (translates)
-				translates = drm_svm_dma_translates(svm, a,
-								    nth_page(page, j));
-		}
+		for (j = 0; j < n; j++)
+			tr->dma_addr[i + j] =
+				(addr + ((dma_addr_t)j << PAGE_SHIFT)) | wr;
 		tr->dma_addr[i] |= DRM_SVM_ENT_HEAD;
+		/*
+		 * One mapping covers physically contiguous pages with
+		 * contiguous DMA addresses: if its first page leads back,
+		 * so do the others.
+		 */
+		if (translates)
+			translates = drm_svm_dma_translates(svm, addr, page);
 	}
 
 	range->dma_addr = tr->dma_addr;
