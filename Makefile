@@ -44,7 +44,15 @@ KBUILD_LOCK ?= $(W)/kbuild.lock
 export ROOT W KSRC KBUILD KHDR COMPONENTS LINUX_TARBALL LINUX_TARBALL_SHA256 \
 	LINUX_DEB_VERSION SUITES KUNIT_FILTER VM_TIMEOUT JOBS KBUILD_LOCK
 
-KMAKE = flock $(KBUILD_LOCK) $(MAKE) -C $(KSRC) O=$(KBUILD) -j$(JOBS)
+# Kernel compiles go through Debian's ccache when it is installed (deps
+# installs it), with the cache outside the clone beside Mesa's; paths are
+# rewritten relative to the clone, so a fresh clone of the same tree hits.
+# Lazy (=): on a fresh machine ccache only exists once deps has run.
+DRM_SVM_CACHE ?= /var/cache/drm-svm
+KCC = $(if $(shell command -v ccache),ccache gcc,gcc)
+KMAKE = CCACHE_DIR=$(DRM_SVM_CACHE)/ccache CCACHE_BASEDIR=$(ROOT) \
+	CCACHE_NOHASHDIR=1 flock $(KBUILD_LOCK) \
+	$(MAKE) -C $(KSRC) O=$(KBUILD) -j$(JOBS) CC="$(KCC)"
 
 .PHONY: help deps tree config kernel mesa initramfs check run bench vm series \
 	checkpatch clean distclean
