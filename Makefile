@@ -23,7 +23,8 @@ DEB_PKGS := \
 	xz-utils dwarves python3 python3-ply python3-git perl git \
 	qemu-system-x86 busybox-static \
 	intel-gpu-tools libdrm-dev pkg-config sparse \
-	meson ninja-build python3-mako ccache dpkg-dev libexpat1-dev zlib1g-dev
+	meson ninja-build python3-mako ccache dpkg-dev libexpat1-dev zlib1g-dev \
+	gnuplot-nox
 
 KSRC := $(W)/linux-source-6.12
 KBUILD := $(W)/build
@@ -106,7 +107,9 @@ run: initramfs
 	@SUITES=demo $(ROOT)/rig/run-tests.sh run
 
 bench: initramfs
-	@SUITES=bench $(ROOT)/rig/run-tests.sh run
+	@t0=$$(date +%s.%N); SUITES=bench $(ROOT)/rig/run-tests.sh run; rc=$$?; \
+	$(ROOT)/rig/suites/bench/plot.sh $(W)/results/latest \
+		"$$(echo "$$(date +%s.%N) - $$t0" | bc)"; exit $$rc
 
 vm: initramfs
 	@SUITES=cmd RIG_CMD="$(CMD)" $(ROOT)/rig/run-tests.sh vm

@@ -1,20 +1,44 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Benchmarks, in the guest: print tables; never pass/fail on timings. A
-# benchmark "passes" when it ran to completion (every row could be set up).
-# Knobs: BENCH_ITERS (default 2000), BENCH_N (default "0 1 1000 100000").
+# Benchmarks, in the guest: P1-P6 (bench/svm_bench.c), one line per figure
+# starting with its id; never pass/fail on timings. A benchmark "passes"
+# when it ran to completion (every row could be set up).
+# Knobs (`make bench BENCH_REPS=3 ...`; host.sh stages them into bench.env):
+#   BENCH_REPS (5)  BENCH_ITERS (2000, P2 munmaps per process)
+#   BENCH_P1_MB ("64 256")  BENCH_N ("1 1000 10000 100000")
+#   BENCH_P3_MB (512)  BENCH_P4_JOBS (200)  BENCH_P4_HZ (240)
+#   BENCH_P5_MB (256)  BENCH_ONLY ("p5 p26 p4 p3 p1": which, in order)
 cd /rig/suites/bench || exit 1
+[ -f bench.env ] && . ./bench.env
 modprobe vsvm || echo "RESULT fail bench.load modprobe vsvm failed"
 if ! modprobe test_hmm; then
 	echo "bench: test_hmm did not load, its rows will fail"
 fi
-echo "bench: svm-munmap: invalidation cost vs number of live mirror ranges"
-./svm_munmap_bench -i "${BENCH_ITERS:-2000}" ${BENCH_N:-0 1 1000 100000}
-rc=$?
-if [ $rc = 0 ]; then
-	echo "RESULT pass bench.svm-munmap"
-else
-	echo "RESULT fail bench.svm-munmap a row could not be set up (exit $rc)"
-fi
+# The clock: see bench/bench_util.h. The guest's clocksource is
+# refined-jiffies under TCG; the benchmarks time with the TSC at the
+# frequency the kernel calibrated against the PIT.
+mhz=$(dmesg | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' | tail -1)
+[ -n "$mhz" ] || mhz=$(dmesg | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' | tail -1)
+echo "bench: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null), timing with the TSC at ${mhz:-?} MHz"
+args="-f ${mhz:-1000} -r ${BENCH_REPS:-5}"
+for fig in ${BENCH_ONLY:-p5 p26 p4 p3 p1}; do
+	case $fig in
+	p1) set -- ${BENCH_P1_MB:-64 256} ;;
+	p26) set -- -i "${BENCH_ITERS:-2000}" p26 ${BENCH_N:-1 1000 10000 100000} ;;
+	p3) set -- ${BENCH_P3_MB:-512} ;;
+	p4) set -- -j "${BENCH_P4_JOBS:-200}" -s "${BENCH_P4_HZ:-240}" p4 ;;
+	p5) set -- ${BENCH_P5_MB:-256} ;;
+	esac
+	case $fig in
+	p26|p4) ./svm_bench $args "$@" ;;
+	*) ./svm_bench $args $fig "$@" ;;
+	esac
+	rc=$?
+	if [ $rc = 0 ]; then
+		echo "RESULT pass bench.$fig"
+	else
+		echo "RESULT fail bench.$fig something could not be set up (exit $rc)"
+	fi
+done
 rmmod test_hmm 2>/dev/null
 exit 0

@@ -1,0 +1,644 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (c) 2026 The drm_svm project authors
+ *
+ * svm_bench: the P1-P6 figures of `make bench`, each against a reference
+ * measured side by side in the same run. Every figure is the median of
+ * REPS repetitions (-r, default 5) with min and max; the repetitions of
+ * the rows of a figure are interleaved (rep 1 of every row, then rep 2 ...)
+ * so that a slow phase of the (TCG) host hits all rows alike. Times come
+ * from the TSC (see bench_util.h), the program pins itself to CPU 0.
+ *
+ *   svm_bench [-f TSC_MHZ] [-r REPS] FIGURE [ARGS]
+ *
+ *   p1 [MB ...]   first-use and mirrored device read of MB of memory (4K
+ *                 pages, then THP): SVM (vsvm CHECKSUM, first job faults,
+ *                 second reads mirrored pages), test_hmm (HMM_DMIRROR_READ,
+ *                 first and second pass) and memcpy of the same memory.
+ *   p26 [N ...]   P2 and P6 in the same processes: for each N (and each
+ *                 rep), a fresh process mirrors N 4K pages of a read-only
+ *                 zero-page mapping with vsvm SVM (4K chunks, PREFETCH) or
+ *                 test_hmm (HMM_DMIRROR_READ); P6 is that setup time, P2 the
+ *                 cost of munmap() of a page no range covers (-i ITERS).
+ *   p3 [MB]       userptr create + bind + first use (a CHECKSUM job) of
+ *                 MB (default 512) against memcpy of the same memory.
+ *   p4            job latency (2 MB userptr, CHECKSUM job, dma-fence) with
+ *                 and without a thread on CPU 1 toggling the protection of
+ *                 one page of it (-s toggles per second, default 240);
+ *                 -j jobs per phase.
+ *   p5 [MB]       SVM first touch (PREFETCH, all chunk sizes) against
+ *                 userptr validation (USERPTR_CREATE with VALIDATE) of the
+ *                 same populated memory, 4K and THP (default 256 MB).
+ *
+ * Nothing here passes or fails on time: the exit status is non-zero only
+ * if something could not be set up.
+ */
+#include "bench_util.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include "test_hmm_uapi.h"
+
+#define HMM_BATCH	1024ul	/* pages per HMM_DMIRROR_READ */
+#define MAX_REPS	64
+#define UP_VA		0x100000000ull	/* where userptr objects are bound */
+#define RES_VA		0x10000000ull	/* a shmem object for job results */
+
+static int reps = 5;
+static int iters = 2000;
+static int storm_hz = 240;
+static int p4_jobs = 200;
+static int failed;
+
+static void fail(const char *what)
+{
+	fprintf(stderr, "svm_bench: %s: %s\n", what, strerror(errno));
+	failed = 1;
+}
+
+/* --- test_hmm ------------------------------------------------------- */
+
+static int hmm_read(int fd, void *addr, unsigned long npages, void *buf)
+{
+	unsigned long done = 0;
+
+	while (done < npages) {
+		unsigned long k = npages - done < HMM_BATCH ?
+				  npages - done : HMM_BATCH;
+		struct hmm_dmirror_cmd cmd = {
+			.addr = (uintptr_t)addr + done * PAGE_SZ,
+			.ptr = (uintptr_t)buf,
+			.npages = k,
+		};
+
+		if (ioctl(fd, HMM_DMIRROR_READ, &cmd) || cmd.cpages != k)
+			return -1;
+		done += k;
+	}
+	return 0;
+}
+
+/* --- P1 ------------------------------------------------------------- */
+
+enum { P1_MEMCPY, P1_SVM_FIRST, P1_SVM_MIRR, P1_HMM_FIRST, P1_HMM_MIRR,
+       P1_NR };
+static const char *const p1_name[P1_NR] = {
+	"memcpy", "svm-first-use", "svm-mirrored", "test_hmm-first-use",
+	"test_hmm-mirrored",
+};
+
+static void p1(int nsz, unsigned long *mb)
+{
+	static double t[8][2][P1_NR][MAX_REPS];
+	void *hbuf = malloc(HMM_BATCH * PAGE_SZ);
+	int thp_pct[8][2] = { { 0 } };
+
+	for (int r = 0; r < reps; r++) {
+		for (int s = 0; s < nsz; s++) {
+			for (int thp = 0; thp < 2; thp++) {
+				size_t size = mb[s] << 20;
+				char *buf = bench_alloc(size, thp, 0);
+				char *dst = bench_alloc(size, thp, 0);
+				uint64_t *res = bench_alloc(PAGE_SZ, 0, 0);
+				struct drm_vsvm_cmd cmd = {
+					.op = DRM_VSVM_OP_CHECKSUM,
+					.src = (uintptr_t)buf,
+					.dst = (uintptr_t)res,
+					.size = size,
+				};
+				uint64_t a, b;
+				int fd, hfd;
+
+				if (!buf || !dst || !res || !hbuf) {
+					fail("p1: out of memory");
+					return;
+				}
+				thp_pct[s][thp] = thp_percent();
+				a = bench_tsc();
+				memcpy(dst, buf, size);
+				b = bench_tsc();
+				t[s][thp][P1_MEMCPY][r] = tsc_s(a, b);
+				munmap(dst, size);
+
+				fd = open_vsvm();
+				if (fd < 0 || vsvm_svm_enable(fd, 0)) {
+					fail("p1: vsvm");
+					return;
+				}
+				a = bench_tsc();
+				if (vsvm_run_svm(fd, &cmd, 1))
+					fail("p1: svm first use");
+				b = bench_tsc();
+				t[s][thp][P1_SVM_FIRST][r] = tsc_s(a, b);
+				if (vsvm_run_svm(fd, &cmd, 1))
+					fail("p1: svm mirrored");
+				t[s][thp][P1_SVM_MIRR][r] = tsc_s(b, bench_tsc());
+				close(fd);
+
+				hfd = open("/dev/hmm_dmirror0", O_RDWR);
+				if (hfd < 0) {
+					fail("p1: /dev/hmm_dmirror0");
+					return;
+				}
+				a = bench_tsc();
+				if (hmm_read(hfd, buf, size / PAGE_SZ, hbuf))
+					fail("p1: test_hmm first use");
+				b = bench_tsc();
+				t[s][thp][P1_HMM_FIRST][r] = tsc_s(a, b);
+				if (hmm_read(hfd, buf, size / PAGE_SZ, hbuf))
+					fail("p1: test_hmm mirrored");
+				t[s][thp][P1_HMM_MIRR][r] = tsc_s(b, bench_tsc());
+				close(hfd);
+				munmap(buf, size);
+				munmap(res, PAGE_SZ);
+			}
+		}
+	}
+	for (int s = 0; s < nsz; s++)
+		for (int thp = 0; thp < 2; thp++) {
+			struct stat3 ref = stat3(t[s][thp][P1_MEMCPY], reps);
+
+			for (int k = 0; k < P1_NR; k++) {
+				struct stat3 st = stat3(t[s][thp][k], reps);
+
+				printf("P1 %luMB %s %s", mb[s],
+				       thp ? "THP" : "4K", p1_name[k]);
+				pr_stat("median", st, 1e3, "ms");
+				printf(" %.0f MB/s x_memcpy %.2f (thp %d%%)\n",
+				       mb[s] / st.med, st.med / ref.med,
+				       thp_pct[s][thp]);
+			}
+		}
+	free(hbuf);
+}
+
+/* --- P2 + P6 -------------------------------------------------------- */
+
+struct p26_res {
+	int ok;
+	double setup_s, munmap_ns;
+	unsigned long live;
+};
+
+static int p26_setup_svm(unsigned long n, unsigned long *live)
+{
+	struct drm_vsvm_get_stats s = { 0 };
+	struct drm_vsvm_cmd cmd = { .op = DRM_VSVM_OP_PREFETCH };
+	int fd = open_vsvm();
+	void *area;
+
+	if (fd < 0 || vsvm_svm_enable(fd, DRM_VSVM_SVM_CHUNK_4K))
+		return -1;
+	if (n) {
+		/* read-only: the mirror maps the zero page, no memory */
+		area = mmap(NULL, n * PAGE_SZ, PROT_READ,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (area == MAP_FAILED)
+			return -1;
+		cmd.dst = (uintptr_t)area;
+		cmd.size = n * PAGE_SZ;
+		if (vsvm_run_svm(fd, &cmd, 1))
+			return -1;
+	}
+	if (ioctl(fd, DRM_IOCTL_VSVM_GET_STATS, &s))
+		return -1;
+	*live = s.svm_ranges_live;
+	return 0;	/* the fd stays open until the child exits */
+}
+
+static int p26_setup_hmm(unsigned long n, unsigned long *live)
+{
+	int fd = open("/dev/hmm_dmirror0", O_RDWR | O_CLOEXEC);
+	void *area, *buf;
+
+	if (fd < 0)
+		return -1;
+	area = mmap(NULL, (n ?: 1) * PAGE_SZ, PROT_READ,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	buf = malloc(HMM_BATCH * PAGE_SZ);
+	if (area == MAP_FAILED || !buf || hmm_read(fd, area, n, buf))
+		return -1;
+	free(buf);
+	*live = n;
+	return 0;
+}
+
+static void p26_child(int mode, unsigned long n, struct p26_res *res)
+{
+	double *t = calloc(iters, sizeof(*t));
+	uint64_t a = bench_tsc();
+	int ret;
+
+	ret = mode ? p26_setup_hmm(n, &res->live) :
+		     p26_setup_svm(n, &res->live);
+	res->setup_s = tsc_s(a, bench_tsc());
+	if (ret || !t)
+		return;
+	for (int i = 0; i < iters; i++) {
+		volatile char *p = mmap(NULL, PAGE_SZ, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uint64_t b;
+
+		if (p == MAP_FAILED)
+			return;
+		p[0] = 1;	/* a real page to unmap */
+		a = bench_tsc();
+		munmap((void *)p, PAGE_SZ);
+		b = bench_tsc();
+		t[i] = tsc_s(a, b) * 1e9;
+	}
+	res->munmap_ns = pct(t, iters, 0.5);
+	res->ok = 1;
+}
+
+static void p26_run(int mode, unsigned long n, struct p26_res *res)
+{
+	int p[2];
+	pid_t pid;
+
+	memset(res, 0, sizeof(*res));
+	if (pipe(p))
+		return;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		p26_child(mode, n, res);
+		if (write(p[1], res, sizeof(*res)) != sizeof(*res))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	if (pid < 0 || read(p[0], res, sizeof(*res)) != sizeof(*res))
+		res->ok = 0;
+	close(p[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+static void p26(int nn, unsigned long *ns)
+{
+	static double su[16][2][MAX_REPS], mu[16][2][MAX_REPS];
+	static unsigned long live[16][2];
+	static const char *const mname[2] = { "svm", "test_hmm" };
+	struct stat3 base[2] = { { 0 } };
+
+	for (int r = 0; r < reps; r++)
+		for (int i = 0; i < nn; i++)
+			for (int m = 0; m < 2; m++) {
+				struct p26_res res;
+
+				p26_run(m, ns[i], &res);
+				if (!res.ok) {
+					fprintf(stderr, "p26: %s N=%lu failed\n",
+						mname[m], ns[i]);
+					failed = 1;
+				}
+				su[i][m][r] = res.setup_s;
+				mu[i][m][r] = res.munmap_ns;
+				live[i][m] = res.live;
+			}
+	for (int m = 0; m < 2; m++)
+		for (int i = 0; i < nn; i++)
+			if (ns[i] == 1)
+				base[m] = stat3(mu[i][m], reps);
+	for (int i = 0; i < nn; i++)
+		for (int m = 0; m < 2; m++) {
+			struct stat3 st = stat3(mu[i][m], reps);
+
+			printf("P2 %s N=%lu live %lu munmap", mname[m], ns[i],
+			       live[i][m]);
+			pr_stat("median", st, 1, "ns");
+			printf(" x_N1 %.2f\n", base[m].med > 0 ?
+			       st.med / base[m].med : 0);
+		}
+	for (int i = 0; i < nn; i++) {
+		struct stat3 sv = stat3(su[i][0], reps);
+		struct stat3 hm = stat3(su[i][1], reps);
+
+		printf("P6 N=%lu setup svm", ns[i]);
+		pr_stat("median", sv, 1e3, "ms");
+		printf(" test_hmm");
+		pr_stat("median", hm, 1e3, "ms");
+		printf(" ratio %.2f\n", hm.med > 0 ? sv.med / hm.med : 0);
+	}
+}
+
+/* --- P3 ------------------------------------------------------------- */
+
+static int res_bo(int fd)
+{
+	uint32_t h;
+
+	return gem_create(fd, PAGE_SZ, &h) ||
+	       vm_bind(fd, h, RES_VA, PAGE_SZ, 0) ? -1 : 0;
+}
+
+static void p3(unsigned long mb)
+{
+	static double tu[MAX_REPS], tm[MAX_REPS];
+	size_t size = mb << 20, piece = 64ul << 20;
+	char *buf = bench_alloc(size, 0, 0);
+	char *dst = bench_alloc(piece, 0, 0);
+	struct drm_vsvm_cmd cmd = {
+		.op = DRM_VSVM_OP_CHECKSUM,
+		.src = UP_VA, .dst = RES_VA, .size = size,
+	};
+	struct stat3 su, sm;
+
+	if (!buf || !dst) {
+		fail("p3: out of memory");
+		return;
+	}
+	for (int r = 0; r < reps; r++) {
+		int fd = open_vsvm();
+		uint32_t so, h = 0;
+		uint64_t a;
+
+		if (fd < 0 || res_bo(fd) || !(so = syncobj_create(fd))) {
+			fail("p3: vsvm");
+			return;
+		}
+		a = bench_tsc();
+		if (userptr_create(fd, buf, size, DRM_USERPTR_READ_ONLY, &h) ||
+		    vm_bind(fd, h, UP_VA, size, DRM_VSVM_BIND_READ_ONLY) ||
+		    vsvm_run_fence(fd, so, &cmd, 1))
+			fail("p3: userptr first use");
+		tu[r] = tsc_s(a, bench_tsc());
+		close(fd);
+
+		a = bench_tsc();
+		for (size_t o = 0; o < size; o += piece)
+			memcpy(dst, buf + o, piece);
+		tm[r] = tsc_s(a, bench_tsc());
+	}
+	su = stat3(tu, reps);
+	sm = stat3(tm, reps);
+	printf("P3 %luMB userptr-create+first-use", mb);
+	pr_stat("median", su, 1e3, "ms");
+	printf(" memcpy");
+	pr_stat("median", sm, 1e3, "ms");
+	printf(" x_memcpy %.2f\n", su.med / sm.med);
+	munmap(buf, size);
+	munmap(dst, piece);
+}
+
+/* --- P4 ------------------------------------------------------------- */
+
+static atomic_int storm_on, storm_quit;
+static atomic_long storm_toggles;
+static char *storm_page;
+
+static void *storm_thread(void *arg)
+{
+	uint64_t period = (uint64_t)(tsc_hz / storm_hz), next = bench_tsc();
+	int ro = 0;
+
+	(void)arg;
+	pin_cpu(1);
+	while (!atomic_load(&storm_quit)) {
+		uint64_t now = bench_tsc();
+
+		if (!atomic_load(&storm_on)) {
+			usleep(1000);
+			next = bench_tsc();
+			continue;
+		}
+		if (now < next) {
+			if (tsc_s(now, next) > 0.003)
+				usleep(1000);
+			else
+				sched_yield();
+			continue;
+		}
+		ro = !ro;
+		mprotect(storm_page, PAGE_SZ,
+			 ro ? PROT_READ : PROT_READ | PROT_WRITE);
+		atomic_fetch_add(&storm_toggles, 1);
+		next += period;
+	}
+	return NULL;
+}
+
+static void p4(void)
+{
+	static double p50[2][MAX_REPS], p99[2][MAX_REPS], hz[MAX_REPS];
+	size_t size = SZ_2M;
+	char *buf = bench_alloc(size, 0, 0);
+	double *lat = calloc(p4_jobs, sizeof(*lat));
+	struct drm_vsvm_cmd cmd = {
+		.op = DRM_VSVM_OP_CHECKSUM,
+		.src = UP_VA, .dst = RES_VA, .size = size,
+	};
+	struct drm_vsvm_get_stats s0 = { 0 }, s1 = { 0 };
+	struct stat3 a50, a99, b50, b99, shz;
+	pthread_t th;
+	uint32_t so, h = 0;
+	int fd = open_vsvm();
+
+	if (!buf || !lat || fd < 0 || res_bo(fd) ||
+	    !(so = syncobj_create(fd)) ||
+	    userptr_create(fd, buf, size, DRM_USERPTR_READ_ONLY, &h) ||
+	    vm_bind(fd, h, UP_VA, size, DRM_VSVM_BIND_READ_ONLY)) {
+		fail("p4: setup");
+		return;
+	}
+	storm_page = buf + size / 2;
+	if (pthread_create(&th, NULL, storm_thread, NULL)) {
+		fail("p4: thread");
+		return;
+	}
+	ioctl(fd, DRM_IOCTL_VSVM_GET_STATS, &s0);
+	for (int r = 0; r < reps; r++) {
+		for (int storm = 0; storm < 2; storm++) {
+			long t0 = atomic_load(&storm_toggles);
+			uint64_t start;
+
+			atomic_store(&storm_on, storm);
+			usleep(20000);
+			start = bench_tsc();
+			for (int j = 0; j < p4_jobs; j++) {
+				uint64_t a = bench_tsc();
+
+				if (vsvm_run_fence(fd, so, &cmd, 1))
+					fail("p4: job");
+				lat[j] = tsc_s(a, bench_tsc());
+			}
+			if (storm)
+				hz[r] = (atomic_load(&storm_toggles) - t0) /
+					tsc_s(start, bench_tsc());
+			p50[storm][r] = pct(lat, p4_jobs, 0.5);
+			p99[storm][r] = pct(lat, p4_jobs, 0.99);
+		}
+	}
+	atomic_store(&storm_quit, 1);
+	pthread_join(th, NULL);
+	ioctl(fd, DRM_IOCTL_VSVM_GET_STATS, &s1);
+	a50 = stat3(p50[0], reps);
+	a99 = stat3(p99[0], reps);
+	b50 = stat3(p50[1], reps);
+	b99 = stat3(p99[1], reps);
+	shz = stat3(hz, reps);
+	printf("P4 2MB userptr job latency, %d jobs per phase: no-storm",
+	       p4_jobs);
+	pr_stat("p50", a50, 1e3, "ms");
+	pr_stat("p99", a99, 1e3, "ms");
+	printf(" storm %.0f/s", shz.med);
+	pr_stat("p50", b50, 1e3, "ms");
+	pr_stat("p99", b99, 1e3, "ms");
+	printf(" faults %llu dma_maps %llu failed %llu p50x %.2f ratio %.2f\n",
+	       (unsigned long long)(s1.faults - s0.faults),
+	       (unsigned long long)(s1.svm_dma_maps - s0.svm_dma_maps),
+	       (unsigned long long)(s1.jobs_failed - s0.jobs_failed),
+	       b50.med / a50.med, b99.med / a99.med);
+	close(fd);
+	munmap(buf, size);
+	free(lat);
+}
+
+/* --- P5 ------------------------------------------------------------- */
+
+static void p5(unsigned long mb)
+{
+	static double ts[2][MAX_REPS], tu[2][MAX_REPS];
+	static uint64_t maps[2][2], faults[2];
+	size_t size = mb << 20;
+	char *buf[2];
+	int thp_pct[2];
+
+	for (int thp = 0; thp < 2; thp++) {
+		buf[thp] = bench_alloc(size, thp, 0);
+		if (!buf[thp]) {
+			fail("p5: out of memory");
+			return;
+		}
+		thp_pct[thp] = thp_percent();
+	}
+	for (int r = 0; r < reps; r++)
+		for (int thp = 0; thp < 2; thp++) {
+			struct drm_vsvm_cmd cmd = {
+				.op = DRM_VSVM_OP_PREFETCH,
+				.dst = (uintptr_t)buf[thp], .size = size,
+			};
+			struct drm_vsvm_get_stats s = { 0 };
+			uint32_t h = 0;
+			uint64_t a;
+			int fd = open_vsvm();
+
+			if (fd < 0 || vsvm_svm_enable(fd, 0)) {
+				fail("p5: vsvm");
+				return;
+			}
+			a = bench_tsc();
+			if (vsvm_run_svm(fd, &cmd, 1))
+				fail("p5: svm prefetch");
+			ts[thp][r] = tsc_s(a, bench_tsc());
+			ioctl(fd, DRM_IOCTL_VSVM_GET_STATS, &s);
+			maps[thp][0] = s.svm_dma_maps;
+			faults[thp] = s.svm_faults;
+			close(fd);
+
+			fd = open_vsvm();
+			if (fd < 0) {
+				fail("p5: vsvm");
+				return;
+			}
+			a = bench_tsc();
+			if (userptr_create(fd, buf[thp], size,
+					   DRM_USERPTR_VALIDATE, &h))
+				fail("p5: userptr validate");
+			tu[thp][r] = tsc_s(a, bench_tsc());
+			ioctl(fd, DRM_IOCTL_VSVM_GET_STATS, &s);
+			maps[thp][1] = s.svm_dma_maps;
+			close(fd);
+		}
+	for (int thp = 0; thp < 2; thp++) {
+		struct stat3 sv = stat3(ts[thp], reps);
+		struct stat3 up = stat3(tu[thp], reps);
+
+		printf("P5 %luMB %s (thp %d%%) svm-first-touch", mb,
+		       thp ? "THP" : "4K", thp_pct[thp]);
+		pr_stat("median", sv, 1e3, "ms");
+		printf(" userptr-validate");
+		pr_stat("median", up, 1e3, "ms");
+		printf(" svm_faults %llu dma_maps svm %llu userptr %llu ratio %.2f\n",
+		       (unsigned long long)faults[thp],
+		       (unsigned long long)maps[thp][0],
+		       (unsigned long long)maps[thp][1], sv.med / up.med);
+	}
+	munmap(buf[0], size);
+	munmap(buf[1], size);
+}
+
+/* --- main ----------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	unsigned long args[16];
+	int opt, na = 0;
+	double m0 = mono_s(CLOCK_MONOTONIC), r0 = mono_s(CLOCK_MONOTONIC_RAW);
+	uint64_t t0;
+
+	while ((opt = getopt(argc, argv, "f:r:i:s:j:")) != -1) {
+		switch (opt) {
+		case 'f':
+			tsc_hz = atof(optarg) * 1e6;
+			break;
+		case 'r':
+			reps = atoi(optarg);
+			break;
+		case 'i':
+			iters = atoi(optarg);
+			break;
+		case 's':
+			storm_hz = atoi(optarg);
+			break;
+		case 'j':
+			p4_jobs = atoi(optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (reps < 1 || reps > MAX_REPS || iters < 1 || storm_hz < 1 ||
+	    p4_jobs < 1 || tsc_hz < 1e6 || optind >= argc) {
+		fprintf(stderr, "usage: svm_bench [-f TSC_MHZ] [-r REPS] [-i ITERS] [-s HZ] [-j JOBS] p1|p26|p3|p4|p5 [ARGS]\n");
+		return 2;
+	}
+	if (pin_cpu(0))
+		perror("svm_bench: pin to CPU 0");
+	for (int i = optind + 1; i < argc && na < 16; i++)
+		args[na++] = strtoul(argv[i], NULL, 0);
+	t0 = bench_tsc();
+
+	if (!strcmp(argv[optind], "p1")) {
+		if (!na) {
+			args[na++] = 64;
+			args[na++] = 256;
+		}
+		p1(na > 8 ? 8 : na, args);
+	} else if (!strcmp(argv[optind], "p26")) {
+		if (!na) {
+			args[na++] = 1;
+			args[na++] = 1000;
+			args[na++] = 10000;
+			args[na++] = 100000;
+		}
+		p26(na, args);
+	} else if (!strcmp(argv[optind], "p3")) {
+		p3(na ? args[0] : 512);
+	} else if (!strcmp(argv[optind], "p4")) {
+		p4();
+	} else if (!strcmp(argv[optind], "p5")) {
+		p5(na ? args[0] : 256);
+	} else {
+		fprintf(stderr, "svm_bench: unknown figure %s\n", argv[optind]);
+		return 2;
+	}
+	fprintf(stderr, "svm_bench %s: %.1f s by the TSC, %.1f s CLOCK_MONOTONIC, %.1f s CLOCK_MONOTONIC_RAW\n",
+		argv[optind], tsc_s(t0, bench_tsc()),
+		mono_s(CLOCK_MONOTONIC) - m0,
+		mono_s(CLOCK_MONOTONIC_RAW) - r0);
+	return failed;
+}
