@@ -747,23 +747,23 @@ static void drm_svm_range_unmap_locked(struct drm_svm_range *range)
 }
 
 /*
- * Pages from index @i on that are physically contiguous, belong to the
- * same folio and have the same write permission, so one DMA mapping
- * covers them: a whole THP when it is mapped by a PMD (or by PTEs, in
- * order). A mapping is also never longer than an sg_table entry can
- * describe (unsigned int) nor than the DMA layer can map.
+ * Pages from index @i on that are physically contiguous and have the same
+ * write permission, so one DMA mapping covers them: a whole THP when it is
+ * mapped by a PMD (or by PTEs, in order), and also a run of order-0 (or
+ * any) folios that the page allocator happened to hand out back to back,
+ * as it often does when a buffer is first touched. A mapping never
+ * includes a device-private page (those are not DMA-mapped), and is never
+ * longer than an sg_table entry can describe (unsigned int) nor than the
+ * DMA layer can map.
  */
 static unsigned long drm_svm_chunk_npages(struct drm_svm_range *range,
 					  const unsigned long *pfns,
 					  unsigned long i)
 {
-	struct page *page = hmm_pfn_to_page(pfns[i]);
-	struct folio *folio = page_folio(page);
-	unsigned long pfn = page_to_pfn(page);
+	unsigned long pfn = page_to_pfn(hmm_pfn_to_page(pfns[i]));
 	unsigned long max, n;
 
-	max = min_t(unsigned long, range->npages - i,
-		    folio_nr_pages(folio) - folio_page_idx(folio, page));
+	max = range->npages - i;
 	/* e.g. swiotlb (forced on confidential guests) maps 256K at most */
 	max = min_t(unsigned long, max,
 		    max_t(unsigned long,
@@ -772,7 +772,8 @@ static unsigned long drm_svm_chunk_npages(struct drm_svm_range *range,
 	max = min_t(unsigned long, max, DRM_SVM_MAX_SEG_PAGES);
 	for (n = 1; n < max; n++)
 		if ((pfns[i + n] & ~HMM_PFN_FLAGS) != pfn + n ||
-		    (pfns[i + n] & HMM_PFN_WRITE) != (pfns[i] & HMM_PFN_WRITE))
+		    (pfns[i + n] & HMM_PFN_WRITE) != (pfns[i] & HMM_PFN_WRITE) ||
+		    is_device_private_page(hmm_pfn_to_page(pfns[i + n])))
 			break;
 
 	return n;
@@ -1249,11 +1250,11 @@ out_mmput:
  * write permission" for why userptr objects are write-faulted), then,
  * holding the notifier lock for write, checks that no invalidation ran in
  * between and only then DMA-maps the pages (one mapping per physically
- * contiguous folio chunk; %DMA_TO_DEVICE for read-only ranges,
- * %DMA_BIDIRECTIONAL otherwise) and publishes them with their notifier
- * sequence. Returns at once if the published pages are still valid. The
- * per-page tracking memory is allocated here and freed when the pages are
- * invalidated.
+ * contiguous run of pages, across folios; %DMA_TO_DEVICE for read-only
+ * ranges, %DMA_BIDIRECTIONAL otherwise) and publishes them with their
+ * notifier sequence. Returns at once if the published pages are still
+ * valid. The per-page tracking memory is allocated here and freed when the
+ * pages are invalidated.
  *
  * Success does not pin anything: the driver must still check
  * drm_svm_range_pages_valid() under drm_svm_notifier_lock() before it lets

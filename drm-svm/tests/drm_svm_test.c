@@ -2554,8 +2554,94 @@ static struct kunit_suite drm_svm_deadlock_suite = {
 	.test_cases = drm_svm_deadlock_tests,
 };
 
+/* ---------------------------------------------------------------------- */
+/* Cost of validation: DMA mappings per range (issue 13). */
+
+/*
+ * 64 pages that are physically contiguous but each its own order-0 folio
+ * (a THP split in place): one DMA mapping covers all of them, not one per
+ * folio.
+ */
+static void drm_svm_test_dma_run_across_folios(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	const unsigned long npages = 64;
+	struct drm_svm_stats_snapshot s0, s1;
+	struct drm_svm_range *range;
+	unsigned long addr, aligned, i;
+	struct folio *folio;
+	struct page *page;
+	dma_addr_t base;
+	int ret;
+
+	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+		kunit_skip(test, "CONFIG_TRANSPARENT_HUGEPAGE is off");
+
+	addr = svm_mmap(test, 2 * HPAGE_PMD_SIZE, PROT_READ | PROT_WRITE);
+	aligned = ALIGN(addr, HPAGE_PMD_SIZE);
+	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, aligned, HPAGE_PMD_SIZE,
+					 MADV_HUGEPAGE), 0);
+	svm_fill(test, aligned, npages, 0x5000);
+
+	KUNIT_ASSERT_EQ(test, get_user_pages_fast(aligned, 1, FOLL_WRITE,
+						  &page), 1);
+	folio = page_folio(page);
+	if (folio_order(folio) < HPAGE_PMD_ORDER) {
+		put_page(page);
+		kunit_skip(test, "no THP could be allocated (order %u folio)",
+			   folio_order(folio));
+	}
+	/* The per-CPU LRU batches hold references that block a split. */
+	lru_add_drain_all();
+	folio_lock(folio);
+	ret = split_folio(folio);
+	folio_unlock(folio);
+	put_page(page);
+	if (ret)
+		kunit_skip(test, "the THP could not be split (%d)", ret);
+
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &range, aligned,
+					    npages * PAGE_SIZE, 0), 0);
+	svm_stats(t, &s0);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(range,
+						      DRM_SVM_TIMEOUT_DEFAULT_MS),
+			0);
+	svm_stats(t, &s1);
+
+	drm_svm_notifier_lock(&t->svm);
+	KUNIT_ASSERT_TRUE(test, drm_svm_range_pages_valid(range));
+	base = drm_svm_range_dma_addr(range, 0);
+	for (i = 0; i < npages; i++) {
+		page = drm_svm_range_page(range, i);
+		KUNIT_EXPECT_EQ(test, folio_nr_pages(page_folio(page)), 1L);
+		KUNIT_EXPECT_EQ(test, svm_page_word(page), 0x5000 + i);
+		KUNIT_EXPECT_EQ(test, drm_svm_range_dma_addr(range, i),
+				base + i * PAGE_SIZE);
+	}
+	KUNIT_EXPECT_EQ(test, drm_svm_range_dma_nsegs(range), 1UL);
+	drm_svm_notifier_unlock(&t->svm);
+	KUNIT_EXPECT_EQ(test, s1.dma_maps - s0.dma_maps, 1ULL);
+
+	svm_range_del(t, range);
+	svm_stats(t, &s1);
+	KUNIT_EXPECT_EQ(test, s1.dma_unmaps, s1.dma_maps);
+}
+
+static struct kunit_case drm_svm_perf_tests[] = {
+	KUNIT_CASE(drm_svm_test_dma_run_across_folios),
+	{}
+};
+
+static struct kunit_suite drm_svm_perf_suite = {
+	.name = "drm_svm_perf",
+	.init = svm_test_init,
+	.exit = svm_test_exit,
+	.test_cases = drm_svm_perf_tests,
+};
+
 kunit_test_suites(&drm_svm_suite, &drm_svm_invalidate_suite,
-		  &drm_svm_mirror_suite, &drm_svm_deadlock_suite);
+		  &drm_svm_mirror_suite, &drm_svm_deadlock_suite,
+		  &drm_svm_perf_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the DRM SVM helper");
 MODULE_LICENSE("GPL");

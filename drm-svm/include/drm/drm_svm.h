@@ -244,7 +244,7 @@ struct drm_svm_stats {
 	atomic64_t nonblock_ok;
 	/** @nonblock_bailouts: non-blockable callbacks that returned false */
 	atomic64_t nonblock_bailouts;
-	/** @dma_maps: DMA mappings created (one per contiguous folio chunk) */
+	/** @dma_maps: DMA mappings created (one per physically contiguous run) */
 	atomic64_t dma_maps;
 	/** @dma_unmaps: DMA mappings torn down */
 	atomic64_t dma_unmaps;
@@ -442,7 +442,7 @@ struct drm_svm_range {
 	 * @dma_addr
 	 */
 	unsigned long *hmm_pfns;
-	/** @dma_nsegs: number of DMA mappings (folio chunks) currently held */
+	/** @dma_nsegs: number of DMA mappings (contiguous runs) currently held */
 	unsigned long dma_nsegs;
 	/** @itree: mirror ranges only: node in &drm_svm_mirror.ranges */
 	struct interval_tree_node itree;
@@ -628,8 +628,8 @@ static inline bool drm_svm_range_writable(const struct drm_svm_range *range)
  * drm_svm_range_dma_nsegs() - number of DMA mappings backing a range
  * @range: the range
  *
- * One per physically contiguous folio chunk: a range fully backed by one
- * 2M THP has exactly one. Call under the notifier lock.
+ * One per physically contiguous run of pages (across folios): a range
+ * fully backed by one 2M THP has exactly one. Call under the notifier lock.
  *
  * Return: the number of DMA mappings currently held.
  */
