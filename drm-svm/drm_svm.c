@@ -557,7 +557,7 @@ static bool drm_svm_pfn_writable(struct drm_svm_range *range,
 }
 
 /* The entry flags (DRM_SVM_ENT_*) are in the low bits, below the page. */
-static_assert(PAGE_SHIFT > 2);
+static_assert(PAGE_SHIFT > 3);
 
 static enum dma_data_direction drm_svm_ent_dir(u64 ent)
 {
@@ -651,7 +651,8 @@ static unsigned long drm_svm_seg_npages(const u64 *ent, unsigned long head,
 {
 	unsigned long i = head + 1;
 
-	while (i < end && !(ent[i] & (DRM_SVM_ENT_HEAD | DRM_SVM_ENT_PHYS)))
+	while (i < end && !(ent[i] & (DRM_SVM_ENT_HEAD | DRM_SVM_ENT_PHYS |
+				     DRM_SVM_ENT_STALE)))
 		i++;
 
 	return i - head;
@@ -693,7 +694,9 @@ static void drm_svm_dma_unmap(struct drm_svm_range *range, const u64 *ent,
  * (drop a lazily freed page, keep a stale copy in the swap cache, skip
  * writeback of a file page).
  */
-static void drm_svm_range_dirty_locked(struct drm_svm_range *range)
+static void drm_svm_range_dirty_span_locked(struct drm_svm_range *range,
+					    unsigned long start,
+					    unsigned long end)
 {
 	struct folio *folio, *last = NULL;
 	struct page *page;
@@ -702,7 +705,7 @@ static void drm_svm_range_dirty_locked(struct drm_svm_range *range)
 	if (test_bit(DRM_SVM_RANGE_READ_ONLY_BIT, &range->flags))
 		return;
 
-	for (i = 0; i < range->npages; i++) {
+	for (i = start; i < end; i++) {
 		if (!(range->dma_addr[i] & DRM_SVM_ENT_WRITE))
 			continue;
 		page = drm_svm_range_ent_page(range, i);
@@ -720,6 +723,11 @@ static void drm_svm_range_dirty_locked(struct drm_svm_range *range)
 		folio_mark_dirty(folio);
 		last = folio;
 	}
+}
+
+static void drm_svm_range_dirty_locked(struct drm_svm_range *range)
+{
+	drm_svm_range_dirty_span_locked(range, 0, range->npages);
 }
 
 /* Stop publishing: mark dirty, DMA-unmap, free the tracking memory. */
@@ -747,6 +755,77 @@ static void drm_svm_range_unmap_locked(struct drm_svm_range *range)
 }
 
 /*
+ * Which invalidations may keep the DMA mappings of the pages outside their
+ * span: those that only change the CPU's permissions (mprotect(), NUMA
+ * hinting, soft-dirty tracking), never the pages. Anything that takes
+ * pages away (unmap, zap, migration, exclusive access, exit) drops every
+ * published page of the range and its tracking memory, as before.
+ */
+static bool drm_svm_event_keeps_pages(const struct mmu_notifier_range *r)
+{
+	return r->event == MMU_NOTIFY_PROTECTION_VMA ||
+	       r->event == MMU_NOTIFY_PROTECTION_PAGE ||
+	       r->event == MMU_NOTIFY_SOFT_DIRTY;
+}
+
+/*
+ * Partial invalidation: unpublish the range, but DMA-unmap only the
+ * mappings that overlap [@start, @end) and mark their entries stale; the
+ * next drm_svm_range_get_pages() faults and maps the stale part only (see
+ * drm_svm_range_revalidate()). False when that does not apply (nothing
+ * published, pfns kept for untranslatable DMA addresses, or the span
+ * covers every mapping): the caller then unmaps everything.
+ */
+static bool drm_svm_range_unmap_span_locked(struct drm_svm_range *range,
+					    unsigned long start,
+					    unsigned long end)
+{
+	struct drm_svm *svm = range->svm;
+	u64 *ent = range->dma_addr;
+	unsigned long s, e, i, n;
+
+	lockdep_assert_held_write(&svm->notifier_lock);
+
+	if (!ent || range->hmm_pfns || !svm->dev)
+		return false;
+	s = (max(start, range->start) - range->start) >> PAGE_SHIFT;
+	e = DIV_ROUND_UP(min(end, range->end) - range->start, PAGE_SIZE);
+	if (s >= e)
+		return false;
+	/* Whole DMA mappings only. */
+	while (s && !(ent[s] & (DRM_SVM_ENT_HEAD | DRM_SVM_ENT_PHYS |
+				DRM_SVM_ENT_STALE)))
+		s--;
+	while (e < range->npages &&
+	       !(ent[e] & (DRM_SVM_ENT_HEAD | DRM_SVM_ENT_PHYS |
+			   DRM_SVM_ENT_STALE)))
+		e++;
+	if (!s && e == range->npages)
+		return false;
+
+	drm_svm_range_dirty_span_locked(range, s, e);
+	for (i = s; drm_svm_next_mapping(ent, &i, &n, e); i += n) {
+		dma_unmap_page(svm->dev, DRM_SVM_ENT_ADDR(ent[i]),
+			       n << PAGE_SHIFT, drm_svm_ent_dir(ent[i]));
+		atomic64_inc(&svm->stats.dma_unmaps);
+		range->dma_nsegs--;
+	}
+	for (i = s; i < e; i++)
+		ent[i] = DRM_SVM_ENT_STALE;
+
+	if (test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags)) {
+		range->stale_start = s;
+		range->stale_end = e;
+	} else {
+		range->stale_start = min(range->stale_start, s);
+		range->stale_end = max(range->stale_end, e);
+	}
+	clear_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags);
+	clear_bit(DRM_SVM_RANGE_WRITABLE_BIT, &range->flags);
+	return true;
+}
+
+/*
  * Pages from index @i on that are physically contiguous and have the same
  * write permission, so one DMA mapping covers them: a whole THP when it is
  * mapped by a PMD (or by PTEs, in order), and also a run of order-0 (or
@@ -758,12 +837,12 @@ static void drm_svm_range_unmap_locked(struct drm_svm_range *range)
  */
 static unsigned long drm_svm_chunk_npages(struct drm_svm_range *range,
 					  const unsigned long *pfns,
-					  unsigned long i)
+					  unsigned long i, unsigned long end)
 {
 	unsigned long pfn = page_to_pfn(hmm_pfn_to_page(pfns[i]));
 	unsigned long max, n;
 
-	max = range->npages - i;
+	max = end - i;
 	/* e.g. swiotlb (forced on confidential guests) maps 256K at most */
 	max = min_t(unsigned long, max,
 		    max_t(unsigned long,
@@ -805,7 +884,7 @@ static int drm_svm_range_map_locked(struct drm_svm_range *range,
 			continue;
 		}
 
-		n = drm_svm_chunk_npages(range, pfns, i);
+		n = drm_svm_chunk_npages(range, pfns, i, range->npages);
 		addr = dma_map_page(svm->dev, page, 0, n << PAGE_SHIFT,
 				    drm_svm_ent_dir(wr));
 		if (dma_mapping_error(svm->dev, addr))
@@ -893,7 +972,8 @@ static bool drm_svm_invalidate_nonblock(struct drm_svm_range *range,
 		return false;
 	}
 	mmu_interval_set_seq(&range->notifier, cur_seq);
-	mapped = test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags);
+	/* Also a partially invalidated range: it keeps DMA mappings. */
+	mapped = range->dma_addr;
 	up_write(&svm->notifier_lock);
 
 	if (!mapped) {
@@ -931,7 +1011,10 @@ static bool drm_svm_invalidate(struct mmu_interval_notifier *mni,
 	}
 
 	svm->ops->invalidate(svm, range, mmu_range);
-	drm_svm_range_unmap_locked(range);
+	if (!drm_svm_event_keeps_pages(mmu_range) ||
+	    !drm_svm_range_unmap_span_locked(range, mmu_range->start,
+					     mmu_range->end))
+		drm_svm_range_unmap_locked(range);
 	if (test_bit(DRM_SVM_RANGE_MIRROR_BIT, &range->flags) &&
 	    (mmu_range->event == MMU_NOTIFY_RELEASE ||
 	     mmu_range->event == MMU_NOTIFY_UNMAP))
@@ -1121,18 +1204,219 @@ VISIBLE_IF_KUNIT int drm_svm_check_page(const struct page *page)
 }
 EXPORT_SYMBOL_IF_KUNIT(drm_svm_check_page);
 
-static int drm_svm_check_pages(struct drm_svm_range *range,
-			       const unsigned long *pfns)
+static int drm_svm_check_pfns(const unsigned long *pfns, unsigned long n)
 {
 	unsigned long i;
 	int ret;
 
-	for (i = 0; i < range->npages; i++) {
+	for (i = 0; i < n; i++) {
 		ret = drm_svm_check_page(hmm_pfn_to_page(pfns[i]));
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+/*
+ * Is the range partially invalidated (see drm_svm_range_unmap_span_locked())
+ * with pages that a fault of [*@s, *@e) can complete? Not when a write
+ * fault must upgrade a read-only page that is still published.
+ */
+static bool drm_svm_range_stale_span(struct drm_svm_range *range, bool write,
+				     unsigned long *s, unsigned long *e)
+{
+	const u64 *ent = range->dma_addr;
+	unsigned long i;
+
+	lockdep_assert_held(&range->svm->notifier_lock);
+
+	if (!ent || range->hmm_pfns ||
+	    test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags))
+		return false;
+	if (write)
+		for (i = 0; i < range->npages; i++)
+			if (!(ent[i] & (DRM_SVM_ENT_STALE | DRM_SVM_ENT_WRITE)))
+				return false;
+	*s = range->stale_start;
+	*e = range->stale_end;
+	return true;
+}
+
+/*
+ * DMA-map the stale entries of [@s, @e) from @pfns (indexed like the
+ * range) and publish the range. The entries between them are published
+ * pages no invalidation touched: they keep their mappings. Returns 1 (after
+ * evicting the range) if a new mapping does not lead back to its page, for
+ * the caller to fault everything (the pfns must be kept then).
+ */
+static int drm_svm_range_map_span_locked(struct drm_svm_range *range,
+					 const unsigned long *pfns,
+					 unsigned long s, unsigned long e)
+{
+	struct drm_svm *svm = range->svm;
+	bool writable = !test_bit(DRM_SVM_RANGE_READ_ONLY_BIT, &range->flags);
+	u64 *ent = range->dma_addr;
+	unsigned long i, j, n, run;
+	dma_addr_t addr;
+	struct page *page;
+	int ret = -EFAULT;
+	u64 wr;
+
+	lockdep_assert_held_write(&svm->notifier_lock);
+
+	for (i = s; i < e; i += n) {
+		n = 1;
+		if (!(ent[i] & DRM_SVM_ENT_STALE))
+			continue;
+		page = hmm_pfn_to_page(pfns[i]);
+		wr = drm_svm_pfn_writable(range, pfns[i]) ? DRM_SVM_ENT_WRITE : 0;
+		if (is_device_private_page(page)) {
+			ent[i] = page_to_phys(page) | DRM_SVM_ENT_PHYS | wr;
+			continue;
+		}
+		for (run = i + 1; run < e && (ent[run] & DRM_SVM_ENT_STALE); run++)
+			;
+		n = drm_svm_chunk_npages(range, pfns, i, run);
+		addr = dma_map_page(svm->dev, page, 0, n << PAGE_SHIFT,
+				    drm_svm_ent_dir(wr));
+		if (dma_mapping_error(svm->dev, addr))
+			goto err_evict;
+		if (WARN_ON_ONCE(addr & (PAGE_SIZE - 1)) ||
+		    !drm_svm_dma_translates(svm, addr, page)) {
+			if (!(addr & (PAGE_SIZE - 1)))
+				ret = 1;
+			dma_unmap_page(svm->dev, addr, n << PAGE_SHIFT,
+				       drm_svm_ent_dir(wr));
+			goto err_evict;
+		}
+		range->dma_nsegs++;
+		atomic64_inc(&svm->stats.dma_maps);
+		for (j = 0; j < n; j++)
+			ent[i + j] = (addr + ((dma_addr_t)j << PAGE_SHIFT)) | wr;
+		ent[i] |= DRM_SVM_ENT_HEAD;
+	}
+
+	for (i = 0; i < range->npages && writable; i++)
+		writable = ent[i] & DRM_SVM_ENT_WRITE;
+	if (writable)
+		set_bit(DRM_SVM_RANGE_WRITABLE_BIT, &range->flags);
+	set_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags);
+	return 0;
+
+err_evict:
+	/*
+	 * The device may still use the pages outside the invalidated span:
+	 * stop it before every mapping of the range goes.
+	 */
+	drm_svm_range_evict_locked(range);
+	return ret;
+}
+
+/*
+ * Revalidate a partially invalidated range: fault in only the span that
+ * invalidations took away, DMA-map only its stale entries. Returns 1 when
+ * the range is not (or no longer) in that state: the caller faults the
+ * whole range then.
+ */
+static int drm_svm_range_revalidate(struct drm_svm_range *range,
+				    unsigned long timeout_ms,
+				    unsigned long deadline, bool write,
+				    bool *faulted)
+{
+	struct drm_svm *svm = range->svm;
+	struct hmm_range hmm_range = {
+		.notifier = &range->notifier,
+		.default_flags = HMM_PFN_REQ_FAULT |
+				 (write ? HMM_PFN_REQ_WRITE : 0),
+		.dev_private_owner = svm->dev_private_owner,
+	};
+	unsigned long s, e, ns, ne, *pfns = NULL;
+	bool partial;
+	int ret;
+
+again:
+	/* A first fault has nothing to keep: no lock round trip for it. */
+	if (!READ_ONCE(range->dma_addr))
+		return 1;
+	down_read(&svm->notifier_lock);
+	partial = drm_svm_range_stale_span(range, write, &s, &e);
+	up_read(&svm->notifier_lock);
+	if (!partial)
+		return 1;
+
+	pfns = kvmalloc_array(e - s, sizeof(*pfns), DRM_SVM_TRACK_GFP);
+	if (!pfns)
+		return -ENOMEM;
+	hmm_range.start = range->start + (s << PAGE_SHIFT);
+	hmm_range.end = range->start + (e << PAGE_SHIFT);
+	hmm_range.hmm_pfns = pfns;
+	if (!*faulted) {
+		atomic64_inc(&svm->stats.faults);
+		atomic64_inc(&svm->stats.partial_faults);
+		*faulted = true;
+	}
+
+retry:
+	hmm_range.notifier_seq = mmu_interval_read_begin(&range->notifier);
+	mmap_read_lock(svm->mm);
+	ret = drm_svm_range_check_vmas(range, !write);
+	if (!ret)
+		ret = hmm_range_fault(&hmm_range);
+	mmap_read_unlock(svm->mm);
+#if IS_ENABLED(CONFIG_DRM_SVM_KUNIT_TEST)
+	if (svm->test_after_fault)
+		svm->test_after_fault(range);
+#endif
+	if (ret == -EBUSY)
+		goto collision;
+	if (!ret)
+		ret = drm_svm_check_pfns(pfns, e - s);
+	if (ret)
+		goto out_free;
+
+	down_write(&svm->notifier_lock);
+	if (drm_svm_range_valid(range, write)) {
+		/* Someone else published valid pages meanwhile. */
+		up_write(&svm->notifier_lock);
+		goto out_free;
+	}
+	if (mmu_interval_read_retry(&range->notifier, hmm_range.notifier_seq)) {
+		up_write(&svm->notifier_lock);
+		goto collision;
+	}
+	if (!drm_svm_range_stale_span(range, write, &ns, &ne) ||
+	    ns < s || ne > e) {
+		/* Changed without an invalidation: another fault's doing. */
+		up_write(&svm->notifier_lock);
+		ret = 1;
+		goto out_free;
+	}
+	ret = drm_svm_range_map_span_locked(range, pfns - s, s, e);
+	if (!ret) {
+		WRITE_ONCE(range->notifier_seq, hmm_range.notifier_seq);
+		clear_bit(DRM_SVM_RANGE_UNMAPPED_BIT, &range->flags);
+		clear_bit(DRM_SVM_RANGE_PARTIAL_UNMAP_BIT, &range->flags);
+	}
+	up_write(&svm->notifier_lock);
+	goto out_free;
+
+collision:
+	if (!drm_svm_collision_retry(svm, timeout_ms, deadline)) {
+		ret = -EAGAIN;
+		goto out_free;
+	}
+	down_read(&svm->notifier_lock);
+	partial = drm_svm_range_stale_span(range, write, &ns, &ne);
+	up_read(&svm->notifier_lock);
+	if (partial && ns >= s && ne <= e)
+		goto retry;
+	/* The stale span grew, or everything went: start over. */
+	kvfree(pfns);
+	goto again;
+
+out_free:
+	kvfree(pfns);
+	return ret;
 }
 
 /*
@@ -1173,11 +1457,18 @@ static int __drm_svm_range_get_pages(struct drm_svm_range *range,
 	if (!mmget_not_zero(mm))
 		return -ESRCH;
 
+	/* Only part of the range was invalidated: fault that part in. */
+	ret = drm_svm_range_revalidate(range, timeout_ms, deadline, write,
+				       faulted);
+	if (ret != 1)
+		goto out_mmput;
+
 	ret = drm_svm_track_alloc(svm, &tr, range->npages);
 	if (ret)
 		goto out_mmput;
 	hmm_range.hmm_pfns = tr.hmm_pfns;
-	atomic64_inc(&svm->stats.faults);
+	if (!*faulted)
+		atomic64_inc(&svm->stats.faults);
 	*faulted = true;
 
 retry:
@@ -1194,7 +1485,7 @@ retry:
 	if (ret == -EBUSY)
 		goto collision;
 	if (!ret)
-		ret = drm_svm_check_pages(range, tr.hmm_pfns);
+		ret = drm_svm_check_pfns(tr.hmm_pfns, range->npages);
 	if (ret)
 		goto out_free;
 
@@ -1214,7 +1505,7 @@ retry:
 	 * write fault upgrades: the device may be using them, so stop it
 	 * before their DMA mappings go.
 	 */
-	if (test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags))
+	if (range->dma_addr)
 		drm_svm_range_evict_locked(range);
 
 	ret = drm_svm_range_map_locked(range, &tr);
@@ -1254,7 +1545,9 @@ out_mmput:
  * ranges, %DMA_BIDIRECTIONAL otherwise) and publishes them with their
  * notifier sequence. Returns at once if the published pages are still
  * valid. The per-page tracking memory is allocated here and freed when the
- * pages are invalidated.
+ * pages are invalidated, except by a permission change (mprotect(), NUMA
+ * hinting, soft-dirty) of part of the range: then only the DMA mappings
+ * of that part go, and the next call faults in and maps only that part.
  *
  * Success does not pin anything: the driver must still check
  * drm_svm_range_pages_valid() under drm_svm_notifier_lock() before it lets
@@ -1362,6 +1655,7 @@ dma_addr_t drm_svm_range_dma_addr(struct drm_svm_range *range,
 	lockdep_assert_held(&range->svm->notifier_lock);
 
 	if (idx >= range->npages || !range->dma_addr ||
+	    !test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags) ||
 	    (range->dma_addr[idx] & DRM_SVM_ENT_PHYS))
 		return DMA_MAPPING_ERROR;
 
@@ -1390,7 +1684,8 @@ struct page *drm_svm_range_page(struct drm_svm_range *range,
 {
 	lockdep_assert_held(&range->svm->notifier_lock);
 
-	if (idx >= range->npages || !range->dma_addr)
+	if (idx >= range->npages || !range->dma_addr ||
+	    !test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags))
 		return NULL;
 
 	return drm_svm_range_ent_page(range, idx);
@@ -1415,7 +1710,8 @@ bool drm_svm_range_page_writable(struct drm_svm_range *range,
 {
 	lockdep_assert_held(&range->svm->notifier_lock);
 
-	if (idx >= range->npages || !range->dma_addr)
+	if (idx >= range->npages || !range->dma_addr ||
+	    !test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags))
 		return false;
 
 	return range->dma_addr[idx] & DRM_SVM_ENT_WRITE;
@@ -1663,7 +1959,7 @@ static void drm_svm_mirror_range_remove(struct drm_svm_range *range)
 	down_write(&svm->notifier_lock);
 	interval_tree_remove(&range->itree, &mirror->ranges);
 	mirror->nr_ranges--;
-	if (test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags))
+	if (range->dma_addr)
 		drm_svm_range_evict_locked(range);
 	up_write(&svm->notifier_lock);
 
@@ -1935,7 +2231,7 @@ void drm_svm_mirror_range_evict(struct drm_svm_range *range)
 	lockdep_assert_held(&svm->mirror.lock);
 
 	down_write(&svm->notifier_lock);
-	if (test_bit(DRM_SVM_RANGE_MAPPED_BIT, &range->flags)) {
+	if (range->dma_addr) {
 		drm_svm_range_evict_locked(range);
 		atomic64_inc(&svm->stats.evictions);
 	}
@@ -2177,6 +2473,7 @@ void drm_svm_stats_read(struct drm_svm *svm,
 	snap->ranges_inserted = atomic64_read(&s->ranges_inserted);
 	snap->ranges_collected = atomic64_read(&s->ranges_collected);
 	snap->evictions = atomic64_read(&s->evictions);
+	snap->partial_faults = atomic64_read(&s->partial_faults);
 	snap->ranges_live = READ_ONCE(svm->mirror.nr_ranges);
 }
 EXPORT_SYMBOL_GPL(drm_svm_stats_read);
@@ -2204,6 +2501,7 @@ static int drm_svm_stats_show(struct seq_file *m, void *data)
 	seq_printf(m, "ranges_collected: %llu\n", s.ranges_collected);
 	seq_printf(m, "ranges_live: %llu\n", s.ranges_live);
 	seq_printf(m, "evictions: %llu\n", s.evictions);
+	seq_printf(m, "partial_faults: %llu\n", s.partial_faults);
 
 	return 0;
 }

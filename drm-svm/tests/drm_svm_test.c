@@ -2627,8 +2627,84 @@ static void drm_svm_test_dma_run_across_folios(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s1.dma_unmaps, s1.dma_maps);
 }
 
+/*
+ * A read-only range over 32 pages, every other one the zero page, so that
+ * each page is its own DMA mapping. mprotect() of one page invalidates the
+ * range; revalidation faults and DMA-maps that page again and only that
+ * one: the other pages keep their mappings. A change that takes pages
+ * away (MADV_DONTNEED) still drops everything.
+ */
+static void drm_svm_test_partial_revalidation(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	const unsigned long npages = 32;
+	struct drm_svm_stats_snapshot s0, s1, s2;
+	struct drm_svm_range *range;
+	dma_addr_t *dma;
+	unsigned long addr, i, nsegs;
+
+	dma = kunit_kcalloc(test, npages, sizeof(*dma), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, dma);
+	addr = svm_mmap(test, npages * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	for (i = 0; i < npages; i += 2)
+		svm_fill(test, addr + i * PAGE_SIZE, 1, 0x7000 + i);
+	KUNIT_ASSERT_EQ(test, svm_range_new(t, &range, addr, npages * PAGE_SIZE,
+					    DRM_SVM_RANGE_READ_ONLY), 0);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(range,
+						      DRM_SVM_TIMEOUT_DEFAULT_MS),
+			0);
+	drm_svm_notifier_lock(&t->svm);
+	nsegs = drm_svm_range_dma_nsegs(range);
+	for (i = 0; i < npages; i++)
+		dma[i] = drm_svm_range_dma_addr(range, i);
+	drm_svm_notifier_unlock(&t->svm);
+	/* The zero page is never physically next to an anonymous page. */
+	KUNIT_ASSERT_EQ(test, nsegs, npages);
+
+	svm_stats(t, &s0);
+	KUNIT_ASSERT_EQ(test, svm_mprotect_ro(current->mm, addr + 4 * PAGE_SIZE,
+					      addr + 5 * PAGE_SIZE), 0);
+	KUNIT_EXPECT_FALSE(test, svm_valid(range));
+	svm_stats(t, &s1);
+	KUNIT_EXPECT_EQ(test, s1.dma_unmaps - s0.dma_unmaps, 1ULL);
+
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(range,
+						      DRM_SVM_TIMEOUT_DEFAULT_MS),
+			0);
+	svm_stats(t, &s2);
+	KUNIT_EXPECT_EQ(test, s2.faults - s1.faults, 1ULL);
+	KUNIT_EXPECT_EQ(test, s2.dma_maps - s1.dma_maps, 1ULL);
+
+	drm_svm_notifier_lock(&t->svm);
+	KUNIT_EXPECT_TRUE(test, drm_svm_range_pages_valid(range));
+	nsegs = drm_svm_range_dma_nsegs(range);
+	for (i = 0; i < npages; i++) {
+		KUNIT_EXPECT_EQ(test, drm_svm_range_dma_addr(range, i), dma[i]);
+		KUNIT_EXPECT_FALSE(test, drm_svm_range_page_writable(range, i));
+		if (!(i & 1))
+			KUNIT_EXPECT_EQ(test,
+					svm_page_word(drm_svm_range_page(range, i)),
+					0x7000 + i);
+	}
+	drm_svm_notifier_unlock(&t->svm);
+	KUNIT_EXPECT_EQ(test, nsegs, npages);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages),
+			(long)npages);
+
+	/* Pages taken away: nothing stays published or tracked. */
+	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, addr, PAGE_SIZE,
+					 MADV_DONTNEED), 0);
+	KUNIT_EXPECT_FALSE(test, svm_valid(range));
+	KUNIT_EXPECT_EQ(test, svm_nsegs(range), 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 0L);
+	svm_range_del(t, range);
+	svm_stats(t, &s2);
+	KUNIT_EXPECT_EQ(test, s2.dma_unmaps, s2.dma_maps);
+}
+
 static struct kunit_case drm_svm_perf_tests[] = {
 	KUNIT_CASE(drm_svm_test_dma_run_across_folios),
+	KUNIT_CASE(drm_svm_test_partial_revalidation),
 	{}
 };
 

@@ -262,6 +262,11 @@ struct drm_svm_stats {
 	atomic64_t ranges_collected;
 	/** @evictions: drm_svm_mirror_range_evict() calls that unmapped pages */
 	atomic64_t evictions;
+	/**
+	 * @partial_faults: the subset of @faults that faulted in only the
+	 * part of a range a permission change had invalidated
+	 */
+	atomic64_t partial_faults;
 };
 
 /**
@@ -279,6 +284,7 @@ struct drm_svm_stats {
  * @ranges_collected: see &drm_svm_stats.ranges_collected
  * @evictions: see &drm_svm_stats.evictions
  * @ranges_live: mirror ranges currently in the lookup tree
+ * @partial_faults: see &drm_svm_stats.partial_faults
  */
 struct drm_svm_stats_snapshot {
 	u64 faults;
@@ -294,6 +300,7 @@ struct drm_svm_stats_snapshot {
 	u64 ranges_collected;
 	u64 evictions;
 	u64 ranges_live;
+	u64 partial_faults;
 };
 
 /**
@@ -450,6 +457,14 @@ struct drm_svm_range {
 	struct list_head gc_link;
 	/** @chunk: mirror ranges only: index of the chunk size of the range */
 	unsigned int chunk;
+	/**
+	 * @stale_start: first entry of @dma_addr a permission change took
+	 * away while the others stayed mapped (valid while @dma_addr is set
+	 * and %DRM_SVM_RANGE_MAPPED is clear)
+	 */
+	unsigned long stale_start;
+	/** @stale_end: end (exclusive) of the stale entries */
+	unsigned long stale_end;
 };
 
 /*
@@ -463,6 +478,7 @@ struct drm_svm_range {
 #define DRM_SVM_ENT_HEAD	BIT_ULL(0)	/* first page of a DMA mapping */
 #define DRM_SVM_ENT_WRITE	BIT_ULL(1)	/* the device may write it */
 #define DRM_SVM_ENT_PHYS	BIT_ULL(2)	/* physical address, no DMA */
+#define DRM_SVM_ENT_STALE	BIT_ULL(3)	/* invalidated, not mapped */
 #define DRM_SVM_ENT_ADDR(ent)	((ent) & ~(u64)(PAGE_SIZE - 1))
 
 int drm_svm_init(struct drm_svm *svm, struct device *dev, struct mm_struct *mm,
