@@ -1980,6 +1980,13 @@ static unsigned long drm_svm_mirror_gc_locked(struct drm_svm *svm)
 
 	lockdep_assert_held(&mirror->lock);
 
+	/*
+	 * Every fault runs this: skip the lock when nothing is queued. A range
+	 * queued concurrently is collected by the work item it queued.
+	 */
+	if (list_empty_careful(&mirror->gc_list))
+		return 0;
+
 	spin_lock(&mirror->gc_lock);
 	while ((range = list_first_entry_or_null(&mirror->gc_list,
 						 struct drm_svm_range,
