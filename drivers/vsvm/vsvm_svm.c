@@ -53,6 +53,8 @@
 /* Data passed from the engine to the commit callback. */
 struct vsvm_svm_commit {
 	bool write;
+	/* out: end of the range the fault committed */
+	u64 end;
 };
 
 static struct vsvm_svm_range *to_vsvm_svm_range(struct drm_svm_range *range)
@@ -102,6 +104,7 @@ static int vsvm_mirror_commit(struct drm_svm *svm, struct drm_svm_range *range,
 	/* Read faults may publish read-only pages; a write fault upgrades. */
 	WRITE_ONCE(vrange->gpu_writable, drm_svm_range_writable(range));
 	WRITE_ONCE(vrange->gpu_mapped, true);
+	commit->end = range->end;
 	return 0;
 }
 
@@ -330,6 +333,20 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 			ret = 0;
 		if (ret)
 			return ret;
+		/*
+		 * A prefetch touches nothing: the commit made the range
+		 * usable, go on after it without looking it up again.
+		 */
+		if (!buf && commit.end > va) {
+			n = min_t(u64, len, commit.end - va);
+			va += n;
+			len -= n;
+			commit.end = 0;
+			faulted = false;
+			cond_resched();
+			continue;
+		}
+		commit.end = 0;
 		faulted = true;
 	}
 
