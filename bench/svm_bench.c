@@ -28,7 +28,10 @@
  *                 -j jobs per phase.
  *   p5 [MB]       SVM first touch (PREFETCH, all chunk sizes) against
  *                 userptr validation (USERPTR_CREATE with VALIDATE) of the
- *                 same populated memory, 4K and THP (default 256 MB).
+ *                 same populated memory, 4K and THP (default 256 MB);
+ *                 variant: the same prefetch again after an mprotect()
+ *                 round trip invalidated every range (svm-retouch: what
+ *                 is left without creating ranges).
  *
  * Nothing here passes or fails on time: the exit status is non-zero only
  * if something could not be set up.
@@ -329,7 +332,7 @@ static void p26(int nn, unsigned long *ns)
 
 static int res_bo(int fd)
 {
-	uint32_t h;
+	uint32_t h = 0;
 
 	return gem_create(fd, PAGE_SZ, &h) ||
 	       vm_bind(fd, h, RES_VA, PAGE_SZ, 0) ? -1 : 0;
@@ -501,7 +504,7 @@ static void p4(void)
 
 static void p5(unsigned long mb)
 {
-	static double ts[2][MAX_REPS], tu[2][MAX_REPS];
+	static double ts[2][MAX_REPS], tu[2][MAX_REPS], tr[2][MAX_REPS];
 	static uint64_t maps[2][2], faults[2];
 	size_t size = mb << 20;
 	char *buf[2];
@@ -537,6 +540,19 @@ static void p5(unsigned long mb)
 			ioctl(fd, DRM_IOCTL_VSVM_GET_STATS, &s);
 			maps[thp][0] = s.svm_dma_maps;
 			faults[thp] = s.svm_faults;
+			/*
+			 * Variant: the ranges exist, an mprotect() round trip
+			 * invalidated all of them; the prefetch revalidates
+			 * them without creating any (no allocation of a range,
+			 * no notifier or tree insert, no VMA fit).
+			 */
+			if (mprotect(buf[thp], size, PROT_READ) ||
+			    mprotect(buf[thp], size, PROT_READ | PROT_WRITE))
+				fail("p5: mprotect");
+			a = bench_tsc();
+			if (vsvm_run_svm(fd, &cmd, 1))
+				fail("p5: svm re-touch");
+			tr[thp][r] = tsc_s(a, bench_tsc());
 			close(fd);
 
 			fd = open_vsvm();
@@ -556,10 +572,13 @@ static void p5(unsigned long mb)
 	for (int thp = 0; thp < 2; thp++) {
 		struct stat3 sv = stat3(ts[thp], reps);
 		struct stat3 up = stat3(tu[thp], reps);
+		struct stat3 rt = stat3(tr[thp], reps);
 
 		printf("P5 %luMB %s (thp %d%%) svm-first-touch", mb,
 		       thp ? "THP" : "4K", thp_pct[thp]);
 		pr_stat("median", sv, 1e3, "ms");
+		printf(" svm-retouch");
+		pr_stat("median", rt, 1e3, "ms");
 		printf(" userptr-validate");
 		pr_stat("median", up, 1e3, "ms");
 		printf(" svm_faults %llu dma_maps svm %llu userptr %llu ratio %.2f\n",
