@@ -269,8 +269,11 @@ static inline void *bench_alloc(size_t size, int thp, int ro)
 	return a;
 }
 
-/* Percentage of the process's anonymous memory in THPs (smaps_rollup). */
-static inline int thp_percent(void)
+/*
+ * Percentage of @size bytes that the process's THPs would cover
+ * (AnonHugePages of smaps_rollup; @size 0: of its anonymous memory).
+ */
+static inline int thp_percent(size_t size)
 {
 	FILE *f = fopen("/proc/self/smaps_rollup", "r");
 	unsigned long anon = 0, thp = 0, v;
@@ -285,6 +288,8 @@ static inline int thp_percent(void)
 			thp = v;
 	}
 	fclose(f);
+	if (size)
+		return (int)((thp << 10) * 100 / size);
 	return anon ? (int)(thp * 100 / anon) : 0;
 }
 
