@@ -35,10 +35,12 @@ set xlabel "mirror ranges / pages (N)"
 set grid
 set key top left
 set title "P2: munmap() of an unmirrored page"
-set ylabel "ns per munmap"
+set ylabel "us per munmap"
 set yrange [0:*]
-plot "< grep '^svm ' $dir/p2.dat" using 2:3:4:5 with yerrorlines title "vsvm SVM (drm_svm, 4K ranges)", \
-     "< grep '^test_hmm ' $dir/p2.dat" using 2:3:4:5 with yerrorlines title "test_hmm"
+set key bottom right
+plot "< grep '^svm ' $dir/p2.dat" using 2:(\$3/1000):(\$4/1000):(\$5/1000) with yerrorlines title "vsvm SVM (drm_svm, 4K ranges)", \
+     "< grep '^test_hmm ' $dir/p2.dat" using 2:(\$3/1000):(\$4/1000):(\$5/1000) with yerrorlines title "test_hmm"
+set key top left
 set title "P6: setting up N 4K mirror ranges"
 set ylabel "ms"
 set logscale y
