@@ -4,7 +4,7 @@
 # number of mirror ranges from the run's results.log, with gnuplot.
 #   plot.sh RESULTS_DIR [HOST_ELAPSED_S]
 set -euo pipefail
-dir=$1
+dir=$(readlink -f "$1")
 log=$dir/results.log
 [ -f "$log" ] || { echo "bench: no $log" >&2; exit 1; }
 tr -d '\r' < "$log" > "$dir/bench.txt"
