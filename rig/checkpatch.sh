@@ -27,7 +27,8 @@ for c in $COMPONENTS; do
 	fi
 	for p in "$ROOT/$c"/patches/*.patch; do
 		[ -e "$p" ] || continue
-		out=$(scripts/checkpatch.pl --strict --quiet --no-summary --show-types "$p" 2>&1)
+		# FILE_PATH_CHANGES: MAINTAINERS covers whole driver directories.
+		out=$(scripts/checkpatch.pl "${cp_opts[@]}" "$p" 2>&1)
 		[ -n "$out" ] && { echo "$p:"; echo "$out"; fail=1; }
 	done
 done
