@@ -340,6 +340,9 @@ EXPORT_SYMBOL_GPL(__drm_svm_driver_set_lock);
 #endif
 
 static void drm_svm_mirror_gc_work(struct work_struct *work);
+static void drm_svm_restore_setup(struct drm_svm *svm);
+static void drm_svm_restore_note(struct drm_svm_range *range);
+static void drm_svm_restore_forget(struct drm_svm_range *range);
 
 /* Mirror-mode bookkeeping exists, empty, even when mirror mode is off. */
 static void drm_svm_mirror_setup(struct drm_svm *svm)
@@ -384,6 +387,7 @@ int drm_svm_init(struct drm_svm *svm, struct device *dev, struct mm_struct *mm,
 	svm->max_pages = DRM_SVM_MAX_PAGES_PER_RAM * totalram_pages();
 	init_rwsem(&svm->notifier_lock);
 	drm_svm_mirror_setup(svm);
+	drm_svm_restore_setup(svm);
 	mmgrab(mm);
 	drm_svm_prime_lockdep(svm);
 
@@ -972,6 +976,7 @@ static bool drm_svm_invalidate_nonblock(struct drm_svm_range *range,
 		return false;
 	}
 	mmu_interval_set_seq(&range->notifier, cur_seq);
+	drm_svm_restore_note(range);
 	/* Also a partially invalidated range: it keeps DMA mappings. */
 	mapped = range->dma_addr;
 	up_write(&svm->notifier_lock);
@@ -999,6 +1004,7 @@ static bool drm_svm_invalidate(struct mmu_interval_notifier *mni,
 	down_write(&svm->notifier_lock);
 	mmu_interval_set_seq(mni, cur_seq);
 	atomic64_inc(&svm->stats.invalidations);
+	drm_svm_restore_note(range);
 
 	if (mmu_range->event == MMU_NOTIFY_RELEASE) {
 		set_bit(DRM_SVM_RANGE_UNMAPPED_BIT, &range->flags);
@@ -1058,6 +1064,7 @@ static int __drm_svm_range_init(struct drm_svm *svm,
 	range->npages = size >> PAGE_SHIFT;
 	range->flags = flags;
 	INIT_LIST_HEAD(&range->gc_link);
+	INIT_LIST_HEAD(&range->restore_link);
 
 	/* Inserting into an mm without users is not allowed. */
 	if (!mmget_not_zero(svm->mm))
@@ -1112,6 +1119,7 @@ static void __drm_svm_range_fini(struct drm_svm_range *range)
 	up_write(&svm->notifier_lock);
 
 	mmu_interval_notifier_remove(&range->notifier);
+	drm_svm_restore_forget(range);
 }
 
 /**
@@ -2452,6 +2460,157 @@ out_unlock:
 	return ret;
 }
 EXPORT_SYMBOL_GPL(drm_svm_mirror_fault);
+
+/**
+ * DOC: Restore workers
+ *
+ * KFD does not fail a submission when a userptr object is invalidated: its
+ * user-mode queues run on their own, so the notifier stops the queues and
+ * a restore worker brings the object back later (amdgpu_amdkfd_gpuvm.c's
+ * evicted_bos counter and userptr_inval_list). Ranges created with
+ * %DRM_SVM_RANGE_RESTORE get that bookkeeping from the helper:
+ *
+ * - every mm invalidation of such a range (blockable or not, whatever the
+ *   driver does in &drm_svm_ops.invalidate) advances the svm's restore
+ *   generation and puts the range on the svm's invalidated list, under
+ *   the notifier lock, before &drm_svm_ops.invalidate runs. The sequence
+ *   always moves too: the driver cannot forget it, even when it decides
+ *   not to stop its queues (KFD while CRIU blocks notifications).
+ *   The helper's own invalidations (%MMU_NOTIFY_CLEAR with the svm as
+ *   owner) do not count: they are not mm events.
+ * - the restore worker reads drm_svm_restore_gen(), takes the ranges with
+ *   drm_svm_restore_pop(), calls drm_svm_range_get_pages() on each and
+ *   rebuilds its mappings, then takes drm_svm_notifier_lock() and checks
+ *   drm_svm_range_pages_valid() for each range it restored. A range that
+ *   failed goes back with drm_svm_restore_requeue(). The queues may
+ *   resume only if the generation is still the one read at the start and
+ *   nothing failed; otherwise the worker runs again later.
+ *
+ * The list and its links are protected by a spinlock nested inside the
+ * notifier lock, so requeueing works with the notifier lock held for read.
+ * drm_svm_range_fini() takes the range off the list. The generation is
+ * per svm: a driver with one svm per (device, mm) checks each of them.
+ */
+
+static void drm_svm_restore_setup(struct drm_svm *svm)
+{
+	spin_lock_init(&svm->restore_lock);
+	INIT_LIST_HEAD(&svm->restore_list);
+	atomic_long_set(&svm->restore_gen, 0);
+}
+
+/* Notifier: the sequence just moved, with the notifier lock held (write). */
+static void drm_svm_restore_note(struct drm_svm_range *range)
+{
+	struct drm_svm *svm = range->svm;
+
+	if (!test_bit(DRM_SVM_RANGE_RESTORE_BIT, &range->flags))
+		return;
+	lockdep_assert_held_write(&svm->notifier_lock);
+
+	spin_lock(&svm->restore_lock);
+	atomic_long_inc(&svm->restore_gen);
+	if (list_empty(&range->restore_link))
+		list_add_tail(&range->restore_link, &svm->restore_list);
+	spin_unlock(&svm->restore_lock);
+}
+
+/* The notifier is gone: nothing can queue @range again. */
+static void drm_svm_restore_forget(struct drm_svm_range *range)
+{
+	struct drm_svm *svm = range->svm;
+
+	spin_lock(&svm->restore_lock);
+	list_del_init(&range->restore_link);
+	spin_unlock(&svm->restore_lock);
+}
+
+/**
+ * drm_svm_restore_gen() - the restore generation of a mirror
+ * @svm: the mirror
+ *
+ * A counter advanced by every mm invalidation of a %DRM_SVM_RANGE_RESTORE
+ * range of @svm (see "Restore workers"). A restore worker reads it before
+ * it takes the invalidated ranges and compares it, with
+ * drm_svm_notifier_lock() held, once it has revalidated them: a different
+ * value means something was invalidated in between and the worker must run
+ * again. Lock-free; the value only means something compared with an
+ * earlier one.
+ *
+ * Return: the current generation.
+ */
+unsigned long drm_svm_restore_gen(struct drm_svm *svm)
+{
+	return atomic_long_read(&svm->restore_gen);
+}
+EXPORT_SYMBOL_GPL(drm_svm_restore_gen);
+
+/**
+ * drm_svm_restore_pop() - take the next invalidated range
+ * @svm: the mirror
+ *
+ * Removes the oldest %DRM_SVM_RANGE_RESTORE range from @svm's
+ * invalidated list. The range is queued again by its next invalidation,
+ * or by drm_svm_restore_requeue(). The caller must keep the range alive
+ * (not call drm_svm_range_fini()) while it uses it, usually by holding
+ * the driver lock that also serialises object destruction. Does not sleep;
+ * may be called with or without the notifier lock.
+ *
+ * Return: the range, or NULL when the list is empty.
+ */
+struct drm_svm_range *drm_svm_restore_pop(struct drm_svm *svm)
+{
+	struct drm_svm_range *range;
+
+	spin_lock(&svm->restore_lock);
+	range = list_first_entry_or_null(&svm->restore_list,
+					 struct drm_svm_range, restore_link);
+	if (range)
+		list_del_init(&range->restore_link);
+	spin_unlock(&svm->restore_lock);
+
+	return range;
+}
+EXPORT_SYMBOL_GPL(drm_svm_restore_pop);
+
+/**
+ * drm_svm_restore_requeue() - put a range back on the invalidated list
+ * @range: a %DRM_SVM_RANGE_RESTORE range taken by drm_svm_restore_pop()
+ *
+ * For a restore that failed (drm_svm_range_get_pages() error, pages no
+ * longer valid at the commit check): the next restore run finds the range
+ * again. Does not change the generation. A range already on the list
+ * stays where it is. Does not sleep; may be called with or without the
+ * notifier lock.
+ */
+void drm_svm_restore_requeue(struct drm_svm_range *range)
+{
+	struct drm_svm *svm = range->svm;
+
+	if (WARN_ON(!test_bit(DRM_SVM_RANGE_RESTORE_BIT, &range->flags)))
+		return;
+
+	spin_lock(&svm->restore_lock);
+	if (list_empty(&range->restore_link))
+		list_add_tail(&range->restore_link, &svm->restore_list);
+	spin_unlock(&svm->restore_lock);
+}
+EXPORT_SYMBOL_GPL(drm_svm_restore_requeue);
+
+/**
+ * drm_svm_restore_pending() - whether invalidated ranges wait for a restore
+ * @svm: the mirror
+ *
+ * Lock-free snapshot; meaningful under drm_svm_notifier_lock(), where no
+ * invalidation can add a range.
+ *
+ * Return: true if @svm's invalidated list is not empty.
+ */
+bool drm_svm_restore_pending(struct drm_svm *svm)
+{
+	return !list_empty_careful(&svm->restore_list);
+}
+EXPORT_SYMBOL_GPL(drm_svm_restore_pending);
 
 /**
  * drm_svm_stats_read() - copy the counters of a mirror

@@ -14,6 +14,7 @@
 #include <linux/debug_locks.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
 #include <linux/highmem.h>
 #include <linux/huge_mm.h>
@@ -2725,9 +2726,523 @@ static struct kunit_suite drm_svm_perf_suite = {
 	.test_cases = drm_svm_perf_tests,
 };
 
+/*
+ * A mock of amdgpu's userptr paths on the helper: one drm_svm per
+ * (device, mm) from a registry, shared by the VMs of one process; gfx CS
+ * (get_pages per BO, then one commit check for all BOs of the submission
+ * under the notifier lock, -EAGAIN on a collision) and KFD's evict +
+ * restore worker on the restore generation.
+ */
+
+#define AMD_MOCK_BOS	4
+
+struct amd_mock_bo {
+	struct drm_svm_range range;
+	struct drm_svm *svm;
+	unsigned long addr;
+	/* seq of the "TTM pages", saved when CS filled them */
+	unsigned long ttm_seq;
+	/* "GART/VM PTEs": written in the commit, zapped by invalidate */
+	dma_addr_t ptes[4];
+	bool ptes_valid;
+	bool live;
+	int zaps;
+};
+
+struct amd_mock_dev {
+	struct kunit *test;
+	struct device *dev;
+	struct drm_svm_registry reg;
+	/* two VMs (files) of the test process, each holding an svm ref */
+	struct drm_svm *vm_svm[2];
+	struct amd_mock_bo bo[AMD_MOCK_BOS];
+	/* KFD: queues stopped by an eviction, what invalidate saw */
+	bool quiesced;
+	bool criu_blocks;
+	int quiesce_calls;
+	bool inval_saw_queued;
+	bool inval_lock_held;
+};
+
+static struct amd_mock_dev *amd_mock;
+
+/* amdgpu_hmm_invalidate_gfx() / amdgpu_amdkfd_evict_userptr() */
+static void amd_mock_invalidate(struct drm_svm *svm,
+				struct drm_svm_range *range,
+				const struct mmu_notifier_range *mmu_range)
+{
+	struct amd_mock_bo *bo = container_of(range, struct amd_mock_bo, range);
+	struct amd_mock_dev *d = amd_mock;
+
+	lockdep_assert_held_write(&svm->notifier_lock);
+	d->inval_lock_held = rwsem_is_locked(&svm->notifier_lock);
+	/* Zap first: no PTE may point at pages the helper unmaps next. */
+	memset(bo->ptes, 0, sizeof(bo->ptes));
+	bo->ptes_valid = false;
+	bo->zaps++;
+
+	if (!(range->flags & DRM_SVM_RANGE_RESTORE))
+		return;
+	/* The helper queued the range before calling us. */
+	d->inval_saw_queued = drm_svm_restore_pending(svm);
+	if (d->criu_blocks)
+		return;
+	if (!d->quiesced) {
+		d->quiesced = true;
+		d->quiesce_calls++;
+	}
+}
+
+static const struct drm_svm_ops amd_mock_ops = {
+	.invalidate = amd_mock_invalidate,
+};
+
+static int amd_mock_init(struct kunit *test)
+{
+	struct amd_mock_dev *d;
+	unsigned long addr;
+	int i;
+
+	d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	d->test = test;
+	test->priv = d;
+	amd_mock = d;
+
+	addr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ,
+			     MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	KUNIT_ASSERT_NE_MSG(test, addr, 0, "no user mm for the test");
+	d->dev = kunit_device_register(test, "drm_svm_amd_mock");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, d->dev);
+	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(d->dev,
+							   DMA_BIT_MASK(64)), 0);
+
+	drm_svm_registry_init(&d->reg, d->dev, &amd_mock_ops, NULL);
+	/* amdgpu_driver_open_kms() twice: two VMs of one process. */
+	for (i = 0; i < 2; i++) {
+		d->vm_svm[i] = drm_svm_registry_get(&d->reg, current->mm);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(d->vm_svm[i]));
+	}
+	KUNIT_ASSERT_PTR_EQ(test, d->vm_svm[0], d->vm_svm[1]);
+
+	return 0;
+}
+
+static void amd_mock_exit(struct kunit *test)
+{
+	struct amd_mock_dev *d = test->priv;
+	int i;
+
+	if (!d)
+		return;
+	for (i = 0; i < AMD_MOCK_BOS; i++)
+		if (d->bo[i].live)
+			drm_svm_range_fini(&d->bo[i].range);
+	for (i = 0; i < 2; i++)
+		if (!IS_ERR_OR_NULL(d->vm_svm[i]))
+			drm_svm_registry_put(d->vm_svm[i]);
+	drm_svm_registry_fini(&d->reg);
+	amd_mock = NULL;
+}
+
+/* AMDGPU_GEM_USERPTR in VM @vm: a 4-page BO over fresh anonymous memory. */
+static void amd_mock_userptr(struct kunit *test, int i, int vm,
+			     unsigned long flags)
+{
+	struct amd_mock_dev *d = test->priv;
+	struct amd_mock_bo *bo = &d->bo[i];
+
+	bo->addr = svm_mmap(test, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	svm_fill(test, bo->addr, 4, 0x1000 * (i + 1));
+	bo->svm = d->vm_svm[vm];
+	KUNIT_ASSERT_EQ(test, drm_svm_range_init(bo->svm, &bo->range, bo->addr,
+						 4 * PAGE_SIZE, flags), 0);
+	bo->live = true;
+}
+
+/* amdgpu_cs_parser_bos(): get the pages, fill the "TTM page array". */
+static int amd_mock_cs_get_pages(struct amd_mock_bo *bo)
+{
+	int ret;
+
+	ret = drm_svm_range_get_pages(&bo->range, 0);
+	if (ret)
+		return ret;
+	drm_svm_notifier_lock(bo->svm);
+	bo->ttm_seq = drm_svm_range_seq(&bo->range);
+	drm_svm_notifier_unlock(bo->svm);
+	return 0;
+}
+
+/*
+ * amdgpu_cs_submit(): one notifier lock for every userptr BO of the job,
+ * whatever VM they came from; all checked before any PTE is written.
+ */
+static int amd_mock_cs_commit(struct amd_mock_dev *d, const int *bos, int n)
+{
+	struct drm_svm *svm = d->bo[bos[0]].svm;
+	int i, j;
+
+	drm_svm_notifier_lock(svm);
+	for (i = 0; i < n; i++) {
+		struct amd_mock_bo *bo = &d->bo[bos[i]];
+
+		if (bo->svm != svm ||
+		    !drm_svm_range_pages_valid(&bo->range) ||
+		    drm_svm_range_seq(&bo->range) != bo->ttm_seq) {
+			drm_svm_notifier_unlock(svm);
+			return -EAGAIN;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct amd_mock_bo *bo = &d->bo[bos[i]];
+
+		for (j = 0; j < 4; j++)
+			bo->ptes[j] = drm_svm_range_dma_addr(&bo->range, j);
+		bo->ptes_valid = true;
+	}
+	drm_svm_notifier_unlock(svm);
+	return 0;
+}
+
+static int amd_mock_cs(struct amd_mock_dev *d, const int *bos, int n)
+{
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		ret = amd_mock_cs_get_pages(&d->bo[bos[i]]);
+		if (ret)
+			return ret;
+	}
+	return amd_mock_cs_commit(d, bos, n);
+}
+
+/* The "GPU" reads a BO through its PTEs (dma-direct: phys == dma). */
+static u32 amd_mock_gpu_read(struct amd_mock_bo *bo, int pg)
+{
+	return svm_page_word(pfn_to_page(PHYS_PFN(dma_to_phys(amd_mock->dev,
+							      bo->ptes[pg]))));
+}
+
+/* Several BOs in two VMs, one CS, one commit; an munmap zaps one BO only. */
+static void drm_svm_amd_test_cs_multi_vm(struct kunit *test)
+{
+	struct amd_mock_dev *d = test->priv;
+	static const int job[] = { 0, 1, 2, 3 };
+	struct drm_svm_stats_snapshot s;
+	int i, pg;
+
+	amd_mock_userptr(test, 0, 0, 0);
+	amd_mock_userptr(test, 1, 0, DRM_SVM_RANGE_ANON_ONLY);
+	amd_mock_userptr(test, 2, 1, 0);
+	amd_mock_userptr(test, 3, 1, DRM_SVM_RANGE_READ_ONLY);
+
+	KUNIT_ASSERT_EQ(test, amd_mock_cs(d, job, ARRAY_SIZE(job)), 0);
+	for (i = 0; i < AMD_MOCK_BOS; i++) {
+		KUNIT_EXPECT_TRUE(test, d->bo[i].ptes_valid);
+		for (pg = 0; pg < 4; pg++)
+			KUNIT_EXPECT_EQ(test, amd_mock_gpu_read(&d->bo[i], pg),
+					0x1000 * (i + 1) + pg);
+	}
+	KUNIT_EXPECT_FALSE(test, drm_svm_range_writable(&d->bo[3].range));
+	KUNIT_EXPECT_TRUE(test, drm_svm_range_writable(&d->bo[2].range));
+
+	/* munmap of a BO of VM 1: only its PTEs go, under the write lock. */
+	KUNIT_ASSERT_EQ(test, vm_munmap(d->bo[2].addr, 4 * PAGE_SIZE), 0);
+	KUNIT_EXPECT_TRUE(test, d->inval_lock_held);
+	for (i = 0; i < AMD_MOCK_BOS; i++) {
+		KUNIT_EXPECT_EQ(test, d->bo[i].zaps, (int)(i == 2));
+		KUNIT_EXPECT_EQ(test, d->bo[i].ptes_valid, i != 2);
+	}
+	KUNIT_EXPECT_TRUE(test, drm_svm_range_unmapped(&d->bo[2].range));
+	/* The next CS with that BO fails as amdgpu's does: -EFAULT. */
+	KUNIT_EXPECT_EQ(test, amd_mock_cs(d, job, ARRAY_SIZE(job)), -EFAULT);
+
+	/* The VMs close: the ranges go, every DMA mapping with them. */
+	for (i = 0; i < AMD_MOCK_BOS; i++) {
+		drm_svm_range_fini(&d->bo[i].range);
+		d->bo[i].live = false;
+	}
+	drm_svm_stats_read(d->vm_svm[0], &s);
+	KUNIT_EXPECT_EQ(test, s.dma_maps, s.dma_unmaps);
+	KUNIT_EXPECT_GT(test, s.dma_maps, 0ULL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&d->vm_svm[0]->tracked_pages),
+			0L);
+}
+
+/*
+ * Invalidate BO amd_mock_hook_target's memory once, from inside get_pages
+ * of BO amd_mock_hook_on (after its hmm_range_fault()).
+ */
+static int amd_mock_hook_on = -1;
+static int amd_mock_hook_target = -1;
+
+static void amd_mock_hook_collide(struct drm_svm_range *range)
+{
+	struct amd_mock_bo *bo;
+
+	if (amd_mock_hook_target < 0 ||
+	    range != &amd_mock->bo[amd_mock_hook_on].range)
+		return;
+	bo = &amd_mock->bo[amd_mock_hook_target];
+	amd_mock_hook_target = -1;
+	do_madvise(current->mm, bo->addr, 4 * PAGE_SIZE, MADV_DONTNEED);
+}
+
+/*
+ * A collision in the middle of a CS: a BO already fetched is invalidated
+ * while the CS fetches the next one, so the commit check fails with
+ * -EAGAIN and nothing reaches the PTEs; a collision inside get_pages
+ * itself (timeout 0, as amdgpu's CS) is -EAGAIN too. The ioctl restarted
+ * by userspace then succeeds, and an error after get_pages leaves nothing
+ * to clean up (6.12 leaked the hmm_range of such a BO).
+ */
+static void drm_svm_amd_test_cs_collision(struct kunit *test)
+{
+	struct amd_mock_dev *d = test->priv;
+	static const int job[] = { 0, 1, 2, 3 };
+	struct drm_svm_stats_snapshot s0, s;
+	struct drm_svm *svm;
+	int i;
+
+	for (i = 0; i < AMD_MOCK_BOS; i++)
+		amd_mock_userptr(test, i, i & 1, 0);
+	svm = d->vm_svm[0];
+
+	/* BO 1 (VM 1) is invalidated while the CS faults BO 2 in. */
+	KUNIT_ASSERT_EQ(test, amd_mock_cs_get_pages(&d->bo[0]), 0);
+	KUNIT_ASSERT_EQ(test, amd_mock_cs_get_pages(&d->bo[1]), 0);
+	amd_mock_hook_on = 2;
+	amd_mock_hook_target = 1;
+	svm->test_after_fault = amd_mock_hook_collide;
+	KUNIT_ASSERT_EQ(test, amd_mock_cs_get_pages(&d->bo[2]), 0);
+	svm->test_after_fault = NULL;
+	KUNIT_ASSERT_EQ(test, amd_mock_hook_target, -1);
+	KUNIT_ASSERT_EQ(test, amd_mock_cs_get_pages(&d->bo[3]), 0);
+	KUNIT_EXPECT_EQ(test, d->bo[1].zaps, 1);
+	KUNIT_EXPECT_EQ(test, amd_mock_cs_commit(d, job, ARRAY_SIZE(job)),
+			-EAGAIN);
+	for (i = 0; i < AMD_MOCK_BOS; i++)
+		KUNIT_EXPECT_FALSE(test, d->bo[i].ptes_valid);
+
+	/*
+	 * A collision inside get_pages of BO 1 (the only one to fault: the
+	 * others are still valid): no retry at timeout 0.
+	 */
+	drm_svm_stats_read(svm, &s0);
+	amd_mock_hook_on = 1;
+	amd_mock_hook_target = 1;
+	svm->test_after_fault = amd_mock_hook_collide;
+	KUNIT_EXPECT_EQ(test, amd_mock_cs(d, job, ARRAY_SIZE(job)), -EAGAIN);
+	svm->test_after_fault = NULL;
+	KUNIT_EXPECT_EQ(test, amd_mock_hook_target, -1);
+	drm_svm_stats_read(svm, &s);
+	KUNIT_EXPECT_EQ(test, s.retries - s0.retries, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.faults - s0.faults, 1ULL);
+	for (i = 0; i < AMD_MOCK_BOS; i++)
+		KUNIT_EXPECT_FALSE(test, d->bo[i].ptes_valid);
+
+	/* Userspace restarts the ioctl: it goes through. */
+	KUNIT_EXPECT_EQ(test, amd_mock_cs(d, job, ARRAY_SIZE(job)), 0);
+	for (i = 0; i < AMD_MOCK_BOS; i++) {
+		KUNIT_EXPECT_TRUE(test, d->bo[i].ptes_valid);
+		/* DONTNEED dropped BO 1: zero pages now. */
+		KUNIT_EXPECT_EQ(test, amd_mock_gpu_read(&d->bo[i], 3),
+				i == 1 ? 0 : 0x1000 * (i + 1) + 3);
+	}
+
+	/* A CS that fails after get_pages (validation error): no cleanup. */
+	KUNIT_ASSERT_EQ(test, amd_mock_cs_get_pages(&d->bo[0]), 0);
+	for (i = 0; i < AMD_MOCK_BOS; i++) {
+		drm_svm_range_fini(&d->bo[i].range);
+		d->bo[i].live = false;
+	}
+	drm_svm_stats_read(svm, &s);
+	KUNIT_EXPECT_EQ(test, s.dma_maps, s.dma_unmaps);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&svm->tracked_pages), 0L);
+}
+
+/* amdgpu_amdkfd_restore_userptr_worker(): one run; true if queues resume. */
+static bool amd_mock_kfd_restore(struct kunit *test, struct drm_svm *svm,
+				 void (*between)(void), int *restored)
+{
+	struct amd_mock_dev *d = test->priv;
+	struct drm_svm_range *taken[AMD_MOCK_BOS];
+	struct drm_svm_range *range;
+	unsigned long gen;
+	bool ok = true;
+	int n = 0, i;
+
+	gen = drm_svm_restore_gen(svm);
+	while ((range = drm_svm_restore_pop(svm))) {
+		KUNIT_ASSERT_LT(test, n, AMD_MOCK_BOS);
+		taken[n++] = range;
+	}
+	for (i = 0; i < n; i++)
+		if (drm_svm_range_get_pages(taken[i],
+					    DRM_SVM_TIMEOUT_DEFAULT_MS))
+			ok = false;
+	/* The page tables would be updated here, without the lock. */
+	if (between)
+		between();
+
+	drm_svm_notifier_lock(svm);
+	for (i = 0; i < n; i++) {
+		struct amd_mock_bo *bo =
+			container_of(taken[i], struct amd_mock_bo, range);
+
+		if (!drm_svm_range_pages_valid(taken[i])) {
+			drm_svm_restore_requeue(taken[i]);
+			ok = false;
+			continue;
+		}
+		bo->ptes[0] = drm_svm_range_dma_addr(taken[i], 0);
+		bo->ptes_valid = true;
+	}
+	if (ok && drm_svm_restore_gen(svm) == gen &&
+	    !drm_svm_restore_pending(svm))
+		d->quiesced = false;
+	else
+		ok = false;
+	drm_svm_notifier_unlock(svm);
+	*restored = n;
+	return ok;
+}
+
+static void amd_mock_evict_bo2(void)
+{
+	do_madvise(current->mm, amd_mock->bo[2].addr, 4 * PAGE_SIZE,
+		   MADV_DONTNEED);
+}
+
+/*
+ * KFD evict + restore: the first eviction stops the queues, the worker
+ * restores what the helper queued; an eviction during the restore moves
+ * the generation, so the queues stay stopped and the next run restores
+ * that BO too.
+ */
+static void drm_svm_amd_test_kfd_evict_restore(struct kunit *test)
+{
+	struct amd_mock_dev *d = test->priv;
+	struct drm_svm *svm = d->vm_svm[0];
+	unsigned long gen0;
+	int i, n, ret;
+
+	for (i = 0; i < 3; i++) {
+		amd_mock_userptr(test, i, 0, DRM_SVM_RANGE_RESTORE);
+		/* amdgpu_amdkfd_gpuvm_alloc_memory_of_gpu(): first pages */
+		ret = drm_svm_range_get_pages(&d->bo[i].range,
+					      DRM_SVM_TIMEOUT_DEFAULT_MS);
+		KUNIT_ASSERT_EQ(test, ret, 0);
+		d->bo[i].ptes_valid = true;
+	}
+	/* A gfx userptr BO of the same process is not tracked. */
+	amd_mock_userptr(test, 3, 1, 0);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(&d->bo[3].range, 0), 0);
+	KUNIT_EXPECT_FALSE(test, drm_svm_restore_pending(svm));
+	KUNIT_EXPECT_PTR_EQ(test, drm_svm_restore_pop(svm), NULL);
+
+	gen0 = drm_svm_restore_gen(svm);
+	do_madvise(current->mm, d->bo[3].addr, 4 * PAGE_SIZE, MADV_DONTNEED);
+	KUNIT_EXPECT_EQ(test, drm_svm_restore_gen(svm), gen0);
+	KUNIT_EXPECT_FALSE(test, d->quiesced);
+
+	/* Evict BO 1: queued before invalidate ran, queues stopped once. */
+	do_madvise(current->mm, d->bo[1].addr, 4 * PAGE_SIZE, MADV_DONTNEED);
+	KUNIT_EXPECT_EQ(test, drm_svm_restore_gen(svm), gen0 + 1);
+	KUNIT_EXPECT_TRUE(test, d->inval_saw_queued);
+	KUNIT_EXPECT_TRUE(test, d->quiesced);
+	do_madvise(current->mm, d->bo[1].addr, PAGE_SIZE, MADV_DONTNEED);
+	KUNIT_EXPECT_EQ(test, drm_svm_restore_gen(svm), gen0 + 2);
+	KUNIT_EXPECT_EQ(test, d->quiesce_calls, 1);
+	KUNIT_EXPECT_FALSE(test, d->bo[1].ptes_valid);
+
+	/* BO 2 is evicted while BO 1 is being restored: run again. */
+	KUNIT_EXPECT_FALSE(test, amd_mock_kfd_restore(test, svm,
+						      amd_mock_evict_bo2, &n));
+	KUNIT_EXPECT_EQ(test, n, 1);
+	KUNIT_EXPECT_TRUE(test, d->quiesced);
+	KUNIT_EXPECT_TRUE(test, d->bo[1].ptes_valid);
+	KUNIT_EXPECT_FALSE(test, d->bo[2].ptes_valid);
+	KUNIT_EXPECT_TRUE(test, drm_svm_restore_pending(svm));
+
+	KUNIT_EXPECT_TRUE(test, amd_mock_kfd_restore(test, svm, NULL, &n));
+	KUNIT_EXPECT_EQ(test, n, 1);
+	KUNIT_EXPECT_FALSE(test, d->quiesced);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_TRUE(test, svm_valid(&d->bo[i].range));
+
+	/*
+	 * CRIU blocks notifications: the driver leaves its queues alone,
+	 * but the sequence moves and the range is queued all the same (6.12
+	 * returned before mmu_interval_set_seq()).
+	 */
+	d->criu_blocks = true;
+	gen0 = drm_svm_restore_gen(svm);
+	do_madvise(current->mm, d->bo[0].addr, 4 * PAGE_SIZE, MADV_DONTNEED);
+	KUNIT_EXPECT_FALSE(test, d->quiesced);
+	KUNIT_EXPECT_FALSE(test, svm_valid(&d->bo[0].range));
+	KUNIT_EXPECT_EQ(test, drm_svm_restore_gen(svm), gen0 + 1);
+	KUNIT_EXPECT_PTR_EQ(test, drm_svm_restore_pop(svm), &d->bo[0].range);
+	drm_svm_restore_requeue(&d->bo[0].range);
+	drm_svm_restore_requeue(&d->bo[0].range);
+	KUNIT_EXPECT_EQ(test, list_count_nodes(&svm->restore_list), 1);
+	KUNIT_EXPECT_EQ(test, drm_svm_restore_gen(svm), gen0 + 1);
+	d->criu_blocks = false;
+
+	/* Freeing a queued BO takes it off the list. */
+	drm_svm_range_fini(&d->bo[0].range);
+	d->bo[0].live = false;
+	KUNIT_EXPECT_FALSE(test, drm_svm_restore_pending(svm));
+}
+
+/* The OOM reaper's non-blockable invalidation counts as well. */
+static void drm_svm_amd_test_kfd_nonblock(struct kunit *test)
+{
+	struct amd_mock_dev *d = test->priv;
+	struct drm_svm *svm = d->vm_svm[0];
+	struct drm_svm_range *range;
+	unsigned long gen0, seq;
+
+	amd_mock_userptr(test, 0, 0, DRM_SVM_RANGE_RESTORE);
+	range = &d->bo[0].range;
+	gen0 = drm_svm_restore_gen(svm);
+
+	/* Nothing published: served, seq moved, range queued. */
+	seq = READ_ONCE(range->notifier.invalidate_seq) + 2;
+	KUNIT_EXPECT_TRUE(test, svm_nonblock_invalidate(range, seq, false));
+	KUNIT_EXPECT_EQ(test, drm_svm_restore_gen(svm), gen0 + 1);
+	KUNIT_EXPECT_PTR_EQ(test, drm_svm_restore_pop(svm), range);
+
+	/* Published: bails out, but the range is queued and not valid. */
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(range, 0), 0);
+	seq = READ_ONCE(range->notifier.invalidate_seq) + 2;
+	KUNIT_EXPECT_FALSE(test, svm_nonblock_invalidate(range, seq, false));
+	KUNIT_EXPECT_EQ(test, drm_svm_restore_gen(svm), gen0 + 2);
+	KUNIT_EXPECT_FALSE(test, svm_valid(range));
+	KUNIT_EXPECT_PTR_EQ(test, drm_svm_restore_pop(svm), range);
+	KUNIT_EXPECT_PTR_EQ(test, drm_svm_restore_pop(svm), NULL);
+}
+
+static struct kunit_case drm_svm_amd_tests[] = {
+	KUNIT_CASE(drm_svm_amd_test_cs_multi_vm),
+	KUNIT_CASE(drm_svm_amd_test_cs_collision),
+	KUNIT_CASE(drm_svm_amd_test_kfd_evict_restore),
+	KUNIT_CASE(drm_svm_amd_test_kfd_nonblock),
+	KUNIT_CASE(drm_svm_test_lockdep_clean),
+	{}
+};
+
+static struct kunit_suite drm_svm_amd_suite = {
+	.name = "drm_svm_amdgpu",
+	.init = amd_mock_init,
+	.exit = amd_mock_exit,
+	.test_cases = drm_svm_amd_tests,
+};
+
 kunit_test_suites(&drm_svm_suite, &drm_svm_invalidate_suite,
 		  &drm_svm_mirror_suite, &drm_svm_deadlock_suite,
-		  &drm_svm_perf_suite);
+		  &drm_svm_perf_suite, &drm_svm_amd_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the DRM SVM helper");
 MODULE_LICENSE("GPL");

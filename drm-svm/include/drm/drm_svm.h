@@ -63,6 +63,7 @@ struct drm_svm_range;
  */
 #define DRM_SVM_RANGE_READ_ONLY_BIT	0
 #define DRM_SVM_RANGE_ANON_ONLY_BIT	1
+#define DRM_SVM_RANGE_RESTORE_BIT	4
 #define DRM_SVM_RANGE_UNMAPPED_BIT	8
 #define DRM_SVM_RANGE_PARTIAL_UNMAP_BIT	9
 #define DRM_SVM_RANGE_MAPPED_BIT	10
@@ -85,6 +86,16 @@ struct drm_svm_range;
  * has a backing file (amdgpu's AMDGPU_GEM_USERPTR_ANONONLY semantics).
  */
 #define DRM_SVM_RANGE_ANON_ONLY		BIT(DRM_SVM_RANGE_ANON_ONLY_BIT)
+/**
+ * DRM_SVM_RANGE_RESTORE - track invalidations for a restore worker
+ *
+ * Every mm invalidation of the range advances the svm's restore
+ * generation and, unless it is already there, puts the range on the svm's
+ * invalidated list, before &drm_svm_ops.invalidate is called: the scheme
+ * of KFD's userptr eviction (evicted_bos, userptr_inval_list). See
+ * drm_svm_restore_gen() and drm_svm_restore_pop().
+ */
+#define DRM_SVM_RANGE_RESTORE		BIT(DRM_SVM_RANGE_RESTORE_BIT)
 /**
  * DRM_SVM_RANGE_UNMAPPED - state: the whole range was unmapped
  *
@@ -144,7 +155,8 @@ struct drm_svm_range;
 
 /** DRM_SVM_RANGE_USER_FLAGS - flags a driver may pass to drm_svm_range_init() */
 #define DRM_SVM_RANGE_USER_FLAGS	(DRM_SVM_RANGE_READ_ONLY | \
-					 DRM_SVM_RANGE_ANON_ONLY)
+					 DRM_SVM_RANGE_ANON_ONLY | \
+					 DRM_SVM_RANGE_RESTORE)
 
 /**
  * struct drm_svm_ops - driver callbacks
@@ -396,6 +408,22 @@ struct drm_svm {
 	struct kref registry_ref;
 	/** @registry_link: entry in &drm_svm_registry.list */
 	struct list_head registry_link;
+	/**
+	 * @restore_lock: protects @restore_list and &drm_svm_range.restore_link;
+	 * a spinlock taken inside the notifier lock, so the list can be
+	 * changed from the notifier and from a commit section alike
+	 */
+	spinlock_t restore_lock;
+	/**
+	 * @restore_list: %DRM_SVM_RANGE_RESTORE ranges invalidated since a
+	 * restore worker last took them, see drm_svm_restore_pop()
+	 */
+	struct list_head restore_list;
+	/**
+	 * @restore_gen: advanced on every invalidation of a
+	 * %DRM_SVM_RANGE_RESTORE range, see drm_svm_restore_gen()
+	 */
+	atomic_long_t restore_gen;
 #if IS_ENABLED(CONFIG_DRM_SVM_KUNIT_TEST)
 	/**
 	 * @test_untranslatable: KUnit only. Behave as if DMA addresses could
@@ -465,6 +493,11 @@ struct drm_svm_range {
 	unsigned long stale_start;
 	/** @stale_end: end (exclusive) of the stale entries */
 	unsigned long stale_end;
+	/**
+	 * @restore_link: %DRM_SVM_RANGE_RESTORE ranges only: entry in
+	 * &drm_svm.restore_list while the range waits to be restored
+	 */
+	struct list_head restore_link;
 };
 
 /*
@@ -606,6 +639,11 @@ drm_svm_mirror_iter_next(struct drm_svm_mirror_iter *it)
 	for (struct drm_svm_mirror_iter __drm_svm_it =			\
 		{ .svm = (svm__), .start = (start__), .end = (end__) };	\
 	     ((range__) = drm_svm_mirror_iter_next(&__drm_svm_it));)
+
+unsigned long drm_svm_restore_gen(struct drm_svm *svm);
+struct drm_svm_range *drm_svm_restore_pop(struct drm_svm *svm);
+void drm_svm_restore_requeue(struct drm_svm_range *range);
+bool drm_svm_restore_pending(struct drm_svm *svm);
 
 void drm_svm_stats_read(struct drm_svm *svm,
 			struct drm_svm_stats_snapshot *snap);
