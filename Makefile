@@ -31,10 +31,10 @@ KBUILD := $(W)/build
 KHDR := $(W)/headers
 # Components, in the order their patches are applied (missing ones are
 # skipped). Each may have patches/*.patch, overlay.list and kernel.config.
-COMPONENTS := rig drm-svm uapi drivers/vsvm drivers/radeon drivers/amdgpu
+COMPONENTS := rig drm-svm uapi drivers/vsvm drivers/radeon drivers/amdgpu drivers/nouveau
 
 # Test selection and VM knobs (see README.md).
-SUITES ?= rig kunit hmm igt fault mesa amdgpu radeon
+SUITES ?= rig kunit hmm igt fault mesa amdgpu nouveau radeon
 KUNIT_FILTER ?= *
 VM_TIMEOUT ?= 2400
 CMD ?= uname -a

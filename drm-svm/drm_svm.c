@@ -15,6 +15,7 @@
 #include <linux/mmap_lock.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
+#include <linux/rmap.h>
 #include <linux/sched/mm.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
@@ -188,7 +189,8 @@
  * %MMU_NOTIFY_EXCLUSIVE event, even one the driver caused with
  * &drm_svm.dev_private_owner, takes the system pages away like any other.
  * (drm_gpusvm skips its own migrations only because it then owns the
- * device pages that replace them.)
+ * device pages that replace them.) A driver that handles its own events
+ * opts out with drm_svm_set_event_filter().
  */
 
 /**
@@ -990,6 +992,26 @@ static bool drm_svm_invalidate_nonblock(struct drm_svm_range *range,
 	return false;
 }
 
+/* An event of the driver's own making that must not invalidate at all. */
+static bool drm_svm_event_ignored(struct drm_svm *svm,
+				  const struct mmu_notifier_range *mmu_range)
+{
+	return (READ_ONCE(svm->event_filter) & DRM_SVM_FILTER_OWN_EXCLUSIVE) &&
+	       mmu_range->event == MMU_NOTIFY_EXCLUSIVE &&
+	       svm->dev_private_owner &&
+	       mmu_range->owner == svm->dev_private_owner;
+}
+
+/* An event whose device page-table update the driver does itself. */
+static bool drm_svm_event_driver_skips(struct drm_svm *svm,
+				       const struct mmu_notifier_range *mmu_range)
+{
+	return (READ_ONCE(svm->event_filter) & DRM_SVM_FILTER_OWN_MIGRATE) &&
+	       mmu_range->event == MMU_NOTIFY_MIGRATE &&
+	       svm->dev_private_owner &&
+	       mmu_range->owner == svm->dev_private_owner;
+}
+
 static bool drm_svm_invalidate(struct mmu_interval_notifier *mni,
 			       const struct mmu_notifier_range *mmu_range,
 			       unsigned long cur_seq)
@@ -998,6 +1020,8 @@ static bool drm_svm_invalidate(struct mmu_interval_notifier *mni,
 		container_of(mni, struct drm_svm_range, notifier);
 	struct drm_svm *svm = range->svm;
 
+	if (drm_svm_event_ignored(svm, mmu_range))
+		return true;
 	if (!mmu_notifier_range_blockable(mmu_range))
 		return drm_svm_invalidate_nonblock(range, cur_seq);
 
@@ -1016,7 +1040,8 @@ static bool drm_svm_invalidate(struct mmu_interval_notifier *mni,
 			set_bit(DRM_SVM_RANGE_PARTIAL_UNMAP_BIT, &range->flags);
 	}
 
-	svm->ops->invalidate(svm, range, mmu_range);
+	if (!drm_svm_event_driver_skips(svm, mmu_range))
+		svm->ops->invalidate(svm, range, mmu_range);
 	if (!drm_svm_event_keeps_pages(mmu_range) ||
 	    !drm_svm_range_unmap_span_locked(range, mmu_range->start,
 					     mmu_range->end))
@@ -2611,6 +2636,430 @@ bool drm_svm_restore_pending(struct drm_svm *svm)
 	return !list_empty_careful(&svm->restore_list);
 }
 EXPORT_SYMBOL_GPL(drm_svm_restore_pending);
+
+/**
+ * DOC: Batch, atomic and prefetch faults
+ *
+ * A GPU reports page faults in batches (nouveau's fault buffer).
+ * drm_svm_mirror_fault_batch() serves such a batch under one mirror lock
+ * and one garbage collection, and faults that follow each other in the
+ * batch and land in the same mirror range share one hmm_range_fault() and
+ * one &drm_svm_ops.commit (with write permission when any of them
+ * writes). Sorting the batch by address groups the most.
+ *
+ * %DRM_SVM_FAULT_PREFETCH runs hmm_range_fault() without
+ * %HMM_PFN_REQ_FAULT: it never faults a page in, it only mirrors a range
+ * whose pages are all present (-ENOENT otherwise).
+ *
+ * %DRM_SVM_FAULT_ATOMIC makes the page at the address device-exclusive
+ * with make_device_exclusive_range() and hands it, locked, to
+ * &drm_svm_ops.commit_atomic under the notifier lock once no invalidation
+ * ran since the sequence was read. The sequence is read before the page is
+ * made exclusive, so the driver's own %MMU_NOTIFY_EXCLUSIVE event must not
+ * move it: atomic faults need %DRM_SVM_FILTER_OWN_EXCLUSIVE. The lock
+ * order is the fault's, with the folio lock between the mmap lock and the
+ * notifier lock (as in reclaim, which calls the notifier with the folio
+ * locked): mirror lock -> mmap lock -> folio lock -> notifier lock. Only
+ * anonymous pages that are not part of a larger folio can be made
+ * exclusive (make_device_exclusive_range()); others fail with -EFAULT, as
+ * does a page whose folio stays locked (tried a few times).
+ */
+
+/**
+ * drm_svm_set_event_filter() - let the driver handle some of its own events
+ * @svm: the mirror
+ * @filter: %DRM_SVM_FILTER_OWN_EXCLUSIVE and/or %DRM_SVM_FILTER_OWN_MIGRATE,
+ *          or 0 (the default: every event invalidates)
+ *
+ * Applies to the events that arrive from then on, for every range of
+ * @svm (userptr ranges included).
+ *
+ * Return: 0, or -EINVAL for unknown flags or an svm without
+ * &drm_svm.dev_private_owner (events are told apart by their owner).
+ */
+int drm_svm_set_event_filter(struct drm_svm *svm, unsigned long filter)
+{
+	if (filter & ~(DRM_SVM_FILTER_OWN_EXCLUSIVE |
+		       DRM_SVM_FILTER_OWN_MIGRATE))
+		return -EINVAL;
+	if (filter && !svm->dev_private_owner)
+		return -EINVAL;
+	WRITE_ONCE(svm->event_filter, filter);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(drm_svm_set_event_filter);
+
+/*
+ * get_pages for a prefetch: hmm_range_fault() without faulting; publish
+ * only when every page is present. Returns 0 at once if valid pages are
+ * published already.
+ */
+static int drm_svm_range_get_present(struct drm_svm_range *range,
+				     unsigned long timeout_ms)
+{
+	struct drm_svm *svm = range->svm;
+	struct mm_struct *mm = svm->mm;
+	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
+	struct hmm_range hmm_range = {
+		.notifier = &range->notifier,
+		.start = range->start,
+		.end = range->end,
+		.dev_private_owner = svm->dev_private_owner,
+	};
+	struct drm_svm_track tr;
+	unsigned long i;
+	int ret;
+
+	drm_svm_might_wait_invalidation();
+	if (drm_svm_range_valid(range, false))
+		return 0;
+
+	ret = drm_svm_track_alloc(svm, &tr, range->npages);
+	if (ret)
+		return ret;
+	hmm_range.hmm_pfns = tr.hmm_pfns;
+	atomic64_inc(&svm->stats.faults);
+
+retry:
+	hmm_range.notifier_seq = mmu_interval_read_begin(&range->notifier);
+	mmap_read_lock(mm);
+	ret = drm_svm_range_check_vmas(range, true);
+	if (!ret)
+		ret = hmm_range_fault(&hmm_range);
+	mmap_read_unlock(mm);
+	if (ret == -EBUSY)
+		goto collision;
+	for (i = 0; !ret && i < range->npages; i++)
+		if (!(tr.hmm_pfns[i] & HMM_PFN_VALID))
+			ret = -ENOENT;
+	if (!ret)
+		ret = drm_svm_check_pfns(tr.hmm_pfns, range->npages);
+	if (ret)
+		goto out_free;
+
+	down_write(&svm->notifier_lock);
+	if (drm_svm_range_valid(range, false)) {
+		up_write(&svm->notifier_lock);
+		goto out_free;
+	}
+	if (mmu_interval_read_retry(&range->notifier, hmm_range.notifier_seq)) {
+		up_write(&svm->notifier_lock);
+		goto collision;
+	}
+	/* Stale or partially invalidated pages: see __drm_svm_range_get_pages() */
+	if (range->dma_addr)
+		drm_svm_range_evict_locked(range);
+	ret = drm_svm_range_map_locked(range, &tr);
+	if (!ret) {
+		WRITE_ONCE(range->notifier_seq, hmm_range.notifier_seq);
+		clear_bit(DRM_SVM_RANGE_UNMAPPED_BIT, &range->flags);
+		clear_bit(DRM_SVM_RANGE_PARTIAL_UNMAP_BIT, &range->flags);
+	}
+	up_write(&svm->notifier_lock);
+	goto out_free;
+
+collision:
+	if (drm_svm_collision_retry(svm, timeout_ms, deadline))
+		goto retry;
+	ret = -EAGAIN;
+
+out_free:
+	drm_svm_track_free(svm, &tr, range->npages);
+	return ret;
+}
+
+/* Milliseconds left of the budget, 0 when it is spent (or there is none). */
+static unsigned long drm_svm_budget_left(unsigned long timeout_ms,
+					 unsigned long deadline)
+{
+	if (timeout_ms && time_before(jiffies, deadline))
+		return max(jiffies_to_msecs(deadline - jiffies), 1U);
+	return 0;
+}
+
+/*
+ * How many of the @nr faults at @faults (the first one included) one
+ * get_pages and commit of @range serve, and with which flags: the ones
+ * that follow in @range, are not atomic, and do not ask for more than the
+ * first can give (a prefetch serves prefetches only; a write into a
+ * read-only range is left to fail on its own).
+ */
+static unsigned int drm_svm_fault_group(struct drm_svm_range *range,
+					const struct drm_svm_fault *faults,
+					unsigned int nr, unsigned long *flags)
+{
+	bool ro = test_bit(DRM_SVM_RANGE_READ_ONLY_BIT, &range->flags);
+	unsigned long f;
+	unsigned int n;
+
+	*flags = faults[0].flags;
+	for (n = 1; n < nr; n++) {
+		f = faults[n].flags;
+		if (faults[n].addr < range->start ||
+		    faults[n].addr >= range->end || (f & DRM_SVM_FAULT_ATOMIC))
+			break;
+		if (*flags & DRM_SVM_FAULT_PREFETCH) {
+			if (f != DRM_SVM_FAULT_PREFETCH)
+				break;
+		} else if (f & DRM_SVM_FAULT_WRITE) {
+			if (ro)
+				break;
+			*flags |= DRM_SVM_FAULT_WRITE;
+		}
+	}
+	return n;
+}
+
+/*
+ * A group of faults of a batch (mirror lock and mm reference held), led by
+ * @faults[0]: find or insert its range, get the pages and commit once for
+ * every fault of the group (drm_svm_fault_group()). Returns how many
+ * faults it served, with their results set.
+ */
+static unsigned int drm_svm_mirror_fault_group(struct drm_svm *svm,
+					       struct drm_svm_fault *faults,
+					       unsigned int nr,
+					       unsigned long timeout_ms,
+					       unsigned long deadline,
+					       void *data)
+{
+	unsigned long addr = faults[0].addr & PAGE_MASK;
+	struct drm_svm_range *range;
+	bool faulted, rechecked = false;
+	unsigned long flags;
+	unsigned int n = 1, i;
+	int ret;
+
+	lockdep_assert_held(&svm->mirror.lock);
+
+again:
+	ret = drm_svm_mirror_find_or_insert(svm, addr,
+					    faults[0].flags &
+					    DRM_SVM_FAULT_WRITE, &range);
+	if (ret)
+		goto out;
+	n = drm_svm_fault_group(range, faults, nr, &flags);
+
+	faulted = false;
+	if (flags & DRM_SVM_FAULT_PREFETCH)
+		ret = drm_svm_range_get_present(range,
+						drm_svm_budget_left(timeout_ms,
+								    deadline));
+	else
+		ret = __drm_svm_range_get_pages(range,
+						drm_svm_budget_left(timeout_ms,
+								    deadline),
+						flags & DRM_SVM_FAULT_WRITE,
+						&faulted);
+	if (faulted)
+		atomic64_inc(&svm->stats.chunk_faults[range->chunk]);
+	if ((ret == -EFAULT || ret == -EPERM) && !rechecked) {
+		/* The VMA may have changed under the range: look again. */
+		rechecked = true;
+		goto again;
+	}
+	if (ret)
+		goto out;
+
+	down_read(&svm->notifier_lock);
+	if (drm_svm_range_pages_valid(range)) {
+		ret = svm->ops->commit(svm, range, data);
+		up_read(&svm->notifier_lock);
+		goto out;
+	}
+	up_read(&svm->notifier_lock);
+
+	/* Invalidated between get_pages and commit: a collision. */
+	if (drm_svm_collision_retry(svm, timeout_ms, deadline))
+		goto again;
+	ret = -EAGAIN;
+out:
+	for (i = 0; i < n; i++)
+		faults[i].ret = ret;
+	return n;
+}
+
+/*
+ * make_device_exclusive_range() gives no page when the folio is locked:
+ * how many times an atomic fault tries before it gives up with -EFAULT.
+ */
+#define DRM_SVM_EXCLUSIVE_TRIES	16
+
+/* An atomic fault of a batch: see "Batch, atomic and prefetch faults". */
+static int drm_svm_mirror_atomic_locked(struct drm_svm *svm,
+					unsigned long addr,
+					unsigned long timeout_ms,
+					unsigned long deadline, void *data)
+{
+	struct mm_struct *mm = svm->mm;
+	unsigned int tries = DRM_SVM_EXCLUSIVE_TRIES;
+	struct drm_svm_range *range;
+	struct folio *folio;
+	struct page *page;
+	unsigned long seq;
+	int ret;
+
+	lockdep_assert_held(&svm->mirror.lock);
+
+	/* make_device_exclusive_range() exists with DEVICE_PRIVATE only. */
+	if (!IS_ENABLED(CONFIG_DEVICE_PRIVATE))
+		return -EOPNOTSUPP;
+again:
+	ret = drm_svm_mirror_find_or_insert(svm, addr, DRM_SVM_FAULT_WRITE,
+					    &range);
+	if (ret)
+		return ret;
+
+	/*
+	 * Fault the page in for writing first, outside the sequence window:
+	 * make_device_exclusive_range() would otherwise take back a page
+	 * made exclusive by an earlier atomic fault (an invalidation without
+	 * owner) after the sequence was read, and collide with itself every
+	 * time.
+	 */
+	mmap_read_lock(mm);
+	ret = get_user_pages_remote(mm, addr, 1, FOLL_WRITE, &page, NULL);
+	mmap_read_unlock(mm);
+	if (ret < 0)
+		return ret == -ENOMEM ? -ENOMEM : -EFAULT;
+	if (ret == 1)
+		put_page(page);
+
+	seq = mmu_interval_read_begin(&range->notifier);
+	page = NULL;
+	mmap_read_lock(mm);
+	ret = make_device_exclusive_range(mm, addr, addr + PAGE_SIZE, &page,
+					  svm->dev_private_owner);
+	mmap_read_unlock(mm);
+	if (ret < 0)
+		return ret == -ENOMEM ? -ENOMEM : -EFAULT;
+	/*
+	 * Not made exclusive: the page is not anonymous or is part of a
+	 * large folio (for good), or its folio was locked, e.g. by a CPU
+	 * fault taking an exclusive page back (for a moment).
+	 */
+	if (!ret || !page) {
+		if (!--tries)
+			return -EFAULT;
+		cond_resched();
+		goto again;
+	}
+	folio = page_folio(page);
+
+	down_read(&svm->notifier_lock);
+	if (!mmu_interval_read_retry(&range->notifier, seq)) {
+		ret = svm->ops->commit_atomic(svm, range, addr, page, data);
+		up_read(&svm->notifier_lock);
+		folio_unlock(folio);
+		folio_put(folio);
+		return ret;
+	}
+	up_read(&svm->notifier_lock);
+	folio_unlock(folio);
+	folio_put(folio);
+
+	if (drm_svm_collision_retry(svm, timeout_ms, deadline))
+		goto again;
+	return -EAGAIN;
+}
+
+/**
+ * drm_svm_mirror_fault_batch() - resolve a batch of device page faults
+ * @svm: a mirror with mirror mode enabled
+ * @faults: the faults; each gets its result in &drm_svm_fault.ret
+ * @nr: number of entries of @faults
+ * @timeout_ms: collision budget of the whole batch, as for
+ *              drm_svm_mirror_fault()
+ * @data: passed to &drm_svm_ops.commit and &drm_svm_ops.commit_atomic
+ *
+ * Serves the faults in order under one mirror lock, as
+ * drm_svm_mirror_fault() serves one ("Batch, atomic and prefetch
+ * faults"): consecutive faults that land in the same mirror range share
+ * one hmm_range_fault() and one commit, write-faulted if any of them has
+ * %DRM_SVM_FAULT_WRITE; %DRM_SVM_FAULT_PREFETCH faults only mirror present
+ * pages; %DRM_SVM_FAULT_ATOMIC faults go through
+ * &drm_svm_ops.commit_atomic, one page each, after all the other faults
+ * of the batch (faulting a range in takes exclusive pages back from the
+ * device). A failed fault does not stop the batch.
+ *
+ * Sleeps; same locking as drm_svm_mirror_fault().
+ *
+ * Return: 0 when the batch ran (see each &drm_svm_fault.ret), or -EINVAL
+ * (mirror mode not enabled, @nr is 0, unknown flags, PREFETCH combined
+ * with another flag, ATOMIC without &drm_svm_ops.commit_atomic or
+ * %DRM_SVM_FILTER_OWN_EXCLUSIVE), -ESRCH (the process exited).
+ */
+int drm_svm_mirror_fault_batch(struct drm_svm *svm,
+			       struct drm_svm_fault *faults, unsigned int nr,
+			       unsigned long timeout_ms, void *data)
+{
+	struct drm_svm_mirror *mirror = &svm->mirror;
+	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
+	struct mm_struct *mm = svm->mm;
+	unsigned long flags;
+	unsigned int i, n;
+	int ret;
+
+	might_sleep();
+	might_lock(&mirror->lock);
+	might_lock(&svm->notifier_lock);
+	drm_svm_assert_driver_lock(svm);
+
+	if (!mirror->active || !nr || !faults)
+		return -EINVAL;
+	for (i = 0; i < nr; i++) {
+		flags = faults[i].flags;
+		if ((flags & ~DRM_SVM_FAULT_FLAGS) ||
+		    ((flags & DRM_SVM_FAULT_PREFETCH) &&
+		     flags != DRM_SVM_FAULT_PREFETCH))
+			return -EINVAL;
+		if ((flags & DRM_SVM_FAULT_ATOMIC) &&
+		    (!svm->ops->commit_atomic ||
+		     !(READ_ONCE(svm->event_filter) &
+		       DRM_SVM_FILTER_OWN_EXCLUSIVE)))
+			return -EINVAL;
+	}
+
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	mutex_lock(&mirror->lock);
+	if (!mirror->active) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	drm_svm_mirror_gc_locked(svm);
+
+	for (i = 0; i < nr; i += n) {
+		n = 1;
+		if (faults[i].addr >= mm->task_size)
+			faults[i].ret = -EFAULT;
+		else if (!(faults[i].flags & DRM_SVM_FAULT_ATOMIC))
+			n = drm_svm_mirror_fault_group(svm, faults + i, nr - i,
+						       timeout_ms, deadline,
+						       data);
+	}
+	/*
+	 * Atomic faults last: faulting a range in (hmm_range_fault()) would
+	 * take back from the device the pages made exclusive before.
+	 */
+	for (i = 0; i < nr; i++)
+		if ((faults[i].flags & DRM_SVM_FAULT_ATOMIC) &&
+		    faults[i].addr < mm->task_size)
+			faults[i].ret =
+				drm_svm_mirror_atomic_locked(svm,
+							     faults[i].addr &
+							     PAGE_MASK,
+							     timeout_ms,
+							     deadline, data);
+	ret = 0;
+
+out_unlock:
+	mutex_unlock(&mirror->lock);
+	/* May be the last reference: exit_mmap() runs the notifiers. */
+	mmput(mm);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(drm_svm_mirror_fault_batch);
 
 /**
  * drm_svm_stats_read() - copy the counters of a mirror

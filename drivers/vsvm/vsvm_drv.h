@@ -240,6 +240,8 @@ void vsvm_svm_stats(struct vsvm_mirror *mirror,
 		    struct drm_vsvm_get_stats *args);
 int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 		    u64 va, void *buf, size_t len, bool write);
+int vsvm_svm_atomic_add(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
+			u64 va, u32 add);
 
 /* vsvm_engine.c */
 void vsvm_copy_page(struct page *page, size_t off, void *buf, size_t n,

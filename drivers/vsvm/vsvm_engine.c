@@ -347,6 +347,13 @@ static int vsvm_run_cmd(struct vsvm_job *job, const struct drm_vsvm_cmd *cmd)
 	case DRM_VSVM_OP_PREFETCH:
 		return vsvm_vm_access(job, cmd->dst, NULL, cmd->size,
 				      cmd->value & DRM_VSVM_PREFETCH_WRITE);
+
+	case DRM_VSVM_OP_ATOMIC_ADD:
+		/* EXEC checked that @dst is SVM memory. */
+		if (WARN_ON_ONCE(!job->svm))
+			return -EFAULT;
+		return vsvm_svm_atomic_add(job->vfile, job->svm, cmd->dst,
+					   lower_32_bits(cmd->value));
 	}
 
 	return -EINVAL;
@@ -629,6 +636,9 @@ static int vsvm_cmd_check(const struct drm_vsvm_cmd *cmd)
 		    (cmd->value & ~(u64)DRM_VSVM_PREFETCH_WRITE) ||
 		    check_add_overflow(cmd->dst, cmd->size, &end))
 			return -EINVAL;
+		return 0;	case DRM_VSVM_OP_ATOMIC_ADD:
+		if (cmd->src || cmd->size || !IS_ALIGNED(cmd->dst, 4))
+			return -EINVAL;
 		return 0;
 	}
 
@@ -750,6 +760,14 @@ static int vsvm_job_resolve(struct vsvm_job *job, struct vsvm_file *vfile)
 			ret = vsvm_job_add_range(job, vfile, cmd->dst,
 						 cmd->size, cmd->value &
 						 DRM_VSVM_PREFETCH_WRITE);
+			break;
+		case DRM_VSVM_OP_ATOMIC_ADD:
+			/* Atomics go through SVM only. */
+			if (interval_tree_iter_first(&vfile->vm, cmd->dst,
+						     cmd->dst + 3))
+				ret = -EINVAL;
+			else
+				ret = vsvm_job_add_svm(job, vfile);
 			break;
 		}
 	}

@@ -3,6 +3,7 @@
  * Copyright (c) 2026 The drm_svm project authors
  */
 
+#include <linux/highmem.h>
 #include <linux/jiffies.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -50,11 +51,14 @@
  * once the process has exited), the mmap lock and the notifier lock.
  */
 
-/* Data passed from the engine to the commit callback. */
+/* Data passed from the engine to the commit callbacks. */
 struct vsvm_svm_commit {
 	bool write;
 	/* out: end of the range the fault committed */
 	u64 end;
+	/* DRM_VSVM_OP_ATOMIC_ADD: the word's address and the addend */
+	u64 atomic_va;
+	u32 atomic_add;
 };
 
 static struct vsvm_svm_range *to_vsvm_svm_range(struct drm_svm_range *range)
@@ -108,6 +112,27 @@ static int vsvm_mirror_commit(struct drm_svm *svm, struct drm_svm_range *range,
 	return 0;
 }
 
+/*
+ * The "GPU atomic": @page is device-exclusive and locked by the helper, so
+ * the CPU cannot touch it until this returns and its next access takes it
+ * back (an invalidation without owner).
+ */
+static int vsvm_mirror_commit_atomic(struct drm_svm *svm,
+				     struct drm_svm_range *range,
+				     unsigned long addr, struct page *page,
+				     void *data)
+{
+	struct vsvm_svm_commit *commit = data;
+	__le32 *word;
+
+	if (WARN_ON_ONCE((commit->atomic_va & PAGE_MASK) != addr))
+		return -EFAULT;
+	word = kmap_local_page(page) + offset_in_page(commit->atomic_va);
+	*word = cpu_to_le32(le32_to_cpu(*word) + commit->atomic_add);
+	kunmap_local(word);
+	return 0;
+}
+
 static struct drm_svm_range *vsvm_mirror_range_alloc(struct drm_svm *svm)
 {
 	struct vsvm_svm_range *vrange = kzalloc(sizeof(*vrange), GFP_KERNEL);
@@ -127,6 +152,7 @@ static void vsvm_mirror_range_free(struct drm_svm_range *range)
 const struct drm_svm_ops vsvm_svm_ops = {
 	.invalidate = vsvm_mirror_invalidate,
 	.commit = vsvm_mirror_commit,
+	.commit_atomic = vsvm_mirror_commit_atomic,
 	.range_alloc = vsvm_mirror_range_alloc,
 	.range_free = vsvm_mirror_range_free,
 };
@@ -189,6 +215,10 @@ int vsvm_svm_enable_ioctl(struct drm_device *dev, void *data,
 	}
 
 	ret = drm_svm_mirror_init(&mirror->svm, sizes, n);
+	/* DRM_VSVM_OP_ATOMIC_ADD makes pages exclusive with our owner. */
+	if (!ret)
+		ret = drm_svm_set_event_filter(&mirror->svm,
+					       DRM_SVM_FILTER_OWN_EXCLUSIVE);
 	if (ret) {
 		/* Only a programming error can get us here. */
 		WARN_ON_ONCE(ret == -EINVAL);
@@ -351,4 +381,48 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 	}
 
 	return 0;
+}
+
+/**
+ * vsvm_svm_atomic_add() - the engine's DRM_VSVM_OP_ATOMIC_ADD
+ * @vfile: file of the job, for the statistics
+ * @mirror: the file's SVM mirror (referenced by the job)
+ * @va: CPU address of the little-endian 32-bit word, 4-byte aligned
+ * @add: the addend
+ *
+ * A GPU atomic on SVM memory: an atomic fault through
+ * drm_svm_mirror_fault_batch() makes the page device-exclusive and the
+ * commit_atomic callback does the addition on it.
+ *
+ * Context: process context (the engine); sleeps. No vsvm or drm_svm lock
+ * may be held.
+ *
+ * Return: 0; -EFAULT (nothing mapped, or the page cannot be made
+ * exclusive), -EPERM (read-only mapping), -ESRCH, -ENOMEM; -ETIMEDOUT if
+ * the page kept being invalidated.
+ */
+int vsvm_svm_atomic_add(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
+			u64 va, u32 add)
+{
+	struct vsvm_svm_commit commit = {
+		.write = true,
+		.atomic_va = va,
+		.atomic_add = add,
+	};
+	struct drm_svm_fault fault = {
+		.addr = va,
+		.flags = DRM_SVM_FAULT_ATOMIC,
+	};
+	int ret;
+
+	atomic64_inc(&vfile->stats.svm_faults);
+	ret = drm_svm_mirror_fault_batch(&mirror->svm, &fault, 1,
+					 DRM_VSVM_VALIDATE_TIMEOUT_MS, &commit);
+	if (!ret)
+		ret = fault.ret;
+	if (ret == -EAGAIN)
+		ret = -ETIMEDOUT;
+	if (!ret)
+		atomic64_add(sizeof(u32), &vfile->stats.bytes_accessed);
+	return ret;
 }

@@ -141,8 +141,9 @@ struct vsvm_mirror *vsvm_mirror_get(struct vsvm_file *vfile,
 		mirror = ERR_PTR(-ENOMEM);
 		goto out_unlock;
 	}
+	/* The owner tells our own exclusive events apart (ATOMIC_ADD). */
 	ret = drm_svm_init(&mirror->svm, vfile->vdev->drm.dev, mm,
-			   &vsvm_svm_ops, NULL);
+			   &vsvm_svm_ops, vfile->vdev);
 	if (ret) {
 		kfree(mirror);
 		mirror = ERR_PTR(ret);

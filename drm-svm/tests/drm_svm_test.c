@@ -67,6 +67,10 @@ struct svm_test {
 	atomic_t frees;
 	/* mm dropped by the exit-in-flight hook. */
 	struct mm_struct *drop_mm;
+	/* What the commit_atomic callback saw. */
+	int atomic_calls;
+	unsigned long atomic_addr;
+	u32 atomic_word;
 };
 
 static void svm_test_invalidate(struct drm_svm *svm,
@@ -2458,6 +2462,381 @@ static struct kunit_suite drm_svm_mirror_suite = {
 };
 
 /* ---------------------------------------------------------------------- */
+/* Mirror mode: batch, atomic and prefetch faults, event filter */
+
+static int svm_batch_owner;
+
+static int svm_test_commit_atomic(struct drm_svm *svm,
+				  struct drm_svm_range *range,
+				  unsigned long addr, struct page *page,
+				  void *data)
+{
+	struct svm_test *t = container_of(svm, struct svm_test, svm);
+
+	t->atomic_calls++;
+	t->atomic_addr = addr;
+	t->atomic_word = svm_page_word(page);
+	if (!rwsem_is_locked(&svm->notifier_lock) ||
+	    !folio_test_locked(page_folio(page)) ||
+	    addr < range->start || addr >= range->end ||
+	    !PAGE_ALIGNED(addr))
+		t->commit_bad = true;
+	return 0;
+}
+
+static const struct drm_svm_ops svm_batch_ops = {
+	.invalidate = svm_test_invalidate,
+	.commit = svm_test_commit,
+	.commit_atomic = svm_test_commit_atomic,
+};
+
+/* The mirror suite's setup with an owner and commit_atomic. */
+static int svm_batch_test_init(struct kunit *test)
+{
+	struct svm_test *t;
+	int ret;
+
+	ret = svm_test_init(test);
+	if (ret)
+		return ret;
+	t = test->priv;
+	drm_svm_fini(&t->svm);
+	t->svm_live = false;
+	ret = drm_svm_init(&t->svm, t->dev, current->mm, &svm_batch_ops,
+			   &svm_batch_owner);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	t->svm_live = true;
+	ret = drm_svm_mirror_init(&t->svm, svm_chunks, ARRAY_SIZE(svm_chunks));
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	return 0;
+}
+
+static int svm_batch(struct svm_test *t, struct drm_svm_fault *f,
+		     unsigned int nr)
+{
+	return drm_svm_mirror_fault_batch(&t->svm, f, nr,
+					  DRM_SVM_TIMEOUT_DEFAULT_MS, NULL);
+}
+
+static void drm_svm_mirror_test_batch_args(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_fault f = { .addr = svm_mirror_vma(test, 0, SZ_64K) };
+	struct drm_svm_stats_snapshot s0, s1;
+
+	svm_stats(t, &s0);
+	KUNIT_EXPECT_EQ(test, svm_batch(t, &f, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, svm_batch(t, NULL, 1), -EINVAL);
+	f.flags = BIT(7);
+	KUNIT_EXPECT_EQ(test, svm_batch(t, &f, 1), -EINVAL);
+	f.flags = DRM_SVM_FAULT_PREFETCH | DRM_SVM_FAULT_WRITE;
+	KUNIT_EXPECT_EQ(test, svm_batch(t, &f, 1), -EINVAL);
+	/* Atomic faults need the exclusive-event filter. */
+	f.flags = DRM_SVM_FAULT_ATOMIC;
+	KUNIT_EXPECT_EQ(test, svm_batch(t, &f, 1), -EINVAL);
+	svm_stats(t, &s1);
+	KUNIT_EXPECT_EQ(test, s1.ranges_inserted, s0.ranges_inserted);
+	KUNIT_EXPECT_EQ(test, t->commit_calls, 0);
+
+	/* Per-fault errors do not stop the batch. */
+	{
+		unsigned long hole = svm_mmap(test, PAGE_SIZE, PROT_READ);
+		struct drm_svm_fault b[] = {
+			{ .addr = current->mm->task_size },
+			{ .addr = f.addr + PAGE_SIZE },
+			{ .addr = hole },
+		};
+
+		vm_munmap(hole, PAGE_SIZE);
+
+		KUNIT_ASSERT_EQ(test, svm_batch(t, b, ARRAY_SIZE(b)), 0);
+		KUNIT_EXPECT_EQ(test, b[0].ret, -EFAULT);
+		KUNIT_EXPECT_EQ(test, b[1].ret, 0);
+		KUNIT_EXPECT_EQ(test, b[2].ret, -EFAULT);
+		KUNIT_EXPECT_EQ(test, t->commit_calls, 1);
+	}
+}
+
+static void drm_svm_mirror_test_batch(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	unsigned long base = svm_mirror_vma(test, 0, SZ_128K);
+	struct drm_svm_fault f[] = {
+		{ .addr = base + 0x10 },
+		{ .addr = base + PAGE_SIZE },
+		{ .addr = base + 2 * PAGE_SIZE, .flags = DRM_SVM_FAULT_WRITE },
+		{ .addr = base + 3 * PAGE_SIZE, .flags = DRM_SVM_FAULT_PREFETCH },
+		{ .addr = base + SZ_64K },
+		{ .addr = base + SZ_64K + PAGE_SIZE },
+	};
+	struct drm_svm_stats_snapshot s0, s1;
+	struct drm_svm_range *range;
+	bool writable[2];
+	int i;
+
+	svm_stats(t, &s0);
+	KUNIT_ASSERT_EQ(test, svm_batch(t, f, ARRAY_SIZE(f)), 0);
+	svm_stats(t, &s1);
+	for (i = 0; i < ARRAY_SIZE(f); i++)
+		KUNIT_EXPECT_EQ_MSG(test, f[i].ret, 0, "fault %d", i);
+	/* Two ranges: one hmm_range_fault() and one commit each. */
+	KUNIT_EXPECT_EQ(test, s1.ranges_inserted - s0.ranges_inserted, 2ULL);
+	KUNIT_EXPECT_EQ(test, s1.faults - s0.faults, 2ULL);
+	KUNIT_EXPECT_EQ(test, t->commit_calls, 2);
+	KUNIT_EXPECT_FALSE(test, t->commit_bad);
+
+	/* The write in the first group write-faulted its range only. */
+	drm_svm_notifier_lock(&t->svm);
+	range = drm_svm_mirror_find(&t->svm, base);
+	writable[0] = range && drm_svm_range_pages_valid(range) &&
+		      drm_svm_range_writable(range);
+	range = drm_svm_mirror_find(&t->svm, base + SZ_64K);
+	writable[1] = range && drm_svm_range_pages_valid(range) &&
+		      drm_svm_range_writable(range);
+	drm_svm_notifier_unlock(&t->svm);
+	KUNIT_EXPECT_TRUE(test, writable[0]);
+	KUNIT_EXPECT_FALSE(test, writable[1]);
+
+	/* Valid ranges: commits again, no hmm_range_fault(). */
+	KUNIT_ASSERT_EQ(test, svm_batch(t, f, ARRAY_SIZE(f)), 0);
+	svm_stats(t, &s0);
+	KUNIT_EXPECT_EQ(test, s0.faults, s1.faults);
+	KUNIT_EXPECT_EQ(test, t->commit_calls, 4);
+}
+
+static void drm_svm_mirror_test_prefetch(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	unsigned long base = svm_mirror_vma(test, 0, SZ_64K);
+	struct drm_svm_fault f[] = {
+		{ .addr = base + PAGE_SIZE, .flags = DRM_SVM_FAULT_PREFETCH },
+		{ .addr = base + 9 * PAGE_SIZE, .flags = DRM_SVM_FAULT_PREFETCH },
+	};
+	struct drm_svm_range *range;
+	u32 word = 0;
+
+	/* Half of the range is present: nothing is mirrored... */
+	svm_fill(test, base, 8, 0x6000);
+	KUNIT_ASSERT_EQ(test, svm_batch(t, f, 1), 0);
+	KUNIT_EXPECT_EQ(test, f[0].ret, -ENOENT);
+	KUNIT_EXPECT_EQ(test, t->commit_calls, 0);
+	range = svm_find(t, base);
+	KUNIT_ASSERT_NOT_NULL(test, range);
+	KUNIT_EXPECT_FALSE(test, svm_valid(range));
+	/* ... and nothing was faulted in: the same prefetch fails again. */
+	KUNIT_ASSERT_EQ(test, svm_batch(t, f, 1), 0);
+	KUNIT_EXPECT_EQ(test, f[0].ret, -ENOENT);
+
+	/* All present: one commit serves both prefetches. */
+	svm_fill(test, base + 8 * PAGE_SIZE, 8, 0x6008);
+	KUNIT_ASSERT_EQ(test, svm_batch(t, f, ARRAY_SIZE(f)), 0);
+	KUNIT_EXPECT_EQ(test, f[0].ret, 0);
+	KUNIT_EXPECT_EQ(test, f[1].ret, 0);
+	KUNIT_EXPECT_EQ(test, t->commit_calls, 1);
+	drm_svm_notifier_lock(&t->svm);
+	if (drm_svm_range_pages_valid(range))
+		word = svm_page_word(drm_svm_range_page(range, 9));
+	drm_svm_notifier_unlock(&t->svm);
+	KUNIT_EXPECT_EQ(test, word, 0x6009);
+	KUNIT_EXPECT_FALSE(test, t->commit_bad);
+}
+
+static void drm_svm_mirror_test_atomic(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	unsigned long base = svm_mirror_vma(test, SZ_64K, SZ_64K) + SZ_64K;
+	unsigned long addr = base + 2 * PAGE_SIZE;
+	struct drm_svm_fault f[] = {
+		{ .addr = addr + 8, .flags = DRM_SVM_FAULT_ATOMIC },
+		{ .addr = addr + PAGE_SIZE },
+	};
+	unsigned long ro;
+	int inval, ret;
+	u32 v = 0;
+
+	svm_fill(test, base, 16, 0x7000);
+	ret = drm_svm_set_event_filter(&t->svm, DRM_SVM_FILTER_OWN_EXCLUSIVE);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	inval = atomic_read(&t->inval_calls);
+	KUNIT_ASSERT_EQ(test, svm_batch(t, f, ARRAY_SIZE(f)), 0);
+	KUNIT_EXPECT_EQ(test, f[0].ret, 0);
+	KUNIT_EXPECT_EQ(test, f[1].ret, 0);
+	/*
+	 * The atomic fault went to commit_atomic, the read after it did not
+	 * (the atomic one is served last: the read faulted the range in
+	 * first, then the page was made exclusive without invalidating it).
+	 */
+	KUNIT_EXPECT_EQ(test, t->atomic_calls, 1);
+	KUNIT_EXPECT_EQ(test, t->commit_calls, 1);
+	KUNIT_EXPECT_EQ(test, t->atomic_addr, addr);
+	KUNIT_EXPECT_EQ(test, t->atomic_word, 0x7002);
+	KUNIT_EXPECT_FALSE(test, t->commit_bad);
+	/* Our own exclusive event did not invalidate anything. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), inval);
+
+	/*
+	 * Again on the page that is exclusive already: the helper takes it
+	 * back before reading the sequence, it does not collide with itself
+	 * until the timeout (-EAGAIN).
+	 */
+	KUNIT_ASSERT_EQ(test, svm_batch(t, f, 1), 0);
+	KUNIT_EXPECT_EQ(test, f[0].ret, 0);
+	KUNIT_EXPECT_EQ(test, t->atomic_calls, 2);
+	KUNIT_EXPECT_EQ(test, t->atomic_word, 0x7002);
+	inval = atomic_read(&t->inval_calls);
+
+	/* The CPU takes the page back: an ownerless EXCLUSIVE invalidation. */
+	KUNIT_ASSERT_EQ(test, copy_from_user(&v, (void __user *)addr,
+					     sizeof(v)), 0);
+	KUNIT_EXPECT_EQ(test, v, 0x7002);
+	KUNIT_EXPECT_GT(test, atomic_read(&t->inval_calls), inval);
+	KUNIT_EXPECT_EQ(test, t->last_event, MMU_NOTIFY_EXCLUSIVE);
+	KUNIT_EXPECT_NULL(test, t->last_inval_owner);
+
+	/* Atomic needs write permission. */
+	ro = svm_mmap(test, SZ_64K, PROT_READ);
+	f[0].addr = ro;
+	KUNIT_ASSERT_EQ(test, svm_batch(t, f, 1), 0);
+	KUNIT_EXPECT_EQ(test, f[0].ret, -EPERM);
+	KUNIT_EXPECT_EQ(test, t->atomic_calls, 2);
+}
+
+static void drm_svm_test_event_filter(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	const struct mmu_interval_notifier_ops *ops;
+	struct drm_svm_range *range;
+	struct mmu_notifier_range r;
+	unsigned long addr, seq;
+	static int other;
+	int inval, ret;
+
+	KUNIT_EXPECT_EQ(test, drm_svm_set_event_filter(&t->svm, BIT(5)),
+			-EINVAL);
+	t->svm.dev_private_owner = NULL;
+	ret = drm_svm_set_event_filter(&t->svm, DRM_SVM_FILTER_OWN_EXCLUSIVE);
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+	t->svm.dev_private_owner = &svm_batch_owner;
+	ret = drm_svm_set_event_filter(&t->svm, DRM_SVM_FILTER_OWN_EXCLUSIVE |
+				       DRM_SVM_FILTER_OWN_MIGRATE);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	/* Own EXCLUSIVE: ignored, the pages stay valid. */
+	range = svm_mirrored(test, 2, &addr);
+	ops = range->notifier.ops;
+	seq = range->notifier.invalidate_seq;
+	inval = atomic_read(&t->inval_calls);
+	mmu_notifier_range_init_owner(&r, MMU_NOTIFY_EXCLUSIVE,
+				      MMU_NOTIFIER_RANGE_BLOCKABLE,
+				      current->mm, addr, addr + PAGE_SIZE,
+				      &svm_batch_owner);
+	KUNIT_EXPECT_TRUE(test, ops->invalidate(&range->notifier, &r, seq + 2));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(range->notifier.invalidate_seq), seq);
+	KUNIT_EXPECT_TRUE(test, svm_valid(range));
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), inval);
+
+	/* Own MIGRATE: the helper unpublishes, the driver is not called. */
+	mmu_notifier_range_init_owner(&r, MMU_NOTIFY_MIGRATE,
+				      MMU_NOTIFIER_RANGE_BLOCKABLE,
+				      current->mm, addr, addr + PAGE_SIZE,
+				      &svm_batch_owner);
+	KUNIT_EXPECT_TRUE(test, ops->invalidate(&range->notifier, &r, seq + 2));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(range->notifier.invalidate_seq),
+			seq + 2);
+	KUNIT_EXPECT_FALSE(test, svm_valid(range));
+	KUNIT_EXPECT_EQ(test, svm_nsegs(range), 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), inval);
+	svm_range_del(t, range);
+
+	/* Someone else's EXCLUSIVE event invalidates as usual. */
+	range = svm_mirrored(test, 2, &addr);
+	seq = range->notifier.invalidate_seq;
+	mmu_notifier_range_init_owner(&r, MMU_NOTIFY_EXCLUSIVE,
+				      MMU_NOTIFIER_RANGE_BLOCKABLE,
+				      current->mm, addr, addr + PAGE_SIZE,
+				      &other);
+	KUNIT_EXPECT_TRUE(test, ops->invalidate(&range->notifier, &r, seq + 2));
+	svm_expect_invalidated(test, range, seq, MMU_NOTIFY_EXCLUSIVE);
+	svm_range_del(t, range);
+}
+
+/*
+ * An svm without a DMA device (nouveau: nvkm DMA-maps what it writes into
+ * its PTEs): pages are published as physical addresses, nothing is
+ * DMA-mapped, the accessors give the pages.
+ */
+static void drm_svm_test_no_dma_device(struct kunit *test)
+{
+	struct svm_test *t2 = kunit_kzalloc(test, sizeof(*t2), GFP_KERNEL);
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *range;
+	unsigned long addr, i, bad = 0;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, t2);
+	addr = svm_mmap(test, 16 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	svm_fill(test, addr, 16, 0x8000);
+	KUNIT_ASSERT_EQ(test, drm_svm_init(&t2->svm, NULL, current->mm,
+					   &svm_test_ops, NULL), 0);
+	range = kunit_kzalloc(test, sizeof(*range), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, range);
+	ret = drm_svm_range_init(&t2->svm, range, addr, 16 * PAGE_SIZE, 0);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	if (!ret) {
+		KUNIT_EXPECT_EQ(test, drm_svm_range_get_pages(range, 0), 0);
+		drm_svm_notifier_lock(&t2->svm);
+		if (!drm_svm_range_pages_valid(range) ||
+		    drm_svm_range_dma_nsegs(range) ||
+		    !drm_svm_range_writable(range))
+			bad++;
+		for (i = 0; i < 16; i++) {
+			struct page *page = drm_svm_range_page(range, i);
+
+			if (drm_svm_range_dma_addr(range, i) !=
+			    DMA_MAPPING_ERROR || !page ||
+			    svm_page_word(page) != 0x8000 + i ||
+			    !drm_svm_range_page_writable(range, i) ||
+			    DRM_SVM_ENT_ADDR(range->dma_addr[i]) !=
+			    page_to_phys(page))
+				bad++;
+		}
+		drm_svm_notifier_unlock(&t2->svm);
+		KUNIT_EXPECT_EQ(test, bad, 0UL);
+
+		/* An invalidation takes them away as usual. */
+		KUNIT_EXPECT_EQ(test, do_madvise(current->mm, addr, PAGE_SIZE,
+						 MADV_DONTNEED), 0);
+		KUNIT_EXPECT_FALSE(test, svm_valid(range));
+		KUNIT_EXPECT_EQ(test, atomic_read(&t2->inval_calls), 1);
+		drm_svm_range_fini(range);
+	}
+	drm_svm_stats_read(&t2->svm, &s);
+	KUNIT_EXPECT_EQ(test, s.dma_maps, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.dma_unmaps, 0ULL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t2->svm.tracked_pages), 0L);
+	drm_svm_fini(&t2->svm);
+}
+
+static struct kunit_case drm_svm_mirror_batch_tests[] = {
+	KUNIT_CASE(drm_svm_mirror_test_batch_args),
+	KUNIT_CASE(drm_svm_mirror_test_batch),
+	KUNIT_CASE(drm_svm_mirror_test_prefetch),
+	KUNIT_CASE(drm_svm_mirror_test_atomic),
+	KUNIT_CASE(drm_svm_test_event_filter),
+	KUNIT_CASE(drm_svm_test_no_dma_device),
+	{}
+};
+
+static struct kunit_suite drm_svm_mirror_batch_suite = {
+	.name = "drm_svm_mirror_batch",
+	.init = svm_batch_test_init,
+	.exit = svm_test_exit,
+	.test_cases = drm_svm_mirror_batch_tests,
+};
+
+/* ---------------------------------------------------------------------- */
 /* The deadlock rule, broken on purpose */
 
 static bool lockdep_splat;
@@ -3242,7 +3621,8 @@ static struct kunit_suite drm_svm_amd_suite = {
 
 kunit_test_suites(&drm_svm_suite, &drm_svm_invalidate_suite,
 		  &drm_svm_mirror_suite, &drm_svm_deadlock_suite,
-		  &drm_svm_perf_suite, &drm_svm_amd_suite);
+		  &drm_svm_perf_suite, &drm_svm_amd_suite,
+		  &drm_svm_mirror_batch_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the DRM SVM helper");
 MODULE_LICENSE("GPL");

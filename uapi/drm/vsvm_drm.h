@@ -303,6 +303,16 @@ struct drm_vsvm_vm_unbind {
  *	refused by EXEC with -EACCES. @value is 0, or
  *	&DRM_VSVM_PREFETCH_WRITE to fault for writing (which fails on
  *	read-only memory, as a write would). @src must be zero.
+ * @DRM_VSVM_OP_ATOMIC_ADD: atomically add the low 32 bits of @value to the
+ *	little-endian 32-bit word at SVM address @dst (a multiple of 4), as a
+ *	GPU atomic does: the page is made exclusive to the device for the
+ *	access (the CPU's next touch takes it back), through drm_svm's atomic
+ *	fault. Only on SVM memory of anonymous private mappings: EXEC refuses
+ *	it with -EINVAL when a bound mapping covers @dst (or SVM is off, as
+ *	for any SVM access: -EFAULT); the job fails with -EPERM on a
+ *	read-only mapping and -EFAULT where the page cannot be made
+ *	exclusive (file-backed or shared memory, or a page of a transparent
+ *	huge page). @src and @size must be zero.
  */
 enum drm_vsvm_op {
 	DRM_VSVM_OP_COPY = 1,
@@ -310,6 +320,7 @@ enum drm_vsvm_op {
 	DRM_VSVM_OP_CHECKSUM = 3,
 	DRM_VSVM_OP_DELAY = 4,
 	DRM_VSVM_OP_PREFETCH = 5,
+	DRM_VSVM_OP_ATOMIC_ADD = 6,
 };
 
 /** DRM_VSVM_PREFETCH_WRITE - &DRM_VSVM_OP_PREFETCH faults for writing. */

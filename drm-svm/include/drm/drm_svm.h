@@ -57,6 +57,59 @@ struct drm_svm_range;
  */
 #define DRM_SVM_FAULT_WRITE		BIT(0)
 
+/**
+ * DRM_SVM_FAULT_ATOMIC - &drm_svm_fault flag: the device needs atomic access
+ *
+ * The page at the address is made device-exclusive
+ * (make_device_exclusive_range(): the CPU loses access until it touches
+ * the page again) and handed to &drm_svm_ops.commit_atomic. Needs a
+ * writable, anonymous VMA, a &drm_svm.dev_private_owner and
+ * %DRM_SVM_FILTER_OWN_EXCLUSIVE (drm_svm_set_event_filter()).
+ */
+#define DRM_SVM_FAULT_ATOMIC		BIT(1)
+
+/**
+ * DRM_SVM_FAULT_PREFETCH - &drm_svm_fault flag: mirror only what is present
+ *
+ * A speculative access: nothing is faulted in (hmm_range_fault() without
+ * %HMM_PFN_REQ_FAULT). The range is published and committed when every
+ * page of it is present in the CPU page tables; otherwise the fault fails
+ * with -ENOENT and nothing is mapped (a real access faults again).
+ * Cannot be combined with the other flags.
+ */
+#define DRM_SVM_FAULT_PREFETCH		BIT(2)
+
+/** DRM_SVM_FAULT_FLAGS - every flag drm_svm_mirror_fault_batch() knows */
+#define DRM_SVM_FAULT_FLAGS		(DRM_SVM_FAULT_WRITE | \
+					 DRM_SVM_FAULT_ATOMIC | \
+					 DRM_SVM_FAULT_PREFETCH)
+
+/**
+ * DRM_SVM_FILTER_OWN_EXCLUSIVE - event filter: ignore own exclusive events
+ *
+ * %MMU_NOTIFY_EXCLUSIVE events whose owner is the (non-NULL)
+ * &drm_svm.dev_private_owner are ignored: make_device_exclusive_range()
+ * called for the device keeps the same page in place, so the device's
+ * mapping of it stays right, and the sequence must not move or the atomic
+ * fault would collide with itself forever. The CPU taking the page back
+ * is an event without owner and invalidates as usual.
+ */
+#define DRM_SVM_FILTER_OWN_EXCLUSIVE	BIT(0)
+
+/**
+ * DRM_SVM_FILTER_OWN_MIGRATE - event filter: the driver migrates itself
+ *
+ * For %MMU_NOTIFY_MIGRATE events whose owner is the (non-NULL)
+ * &drm_svm.dev_private_owner, &drm_svm_ops.invalidate is not called: the
+ * driver's own migration code rewrites the device page tables (nouveau's
+ * dmem). The helper still moves the sequence and takes the published pages
+ * away (they are about to be replaced), so the next fault mirrors the new
+ * ones; it also unmaps their DMA mappings, so use it only when the device
+ * does not access system pages through the helper's DMA mappings while
+ * the migration runs (an svm without a DMA device, as nouveau's).
+ */
+#define DRM_SVM_FILTER_OWN_MIGRATE	BIT(1)
+
 /*
  * Range flags. The low bits are set by the driver at drm_svm_range_init()
  * time and never change; the others are state owned by the helper.
@@ -236,6 +289,41 @@ struct drm_svm_ops {
 	 * tree and its notifier and DMA mappings are gone.
 	 */
 	void (*range_free)(struct drm_svm_range *range);
+
+	/**
+	 * @commit_atomic: map one device-exclusive page for atomic access.
+	 *
+	 * Called by drm_svm_mirror_fault_batch() for a %DRM_SVM_FAULT_ATOMIC
+	 * fault, with &drm_svm.notifier_lock held for read, once no
+	 * invalidation of @range ran since @page was made device-exclusive at
+	 * the page-aligned user address @addr. @page is locked and referenced
+	 * by the helper until this returns: the CPU cannot take it back
+	 * before the device mapping is written. Map the page's physical
+	 * address (the device reaches it directly, it is not DMA-mapped by
+	 * the helper) with atomic and write access. @invalidate is called for
+	 * @range when the CPU takes the page back. Same rules as @commit.
+	 * Mandatory for atomic faults.
+	 */
+	int (*commit_atomic)(struct drm_svm *svm, struct drm_svm_range *range,
+			     unsigned long addr, struct page *page, void *data);
+};
+
+/**
+ * struct drm_svm_fault - one device fault of a drm_svm_mirror_fault_batch()
+ *
+ * Set @addr and @flags; the helper sets @ret.
+ */
+struct drm_svm_fault {
+	/** @addr: faulting user address (need not be page aligned) */
+	unsigned long addr;
+	/** @flags: %DRM_SVM_FAULT_WRITE, %DRM_SVM_FAULT_ATOMIC or %DRM_SVM_FAULT_PREFETCH */
+	unsigned long flags;
+	/**
+	 * @ret: result: the commit callback's return value or a negative
+	 * errno as for drm_svm_mirror_fault(), -ENOENT for a prefetch over
+	 * pages that are not all present
+	 */
+	int ret;
 };
 
 /**
@@ -393,6 +481,11 @@ struct drm_svm {
 	atomic_long_t tracked_pages;
 	/** @max_pages: cap of @tracked_pages, see drm_svm_set_max_pages() */
 	unsigned long max_pages;
+	/**
+	 * @event_filter: %DRM_SVM_FILTER_* flags, see
+	 * drm_svm_set_event_filter()
+	 */
+	unsigned long event_filter;
 	/** @stats: event counters */
 	struct drm_svm_stats stats;
 	/** @debugfs: the stats file created by drm_svm_debugfs_init() */
@@ -577,6 +670,10 @@ void drm_svm_mirror_fini(struct drm_svm *svm);
 int drm_svm_mirror_fault(struct drm_svm *svm, unsigned long addr,
 			 unsigned long fault_flags, unsigned long timeout_ms,
 			 void *data);
+int drm_svm_mirror_fault_batch(struct drm_svm *svm,
+			       struct drm_svm_fault *faults, unsigned int nr,
+			       unsigned long timeout_ms, void *data);
+int drm_svm_set_event_filter(struct drm_svm *svm, unsigned long filter);
 unsigned long drm_svm_mirror_garbage_collect(struct drm_svm *svm);
 struct drm_svm_range *drm_svm_mirror_find(struct drm_svm *svm,
 					  unsigned long addr);
