@@ -7,6 +7,12 @@
 # freed during the tests keep up to 1/32 of RAM in slabs.
 mem_settle() {
 	sync
+	# Pages that earlier suites pushed out to zram come back in at random
+	# moments (then sit in both RAM and the swap cache), moving
+	# MemAvailable by 10+ MB between two snapshots: bring them all in.
+	for dev in $(awk 'NR > 1 && $4 > 0 { print $1 }' /proc/swaps); do
+		swapoff "$dev" && swapon "$dev"
+	done
 	echo 3 > /proc/sys/vm/drop_caches
 	for f in /sys/kernel/slab/*/shrink; do
 		echo 1 > "$f" 2>/dev/null
@@ -48,6 +54,7 @@ module_load_begin() {
 	mem_settle
 	mod_slab0=$(mem_kb SUnreclaim)
 	mod_avail0=$(mem_kb MemAvailable)
+	cp /proc/meminfo /tmp/meminfo.before
 	[ -w /sys/kernel/debug/kmemleak ] && echo clear > /sys/kernel/debug/kmemleak
 	modprobe "$1"
 }
@@ -79,5 +86,10 @@ module_unload_check() {
 		echo "RESULT pass $name.unload-memory $fig"
 	else
 		echo "RESULT fail $name.unload-memory $fig (tolerance: slab +$UNLOAD_SLAB_TOL_KB kB, available -$UNLOAD_AVAIL_TOL_KB kB)"
+		# Where it went: the /proc/meminfo fields that moved by 1 MB+.
+		awk 'NR == FNR { b[$1] = $2; next }
+		     ($1 in b) && ($2 - b[$1] >= 1024 || b[$1] - $2 >= 1024) {
+			printf "%s %d -> %d kB\n", $1, b[$1], $2 }' \
+			/tmp/meminfo.before /proc/meminfo
 	fi
 }
