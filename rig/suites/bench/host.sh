@@ -5,5 +5,5 @@
 # environment (see guest.sh) travel to the guest in bench.env.
 set -euo pipefail
 make -s -C "$RIG_ROOT/bench" O="$RIG_OUT/bench" KHDR="$RIG_KHDR" KSRC="$RIG_KSRC"
-cp "$RIG_OUT/bench/svm_munmap_bench" "$RIG_OUT/bench/svm_bench" "$RIG_SUITE_DIR/"
+cp "$RIG_OUT/bench/svm_bench" "$RIG_SUITE_DIR/"
 env | grep -E '^BENCH_[A-Z0-9_]+=' | sed "s/=\(.*\)/='\1'/" > "$RIG_SUITE_DIR/bench.env" || true
