@@ -1456,10 +1456,13 @@ out_free:
  * *faulted tells whether hmm_range_fault() ran (for the chunk counters).
  * @write: fault every page for writing (HMM_PFN_REQ_WRITE); otherwise
  * pages keep the write permission the CPU page tables give them.
+ * @present: a prefetch: fault nothing in (hmm_range_fault() without
+ * HMM_PFN_REQ_FAULT), publish only when every page is present, -ENOENT
+ * otherwise.
  */
 static int __drm_svm_range_get_pages(struct drm_svm_range *range,
 				     unsigned long timeout_ms, bool write,
-				     bool *faulted)
+				     bool present, bool *faulted)
 {
 	struct drm_svm *svm = range->svm;
 	struct mm_struct *mm = svm->mm;
@@ -1469,11 +1472,12 @@ static int __drm_svm_range_get_pages(struct drm_svm_range *range,
 		.notifier = &range->notifier,
 		.start = range->start,
 		.end = range->end,
-		.default_flags = HMM_PFN_REQ_FAULT |
+		.default_flags = present ? 0 : HMM_PFN_REQ_FAULT |
 				 (write ? HMM_PFN_REQ_WRITE : 0),
 		.dev_private_owner = svm->dev_private_owner,
 	};
 	struct drm_svm_track tr;
+	unsigned long i;
 	int ret;
 
 	might_sleep();
@@ -1491,8 +1495,8 @@ static int __drm_svm_range_get_pages(struct drm_svm_range *range,
 		return -ESRCH;
 
 	/* Only part of the range was invalidated: fault that part in. */
-	ret = drm_svm_range_revalidate(range, timeout_ms, deadline, write,
-				       faulted);
+	ret = present ? 1 : drm_svm_range_revalidate(range, timeout_ms,
+						     deadline, write, faulted);
 	if (ret != 1)
 		goto out_mmput;
 
@@ -1517,6 +1521,9 @@ retry:
 #endif
 	if (ret == -EBUSY)
 		goto collision;
+	for (i = 0; present && !ret && i < range->npages; i++)
+		if (!(tr.hmm_pfns[i] & HMM_PFN_VALID))
+			ret = -ENOENT;
 	if (!ret)
 		ret = drm_svm_check_pfns(tr.hmm_pfns, range->npages);
 	if (ret)
@@ -1600,7 +1607,7 @@ int drm_svm_range_get_pages(struct drm_svm_range *range,
 	return __drm_svm_range_get_pages(range, timeout_ms,
 					 !test_bit(DRM_SVM_RANGE_READ_ONLY_BIT,
 						   &range->flags),
-					 &faulted);
+					 false, &faulted);
 }
 EXPORT_SYMBOL_GPL(drm_svm_range_get_pages);
 
@@ -2452,7 +2459,7 @@ again:
 		left = max(jiffies_to_msecs(deadline - jiffies), 1U);
 	ret = __drm_svm_range_get_pages(range, left,
 					fault_flags & DRM_SVM_FAULT_WRITE,
-					&faulted);
+					false, &faulted);
 	if (faulted)
 		atomic64_inc(&svm->stats.chunk_faults[range->chunk]);
 	if ((ret == -EFAULT || ret == -EPERM) && !rechecked) {
@@ -2689,85 +2696,6 @@ int drm_svm_set_event_filter(struct drm_svm *svm, unsigned long filter)
 }
 EXPORT_SYMBOL_GPL(drm_svm_set_event_filter);
 
-/*
- * get_pages for a prefetch: hmm_range_fault() without faulting; publish
- * only when every page is present. Returns 0 at once if valid pages are
- * published already.
- */
-static int drm_svm_range_get_present(struct drm_svm_range *range,
-				     unsigned long timeout_ms)
-{
-	struct drm_svm *svm = range->svm;
-	struct mm_struct *mm = svm->mm;
-	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
-	struct hmm_range hmm_range = {
-		.notifier = &range->notifier,
-		.start = range->start,
-		.end = range->end,
-		.dev_private_owner = svm->dev_private_owner,
-	};
-	struct drm_svm_track tr;
-	unsigned long i;
-	int ret;
-
-	drm_svm_might_wait_invalidation();
-	if (drm_svm_range_valid(range, false))
-		return 0;
-
-	ret = drm_svm_track_alloc(svm, &tr, range->npages);
-	if (ret)
-		return ret;
-	hmm_range.hmm_pfns = tr.hmm_pfns;
-	atomic64_inc(&svm->stats.faults);
-
-retry:
-	hmm_range.notifier_seq = mmu_interval_read_begin(&range->notifier);
-	mmap_read_lock(mm);
-	ret = drm_svm_range_check_vmas(range, true);
-	if (!ret)
-		ret = hmm_range_fault(&hmm_range);
-	mmap_read_unlock(mm);
-	if (ret == -EBUSY)
-		goto collision;
-	for (i = 0; !ret && i < range->npages; i++)
-		if (!(tr.hmm_pfns[i] & HMM_PFN_VALID))
-			ret = -ENOENT;
-	if (!ret)
-		ret = drm_svm_check_pfns(tr.hmm_pfns, range->npages);
-	if (ret)
-		goto out_free;
-
-	down_write(&svm->notifier_lock);
-	if (drm_svm_range_valid(range, false)) {
-		up_write(&svm->notifier_lock);
-		goto out_free;
-	}
-	if (mmu_interval_read_retry(&range->notifier, hmm_range.notifier_seq)) {
-		up_write(&svm->notifier_lock);
-		goto collision;
-	}
-	/* Stale or partially invalidated pages: see __drm_svm_range_get_pages() */
-	if (range->dma_addr)
-		drm_svm_range_evict_locked(range);
-	ret = drm_svm_range_map_locked(range, &tr);
-	if (!ret) {
-		WRITE_ONCE(range->notifier_seq, hmm_range.notifier_seq);
-		clear_bit(DRM_SVM_RANGE_UNMAPPED_BIT, &range->flags);
-		clear_bit(DRM_SVM_RANGE_PARTIAL_UNMAP_BIT, &range->flags);
-	}
-	up_write(&svm->notifier_lock);
-	goto out_free;
-
-collision:
-	if (drm_svm_collision_retry(svm, timeout_ms, deadline))
-		goto retry;
-	ret = -EAGAIN;
-
-out_free:
-	drm_svm_track_free(svm, &tr, range->npages);
-	return ret;
-}
-
 /* Milliseconds left of the budget, 0 when it is spent (or there is none). */
 static unsigned long drm_svm_budget_left(unsigned long timeout_ms,
 					 unsigned long deadline)
@@ -2840,18 +2768,13 @@ again:
 		goto out;
 	n = drm_svm_fault_group(range, faults, nr, &flags);
 
-	faulted = false;
-	if (flags & DRM_SVM_FAULT_PREFETCH)
-		ret = drm_svm_range_get_present(range,
-						drm_svm_budget_left(timeout_ms,
-								    deadline));
-	else
-		ret = __drm_svm_range_get_pages(range,
-						drm_svm_budget_left(timeout_ms,
-								    deadline),
-						flags & DRM_SVM_FAULT_WRITE,
-						&faulted);
-	if (faulted)
+	ret = __drm_svm_range_get_pages(range,
+					drm_svm_budget_left(timeout_ms,
+							    deadline),
+					flags & DRM_SVM_FAULT_WRITE,
+					flags & DRM_SVM_FAULT_PREFETCH,
+					&faulted);
+	if (faulted && !(flags & DRM_SVM_FAULT_PREFETCH))
 		atomic64_inc(&svm->stats.chunk_faults[range->chunk]);
 	if ((ret == -EFAULT || ret == -EPERM) && !rechecked) {
 		/* The VMA may have changed under the range: look again. */
