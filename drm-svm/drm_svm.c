@@ -2421,75 +2421,14 @@ int drm_svm_mirror_fault(struct drm_svm *svm, unsigned long addr,
 			 unsigned long fault_flags, unsigned long timeout_ms,
 			 void *data)
 {
-	struct drm_svm_mirror *mirror = &svm->mirror;
-	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
-	struct mm_struct *mm = svm->mm;
-	struct drm_svm_range *range;
-	unsigned long left;
-	bool faulted, rechecked = false;
+	struct drm_svm_fault fault = { .addr = addr, .flags = fault_flags };
 	int ret;
 
-	might_sleep();
-	might_lock(&mirror->lock);
-	might_lock(&svm->notifier_lock);
-	drm_svm_assert_driver_lock(svm);
-
-	if (!mirror->active || (fault_flags & ~DRM_SVM_FAULT_WRITE))
+	if (fault_flags & ~DRM_SVM_FAULT_WRITE)
 		return -EINVAL;
-	if (addr >= mm->task_size)
-		return -EFAULT;
-	addr &= PAGE_MASK;
+	ret = drm_svm_mirror_fault_batch(svm, &fault, 1, timeout_ms, data);
 
-	if (!mmget_not_zero(mm))
-		return -ESRCH;
-	mutex_lock(&mirror->lock);
-	if (!mirror->active) {
-		ret = -EINVAL;
-		goto out_unlock;
-	}
-
-again:
-	drm_svm_mirror_gc_locked(svm);
-	ret = drm_svm_mirror_find_or_insert(svm, addr, fault_flags, &range);
-	if (ret)
-		goto out_unlock;
-
-	left = 0;
-	if (timeout_ms && time_before(jiffies, deadline))
-		left = max(jiffies_to_msecs(deadline - jiffies), 1U);
-	ret = __drm_svm_range_get_pages(range, left,
-					fault_flags & DRM_SVM_FAULT_WRITE,
-					false, &faulted);
-	if (faulted)
-		atomic64_inc(&svm->stats.chunk_faults[range->chunk]);
-	if ((ret == -EFAULT || ret == -EPERM) && !rechecked) {
-		/* The VMA may have changed under the range: look again. */
-		rechecked = true;
-		goto again;
-	}
-	if (ret == -EAGAIN && timeout_ms && !left)
-		atomic64_inc(&svm->stats.timeouts);
-	if (ret)
-		goto out_unlock;
-
-	down_read(&svm->notifier_lock);
-	if (drm_svm_range_pages_valid(range)) {
-		ret = svm->ops->commit(svm, range, data);
-		up_read(&svm->notifier_lock);
-		goto out_unlock;
-	}
-	up_read(&svm->notifier_lock);
-
-	/* Invalidated between get_pages and commit: a collision. */
-	if (drm_svm_collision_retry(svm, timeout_ms, deadline))
-		goto again;
-	ret = -EAGAIN;
-
-out_unlock:
-	mutex_unlock(&mirror->lock);
-	/* May be the last reference: exit_mmap() runs the notifiers. */
-	mmput(mm);
-	return ret;
+	return ret ?: fault.ret;
 }
 EXPORT_SYMBOL_GPL(drm_svm_mirror_fault);
 
@@ -2754,7 +2693,7 @@ static unsigned int drm_svm_mirror_fault_group(struct drm_svm *svm,
 	unsigned long addr = faults[0].addr & PAGE_MASK;
 	struct drm_svm_range *range;
 	bool faulted, rechecked = false;
-	unsigned long flags;
+	unsigned long flags, left;
 	unsigned int n = 1, i;
 	int ret;
 
@@ -2768,19 +2707,24 @@ again:
 		goto out;
 	n = drm_svm_fault_group(range, faults, nr, &flags);
 
-	ret = __drm_svm_range_get_pages(range,
-					drm_svm_budget_left(timeout_ms,
-							    deadline),
+	left = drm_svm_budget_left(timeout_ms, deadline);
+	ret = __drm_svm_range_get_pages(range, left,
 					flags & DRM_SVM_FAULT_WRITE,
 					flags & DRM_SVM_FAULT_PREFETCH,
 					&faulted);
 	if (faulted && !(flags & DRM_SVM_FAULT_PREFETCH))
 		atomic64_inc(&svm->stats.chunk_faults[range->chunk]);
 	if ((ret == -EFAULT || ret == -EPERM) && !rechecked) {
-		/* The VMA may have changed under the range: look again. */
+		/*
+		 * The VMA may have changed under the range: collect what an
+		 * unmap queued (the range may be one) and look again.
+		 */
 		rechecked = true;
+		drm_svm_mirror_gc_locked(svm);
 		goto again;
 	}
+	if (ret == -EAGAIN && timeout_ms && !left)
+		atomic64_inc(&svm->stats.timeouts);
 	if (ret)
 		goto out;
 
