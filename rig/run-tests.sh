@@ -46,6 +46,12 @@ if [ "$mode" = check ]; then
 	else
 		echo "RESULT fail style.checkpatch-kernel-doc see $out/checkpatch.log" >> "$out/host-results.log"
 	fi
+	# W=1 + sparse on every kernel file we add or change (rig/wcheck.sh).
+	if "$ROOT/rig/wcheck.sh" > "$out/wcheck.log" 2>&1; then
+		echo "RESULT pass style.w1-sparse $(tail -n 1 "$out/wcheck.log" | sed 's/^wcheck: //')" >> "$out/host-results.log"
+	else
+		echo "RESULT fail style.w1-sparse see $out/wcheck.log" >> "$out/host-results.log"
+	fi
 	if make -s -C "$ROOT/igt-tests" selftest O="$W/out/igt" KHDR="$KHDR" \
 		> "$out/igt-selftest-host.log" 2>&1; then
 		echo "RESULT pass igt.runner.host-selftest" >> "$out/host-results.log"

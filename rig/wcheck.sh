@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# W=1 + sparse gate for every kernel C file we add or change: the .c files
+# of each component's overlay.list and the .c/.h files its patches touch.
+#
+# Each object that the test kernel builds from those files is compiled
+# again with W=1 C=1 in a build directory of its own ($W/build-w1, same
+# .config), so the main build keeps its flags and stays incremental. The
+# same objects are compiled from the pristine tree too (a git worktree of
+# $KSRC at tag "base", $W/build-w1-base), and only warnings the pristine
+# files do not have count: "without new warnings". Objects are deleted
+# first, so every run compiles and checks again (gcc through ccache, which
+# replays the warnings; sparse runs each time).
+#
+# A warning is "path: message" without line numbers, counted per path.
+# Prints the new warnings and a summary; exits non-zero on any new one.
+set -uo pipefail
+: "${ROOT:?}" "${W:?}" "${KSRC:?}" "${KBUILD:?}"
+out=$W/build-w1
+base_src=$W/base-tree
+base_out=$W/build-w1-base
+
+files=()
+for c in $COMPONENTS; do
+	if [ -f "$ROOT/$c/overlay.list" ]; then
+		while read -r src dst; do
+			case "$src" in ''|'#'*) continue ;; esac
+			case "$dst" in *.c|*.h) files+=("$dst") ;; esac
+		done < "$ROOT/$c/overlay.list"
+	fi
+	for p in "$ROOT/$c"/patches/*.patch; do
+		[ -e "$p" ] || continue
+		while read -r f; do
+			files+=("$f")
+		done < <(sed -n 's,^+++ b/\(.*\.[ch]\)$,\1,p' "$p")
+	done
+done
+mapfile -t files < <(printf '%s\n' "${files[@]}" | sort -u)
+
+# The objects the test kernel builds from those C files.
+objs=()
+for f in "${files[@]}"; do
+	case "$f" in *.c) ;; *) continue ;; esac
+	o=${f%.c}.o
+	[ -e "$KBUILD/$o" ] && objs+=("$o")
+done
+if [ ${#objs[@]} = 0 ]; then
+	echo "wcheck: no objects to check (build the kernel first)"
+	exit 1
+fi
+
+kcc=gcc
+command -v ccache >/dev/null && kcc="ccache gcc"
+
+# build SRC OUT LOG OBJ...: compile OBJs with W=1 C=1, log to LOG.
+build() {
+	local src=$1 bout=$2 log=$3 o
+	shift 3
+	mkdir -p "$bout"
+	cmp -s "$KBUILD/.config" "$bout/.config" || cp "$KBUILD/.config" "$bout/.config"
+	for o in "$@"; do
+		rm -f "$bout/$o"
+	done
+	CCACHE_DIR=${DRM_SVM_CACHE:-/var/cache/drm-svm}/ccache \
+		CCACHE_BASEDIR=$ROOT CCACHE_NOHASHDIR=1 \
+		make -s -C "$src" O="$bout" -j"${JOBS:-2}" CC="$kcc" W=1 C=1 \
+		"$@" > "$log" 2>&1
+}
+
+# warnings SRC LOG: "path: message" for our files, one per line.
+warnings() {
+	local src=$1 log=$2 line path
+	grep -E '^[^ :]+:[0-9]+:([0-9]+:)? (warning|error):' "$log" |
+	while IFS= read -r line; do
+		path=${line%%:*}
+		# sparse prints absolute paths, gcc paths relative to O=.
+		path=${path#"$src"/}
+		path=${path#../"${src##*/}"/}
+		printf '%s\n' "${files[@]}" | grep -qxF "$path" || continue
+		printf '%s: %s\n' "$path" \
+			"$(sed -E 's/^[^:]+:[0-9]+:([0-9]+:)? *//' <<< "$line")"
+	done | sort
+}
+
+exec 9> "${KBUILD_LOCK:-$W/kbuild.lock}"
+flock 9
+echo "wcheck: W=1 C=1 on ${#objs[@]} objects (${#files[@]} files)"
+if ! build "$KSRC" "$out" "$out/wcheck.log" "${objs[@]}"; then
+	cat "$out/wcheck.log"
+	echo "wcheck: build failed"
+	exit 1
+fi
+
+# The pristine tree, for the objects whose source exists there.
+if [ ! -e "$base_src/Makefile" ]; then
+	git -C "$KSRC" worktree prune
+	rm -rf "$base_src"
+	git -C "$KSRC" worktree add -q --detach "$base_src" base || exit 1
+fi
+bobjs=()
+for o in "${objs[@]}"; do
+	[ -e "$base_src/${o%.o}.c" ] && bobjs+=("$o")
+done
+: > "$base_out.log"
+if [ ${#bobjs[@]} -gt 0 ] &&
+   ! build "$base_src" "$base_out" "$base_out.log" "${bobjs[@]}"; then
+	# A pristine object may not build against the pristine headers with
+	# our config (e.g. a file we add a dependency to); keep what it gave.
+	echo "wcheck: note: the pristine build stopped early, see $base_out.log"
+fi
+
+warnings "$KSRC" "$out/wcheck.log" > "$out/warnings.now"
+warnings "$base_src" "$base_out.log" > "$out/warnings.base"
+# Multiset difference: a message counts as new beyond its pristine count.
+new=$(awk 'NR == FNR { base[$0]++; next }
+	   base[$0] > 0 { base[$0]--; next } { print }' \
+	  "$out/warnings.base" "$out/warnings.now")
+known=$(( $(wc -l < "$out/warnings.now") - $(grep -c . <<< "$new") ))
+[ -n "$new" ] && printf '%s\n' "$new" "(with line numbers: $out/wcheck.log)"
+echo "wcheck: ${#objs[@]} objects, $(grep -c . <<< "$new") new warning(s), $known also in the pristine files"
+[ -z "$new" ]
