@@ -324,6 +324,14 @@ struct drm_svm_fault {
 	 * pages that are not all present
 	 */
 	int ret;
+	/**
+	 * @size: bytes from @addr the device is about to access, or 0 for
+	 * just the page at @addr. The helper may then set up all the chunks
+	 * of that span that lie in @addr's VMA in one multi-range fault
+	 * (see "Multi-range faults" in drm_svm.c). Ignored for
+	 * %DRM_SVM_FAULT_ATOMIC.
+	 */
+	unsigned long size;
 };
 
 /**
@@ -437,6 +445,12 @@ struct drm_svm_mirror {
 	struct work_struct gc_work;
 	/** @active: drm_svm_mirror_init() succeeded and fini did not run */
 	bool active;
+	/**
+	 * @fault_around: bytes after the faulting chunk that a fault also
+	 * mirrors when their pages are present (0: off); set with
+	 * drm_svm_mirror_set_fault_around()
+	 */
+	unsigned long fault_around;
 };
 
 /**
@@ -684,6 +698,7 @@ struct drm_svm_range *drm_svm_mirror_range_next(struct drm_svm_range *range,
 						unsigned long start,
 						unsigned long end);
 void drm_svm_mirror_range_evict(struct drm_svm_range *range);
+int drm_svm_mirror_set_fault_around(struct drm_svm *svm, unsigned long bytes);
 void drm_svm_mirror_lock(struct drm_svm *svm);
 void drm_svm_mirror_unlock(struct drm_svm *svm);
 
