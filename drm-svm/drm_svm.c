@@ -757,6 +757,10 @@ static void drm_svm_range_unmap_locked(struct drm_svm_range *range)
 	tr.dma_addr = range->dma_addr;
 	range->hmm_pfns = NULL;
 	range->dma_addr = NULL;
+	if (tr.dma_addr == &range->ent_one) {
+		atomic_long_sub(range->npages, &svm->tracked_pages);
+		tr.dma_addr = NULL;
+	}
 	drm_svm_track_free(svm, &tr, range->npages);
 }
 
@@ -2837,7 +2841,8 @@ static void drm_svm_multi_cleanup(struct drm_svm *svm,
 	for (i = 0; i < n; i++) {
 		if (m[i].ent) {
 			atomic_long_sub(m[i].range->npages, &svm->tracked_pages);
-			kvfree(m[i].ent);
+			if (m[i].ent != &m[i].range->ent_one)
+				kvfree(m[i].ent);
 		}
 		/* Neighbours nobody asked for do not stay around empty. */
 		if (i && !m[i].ok && !m[i].fault) {
@@ -2896,7 +2901,12 @@ static unsigned int drm_svm_multi_insert(struct drm_svm *svm,
 			atomic_long_sub(np, &svm->tracked_pages);
 			break;
 		}
-		m[i].ent = kvmalloc_array(np, sizeof(u64), DRM_SVM_TRACK_GFP);
+		/* A one-page range keeps its entry inline. */
+		if (np == 1)
+			m[i].ent = &m[i].range->ent_one;
+		else
+			m[i].ent = kvmalloc_array(np, sizeof(u64),
+						  DRM_SVM_TRACK_GFP);
 		if (!m[i].ent) {
 			atomic_long_sub(np, &svm->tracked_pages);
 			break;

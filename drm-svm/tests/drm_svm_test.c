@@ -3016,6 +3016,12 @@ static void drm_svm_mirror_test_multi_many(struct kunit *test)
 		drm_svm_notifier_unlock(&t->svm);
 		KUNIT_EXPECT_EQ(test, word, 0x8300 + i);
 	}
+	/* Their entries are inline, still counted, and go with the pages. */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 15L);
+	drm_svm_mirror_lock(&t->svm);
+	drm_svm_mirror_range_evict(drm_svm_mirror_find(&t->svm, base));
+	drm_svm_mirror_unlock(&t->svm);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 14L);
 	KUNIT_EXPECT_FALSE(test, t->commit_bad);
 }
 

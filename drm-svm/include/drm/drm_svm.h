@@ -586,6 +586,11 @@ struct drm_svm_range {
 	unsigned long *hmm_pfns;
 	/** @dma_nsegs: number of DMA mappings (contiguous runs) currently held */
 	unsigned long dma_nsegs;
+	/**
+	 * @ent_one: storage of @dma_addr for a one-page mirror range set up
+	 * by a multi-range fault: no allocation for it
+	 */
+	u64 ent_one;
 	/** @itree: mirror ranges only: node in &drm_svm_mirror.ranges */
 	struct interval_tree_node itree;
 	/** @gc_link: mirror ranges only: entry in &drm_svm_mirror.gc_list */
