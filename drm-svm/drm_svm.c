@@ -3040,6 +3040,10 @@ static int drm_svm_mirror_fault_multi(struct drm_svm *svm, unsigned long addr,
 		m[k].ok = true;
 	}
 	up_write(&svm->notifier_lock);
+	/* Fault-around neighbours count as faulted once they are mirrored. */
+	for (k = 0; k < n && !present; k++)
+		if (m[k].ok && !m[k].fault)
+			atomic64_inc(&svm->stats.chunk_faults[m[k].chunk]);
 
 	down_read(&svm->notifier_lock);
 	for (k = 0; k < n; k++) {

@@ -2935,6 +2935,7 @@ static void drm_svm_mirror_test_fault_around(struct kunit *test)
 	struct svm_test *t = test->priv;
 	unsigned long base = svm_mirror_vma(test, 0, 8 * SZ_64K);
 	struct drm_svm_fault f = { .addr = base, .flags = DRM_SVM_FAULT_WRITE };
+	struct drm_svm_stats_snapshot s;
 	struct drm_svm_range *range;
 	unsigned long anon;
 
@@ -2957,6 +2958,10 @@ static void drm_svm_mirror_test_fault_around(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, svm_find(t, base + 2 * SZ_64K));
 	KUNIT_EXPECT_NULL(test, svm_find(t, base + 3 * SZ_64K));
 	KUNIT_EXPECT_EQ(test, svm_live(t), 2UL);
+	/* One fault, two 64K ranges faulted (mirrored) in. */
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.faults, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.chunk_faults[1], 2ULL);
 
 	/* The window bounds it: 64K after the faulting chunk. */
 	svm_fill(test, base + 4 * SZ_64K, 64, 0x8240);

@@ -358,7 +358,9 @@ struct drm_svm_stats {
 	atomic64_t dma_unmaps;
 	/**
 	 * @chunk_faults: mirror faults that faulted pages in (ran
-	 * hmm_range_fault()), per chunk size index of drm_svm_mirror_init()
+	 * hmm_range_fault()), per chunk size index of drm_svm_mirror_init();
+	 * a multi-range fault counts each range it faulted, and each
+	 * fault-around neighbour it mirrored
 	 */
 	atomic64_t chunk_faults[DRM_SVM_MAX_CHUNKS];
 	/** @ranges_inserted: mirror ranges created by drm_svm_mirror_fault() */
