@@ -3037,6 +3037,9 @@ static int drm_svm_mirror_fault_multi(struct drm_svm *svm, unsigned long addr,
 			continue;
 		m[k].ent = NULL;
 		WRITE_ONCE(range->notifier_seq, m[k].seq);
+		/* As get_pages: a range faulted back in is not collected. */
+		clear_bit(DRM_SVM_RANGE_UNMAPPED_BIT, &range->flags);
+		clear_bit(DRM_SVM_RANGE_PARTIAL_UNMAP_BIT, &range->flags);
 		m[k].ok = true;
 	}
 	up_write(&svm->notifier_lock);
