@@ -757,6 +757,10 @@ static void drm_svm_range_unmap_locked(struct drm_svm_range *range)
 	tr.dma_addr = range->dma_addr;
 	range->hmm_pfns = NULL;
 	range->dma_addr = NULL;
+	if (tr.dma_addr == &range->ent_one) {
+		atomic_long_sub(range->npages, &svm->tracked_pages);
+		tr.dma_addr = NULL;
+	}
 	drm_svm_track_free(svm, &tr, range->npages);
 }
 
@@ -864,9 +868,15 @@ static unsigned long drm_svm_chunk_npages(struct drm_svm_range *range,
 	return n;
 }
 
-/* Map @tr's pages for the device and make them the range's published ones. */
+/*
+ * Map @tr's pages for the device and make them the range's published ones.
+ * @borrowed: @tr->hmm_pfns is part of a larger array (a multi-range
+ * fault) that the range cannot keep: if the DMA addresses do not lead back
+ * to the pages, unmap and return 1, for the caller to fault the range on
+ * its own.
+ */
 static int drm_svm_range_map_locked(struct drm_svm_range *range,
-				    struct drm_svm_track *tr)
+				    struct drm_svm_track *tr, bool borrowed)
 {
 	struct drm_svm *svm = range->svm;
 	const unsigned long *pfns = tr->hmm_pfns;
@@ -916,6 +926,12 @@ static int drm_svm_range_map_locked(struct drm_svm_range *range,
 			translates = drm_svm_dma_translates(svm, addr, page);
 	}
 
+	if (!translates && borrowed) {
+		if (svm->dev)
+			drm_svm_dma_unmap(range, tr->dma_addr, range->npages);
+		range->dma_nsegs = 0;
+		return 1;
+	}
 	range->dma_addr = tr->dma_addr;
 	tr->dma_addr = NULL;
 	if (!translates) {
@@ -1548,7 +1564,7 @@ retry:
 	if (range->dma_addr)
 		drm_svm_range_evict_locked(range);
 
-	ret = drm_svm_range_map_locked(range, &tr);
+	ret = drm_svm_range_map_locked(range, &tr, false);
 	if (!ret) {
 		WRITE_ONCE(range->notifier_seq, hmm_range.notifier_seq);
 		clear_bit(DRM_SVM_RANGE_UNMAPPED_BIT, &range->flags);
@@ -2134,6 +2150,7 @@ void drm_svm_mirror_fini(struct drm_svm *svm)
 	while ((range = drm_svm_mirror_first(svm, 0, ULONG_MAX)))
 		drm_svm_mirror_range_remove(range);
 	mirror->active = false;
+	mirror->fault_around = 0;
 	mutex_unlock(&mirror->lock);
 
 	/* No notifier is left to queue the work again. */
@@ -2285,6 +2302,35 @@ void drm_svm_mirror_range_evict(struct drm_svm_range *range)
 	up_write(&svm->notifier_lock);
 }
 EXPORT_SYMBOL_GPL(drm_svm_mirror_range_evict);
+
+/**
+ * drm_svm_mirror_set_fault_around() - mirror present pages after a fault
+ * @svm: a mirror with mirror mode enabled
+ * @bytes: how far after the faulting chunk to look, 0 to switch it off
+ *         (the default)
+ *
+ * A device fault at an address without a range then also sets up the
+ * chunks that follow in the same VMA, up to @bytes after the faulting
+ * chunk, and mirrors those whose pages are all present on the CPU side,
+ * in the same hmm_range_fault() and commit (see "Multi-range faults").
+ * Nothing is faulted in for them: memory the device did not touch is
+ * never allocated. Takes the mirror lock; sleeps.
+ *
+ * Return: 0, or -EINVAL if mirror mode is not enabled.
+ */
+int drm_svm_mirror_set_fault_around(struct drm_svm *svm, unsigned long bytes)
+{
+	int ret = 0;
+
+	mutex_lock(&svm->mirror.lock);
+	if (svm->mirror.active)
+		WRITE_ONCE(svm->mirror.fault_around, bytes);
+	else
+		ret = -EINVAL;
+	mutex_unlock(&svm->mirror.lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(drm_svm_mirror_set_fault_around);
 
 /*
  * Look the VMA of @addr up and check it; on success *vm_start, *vm_end and
@@ -2636,6 +2682,396 @@ int drm_svm_set_event_filter(struct drm_svm *svm, unsigned long filter)
 EXPORT_SYMBOL_GPL(drm_svm_set_event_filter);
 
 /* Milliseconds left of the budget, 0 when it is spent (or there is none). */
+/**
+ * DOC: Multi-range faults
+ *
+ * Each mirror fault costs a fixed amount on top of its per-page work: the
+ * mirror lock, a VMA lookup, allocations, notifier and tree inserts, an
+ * hmm_range_fault() walk, the notifier lock twice and the commit. When a
+ * fault tells how much the device is about to access
+ * (&drm_svm_fault.size, e.g. a prefetch), or when fault-around is on
+ * (drm_svm_mirror_set_fault_around()), the helper sets up several
+ * chunk-sized ranges in one go, if no range exists at the faulting
+ * address yet:
+ *
+ * - one VMA lookup; the faulting chunk is picked as for a single fault,
+ *   then the following chunks of the same VMA, each the largest chunk
+ *   size aligned at its start that fits the VMA (the fault-around window
+ *   for neighbours) and meets no existing range, up to the first address
+ *   that already has a range, and at most %DRM_SVM_MULTI_MAX_RANGES
+ *   ranges or %DRM_SVM_MULTI_MAX_PAGES pages;
+ * - the ranges are allocated, their notifiers inserted and the lookup
+ *   tree updated under one notifier-lock section; then
+ *   mmu_interval_read_begin() on each notifier;
+ * - ONE hmm_range_fault() over their union, under one mmap read lock.
+ *   The pages of the span the device asked for are faulted in
+ *   (%HMM_PFN_REQ_FAULT); fault-around neighbours are present-only (no
+ *   %HMM_PFN_REQ_FAULT: memory the device did not touch is never
+ *   allocated) and are kept only when all their pages are present;
+ * - one notifier-lock section (write) DMA-maps and publishes every range
+ *   for which mmu_interval_read_retry() of its own sequence says that no
+ *   invalidation ran. The walk only restarts on the faulting range's
+ *   notifier (hmm_range_fault() checks one notifier); this check is what
+ *   makes one walk over several notifiers correct. A range that collided
+ *   is left out, the others are published;
+ * - one notifier-lock section (read) commits the ranges in address order,
+ *   up to the first one that is not valid.
+ *
+ * When the faulting range itself is not committed (a collision, an error,
+ * pages that are not present for a prefetch), the fault goes the
+ * single-range way (drm_svm_mirror_fault()), with its retries, timeout and
+ * errors, using the range created here. Neighbours that were not
+ * published are removed again; ranges of the asked span that were not
+ * published stay, empty, for the next fault.
+ */
+
+/* Most ranges and pages one multi-range fault sets up. */
+#define DRM_SVM_MULTI_MAX_RANGES	256
+#define DRM_SVM_MULTI_MAX_PAGES		(SZ_256M >> PAGE_SHIFT)
+
+struct drm_svm_multi_ent {
+	struct drm_svm_range *range;
+	/* the range's entries, until they are published */
+	u64 *ent;
+	unsigned long seq;
+	/* index of the range's first page in the union's pfns */
+	unsigned long off;
+	unsigned int chunk;
+	/* fault the pages in (else present-only) */
+	bool fault;
+	/* pages published */
+	bool ok;
+};
+
+/*
+ * The chunk at @c (not the faulting one): the largest size aligned at @c
+ * that ends by @lim and meets no range; -1 when @c has a range or no
+ * chunk fits.
+ */
+static int drm_svm_mirror_chunk_at(struct drm_svm *svm, unsigned long c,
+				   unsigned long lim)
+{
+	struct drm_svm_mirror *mirror = &svm->mirror;
+	unsigned long size;
+	unsigned int i;
+
+	if (c >= lim || drm_svm_mirror_first(svm, c, c))
+		return -1;
+	for (i = 0; i < mirror->num_chunks; i++) {
+		size = mirror->chunk_sizes[i];
+		if (!IS_ALIGNED(c, size) || size > lim - c)
+			continue;
+		if (!drm_svm_mirror_first(svm, c, c + size - 1))
+			return i;
+	}
+	return -1;
+}
+
+/* Can the VMA still hold all of [@start, @end) as the ranges expect? */
+static bool drm_svm_multi_vma_ok(struct drm_svm *svm, unsigned long start,
+				 unsigned long end, bool write, bool ro)
+{
+	struct vm_area_struct *vma;
+
+	mmap_assert_locked(svm->mm);
+
+	vma = vma_lookup(svm->mm, start);
+	return vma && vma->vm_end >= end && (vma->vm_flags & VM_READ) &&
+	       !(vma->vm_flags & (VM_IO | VM_PFNMAP)) &&
+	       !(vma->vm_flags & VM_WRITE) == ro && (!write || !ro);
+}
+
+/* Plan the chunks of a multi-range fault into @m; returns how many. */
+static unsigned int drm_svm_multi_plan(struct drm_svm *svm,
+				       struct drm_svm_multi_ent *m,
+				       unsigned long addr, unsigned long end,
+				       bool present, unsigned long vm_start,
+				       unsigned long vm_end)
+{
+	struct drm_svm_mirror *mirror = &svm->mirror;
+	unsigned long c, size = 0, start = 0, around, npages;
+	unsigned int n;
+	int chunk;
+
+	/* The faulting chunk, as drm_svm_mirror_find_or_insert() picks it. */
+	for (chunk = 0; chunk < mirror->num_chunks; chunk++) {
+		size = mirror->chunk_sizes[chunk];
+		start = ALIGN_DOWN(addr, size);
+		if (start >= vm_start && start + size <= vm_end &&
+		    !drm_svm_mirror_first(svm, start, start + size - 1))
+			break;
+	}
+	if (chunk == mirror->num_chunks)
+		return 0;
+
+	end = min(end, vm_end);
+	c = max(start + size, end);
+	around = present ? c : c + min(vm_end - c, mirror->fault_around);
+
+	m[0] = (struct drm_svm_multi_ent) {
+		.range = NULL, .off = start, .chunk = chunk, .fault = !present,
+	};
+	npages = size >> PAGE_SHIFT;
+	for (n = 1, c = start + size; n < DRM_SVM_MULTI_MAX_RANGES; n++) {
+		bool fault = c < end && !present;
+
+		chunk = drm_svm_mirror_chunk_at(svm, c, c < end ? vm_end :
+						around);
+		if (chunk < 0)
+			break;
+		size = mirror->chunk_sizes[chunk];
+		if (npages + (size >> PAGE_SHIFT) > DRM_SVM_MULTI_MAX_PAGES)
+			break;
+		/* .off holds the start until the ranges exist. */
+		m[n] = (struct drm_svm_multi_ent) {
+			.off = c, .chunk = chunk, .fault = fault,
+		};
+		npages += size >> PAGE_SHIFT;
+		c += size;
+	}
+	return n;
+}
+
+/* Free the unpublished entries of @m[0..n) and remove @m[1..n) if empty. */
+static void drm_svm_multi_cleanup(struct drm_svm *svm,
+				  struct drm_svm_multi_ent *m, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (m[i].ent) {
+			atomic_long_sub(m[i].range->npages, &svm->tracked_pages);
+			if (m[i].ent != &m[i].range->ent_one)
+				kvfree(m[i].ent);
+		}
+		/* Neighbours nobody asked for do not stay around empty. */
+		if (i && !m[i].ok && !m[i].fault) {
+			drm_svm_mirror_range_remove(m[i].range);
+			atomic64_inc(&svm->stats.ranges_collected);
+		}
+	}
+}
+
+/* Allocate, insert the notifiers of and tree-insert the planned ranges. */
+static unsigned int drm_svm_multi_insert(struct drm_svm *svm,
+					 struct drm_svm_multi_ent *m,
+					 unsigned int n, bool ro)
+{
+	struct drm_svm_mirror *mirror = &svm->mirror;
+	struct drm_svm_range *range;
+	unsigned long start, size, off = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		start = m[i].off;
+		size = mirror->chunk_sizes[m[i].chunk];
+		range = svm->ops->range_alloc ? svm->ops->range_alloc(svm) :
+						kzalloc(sizeof(*range),
+							GFP_KERNEL);
+		if (!range)
+			break;
+		if (__drm_svm_range_init(svm, range, start, size,
+					 (ro ? DRM_SVM_RANGE_READ_ONLY : 0) |
+					 DRM_SVM_RANGE_MIRROR)) {
+			drm_svm_mirror_range_free(svm, range);
+			break;
+		}
+		range->chunk = m[i].chunk;
+		range->itree.start = start;
+		range->itree.last = start + size - 1;
+		m[i].range = range;
+		m[i].off = off;
+		off += range->npages;
+	}
+	n = i;
+
+	down_write(&svm->notifier_lock);
+	for (i = 0; i < n; i++)
+		interval_tree_insert(&m[i].range->itree, &mirror->ranges);
+	mirror->nr_ranges += n;
+	up_write(&svm->notifier_lock);
+	atomic64_add(n, &svm->stats.ranges_inserted);
+
+	/* The entries: charged and capped like every range's. */
+	for (i = 0; i < n; i++) {
+		unsigned long np = m[i].range->npages;
+
+		if (atomic_long_add_return(np, &svm->tracked_pages) >
+		    READ_ONCE(svm->max_pages)) {
+			atomic_long_sub(np, &svm->tracked_pages);
+			break;
+		}
+		/* A one-page range keeps its entry inline. */
+		if (np == 1)
+			m[i].ent = &m[i].range->ent_one;
+		else
+			m[i].ent = kvmalloc_array(np, sizeof(u64),
+						  DRM_SVM_TRACK_GFP);
+		if (!m[i].ent) {
+			atomic_long_sub(np, &svm->tracked_pages);
+			break;
+		}
+	}
+	/*
+	 * Out of memory (or over the cap): the ranges without entries are
+	 * not faulted here. The faulting one stays for the single-range
+	 * fault, which reports the error; the others go again.
+	 */
+	for (; n > max(i, 1U); n--) {
+		drm_svm_mirror_range_remove(m[n - 1].range);
+		atomic64_inc(&svm->stats.ranges_collected);
+	}
+	return i;
+}
+
+/*
+ * The multi-range fault (see "Multi-range faults") led by a fault at the
+ * page-aligned @addr, where no range exists: the chunks up to @end are
+ * faulted in (present-only for %DRM_SVM_FAULT_PREFETCH), fault-around
+ * neighbours after them are mirrored if present. *@served tells whether
+ * the range at @addr was committed; the return value is then its commit's.
+ */
+static int drm_svm_mirror_fault_multi(struct drm_svm *svm, unsigned long addr,
+				      unsigned long end, unsigned long flags,
+				      void *data, bool *served)
+{
+	bool write = flags & DRM_SVM_FAULT_WRITE;
+	bool present = flags & DRM_SVM_FAULT_PREFETCH;
+	struct hmm_range hmm_range = {
+		.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
+		.dev_private_owner = svm->dev_private_owner,
+	};
+	unsigned long vm_start, vm_end, req, i, npages;
+	struct drm_svm_multi_ent *m;
+	struct drm_svm_track tr;
+	struct drm_svm_range *range;
+	unsigned long *pfns = NULL;
+	unsigned int n, k;
+	int ret = 0;
+	bool ro;
+
+	lockdep_assert_held(&svm->mirror.lock);
+	drm_svm_might_wait_invalidation();
+
+	*served = false;
+	if (drm_svm_mirror_check_vma(svm, addr, flags, &vm_start, &vm_end, &ro))
+		return 0;
+
+	m = kvmalloc_array(DRM_SVM_MULTI_MAX_RANGES, sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return 0;
+	n = drm_svm_multi_plan(svm, m, addr, end, present, vm_start, vm_end);
+	/* Nothing to share: the single-range fault does the same. */
+	if (n < 2)
+		goto out_free;
+
+	n = drm_svm_multi_insert(svm, m, n, ro);
+	if (!n)
+		goto out_free;
+	npages = m[n - 1].off + m[n - 1].range->npages;
+	pfns = kvmalloc_array(npages, sizeof(*pfns), DRM_SVM_TRACK_GFP);
+	if (!pfns)
+		goto out_cleanup;
+
+	req = HMM_PFN_REQ_FAULT | (write ? HMM_PFN_REQ_WRITE : 0);
+	for (k = 0; k < n; k++) {
+		m[k].seq = mmu_interval_read_begin(&m[k].range->notifier);
+		for (i = 0; i < m[k].range->npages; i++)
+			pfns[m[k].off + i] = m[k].fault ? req : 0;
+	}
+	hmm_range.notifier = &m[0].range->notifier;
+	hmm_range.notifier_seq = m[0].seq;
+	hmm_range.start = m[0].range->start;
+	hmm_range.end = m[n - 1].range->end;
+	hmm_range.hmm_pfns = pfns;
+
+	atomic64_inc(&svm->stats.faults);
+	for (k = 0; k < n; k++)
+		if (m[k].fault)
+			atomic64_inc(&svm->stats.chunk_faults[m[k].chunk]);
+
+	mmap_read_lock(svm->mm);
+	if (drm_svm_multi_vma_ok(svm, hmm_range.start, hmm_range.end, write,
+				 ro))
+		ret = hmm_range_fault(&hmm_range);
+	else
+		ret = -EFAULT;
+	mmap_read_unlock(svm->mm);
+#if IS_ENABLED(CONFIG_DRM_SVM_KUNIT_TEST)
+	if (svm->test_after_fault)
+		svm->test_after_fault(m[0].range);
+#endif
+	if (ret) {
+		/* -EBUSY: the faulting range collided; errors: see there. */
+		if (ret == -EBUSY)
+			atomic64_inc(&svm->stats.retries);
+		goto out_cleanup;
+	}
+
+	/* Which ranges have pages to publish. */
+	for (k = 0; k < n; k++) {
+		const unsigned long *p = pfns + m[k].off;
+
+		m[k].ok = true;
+		for (i = 0; i < m[k].range->npages; i++)
+			if (!(p[i] & HMM_PFN_VALID))
+				m[k].ok = false;
+		if (m[k].ok && drm_svm_check_pfns(p, m[k].range->npages))
+			m[k].ok = false;
+	}
+
+	down_write(&svm->notifier_lock);
+	for (k = 0; k < n; k++) {
+		range = m[k].range;
+		if (!m[k].ok)
+			continue;
+		m[k].ok = false;
+		if (mmu_interval_read_retry(&range->notifier, m[k].seq)) {
+			/* Only this range collided: leave it out. */
+			atomic64_inc(&svm->stats.retries);
+			continue;
+		}
+		tr.hmm_pfns = pfns + m[k].off;
+		tr.dma_addr = m[k].ent;
+		if (drm_svm_range_map_locked(range, &tr, true))
+			continue;
+		m[k].ent = NULL;
+		WRITE_ONCE(range->notifier_seq, m[k].seq);
+		/* As get_pages: a range faulted back in is not collected. */
+		clear_bit(DRM_SVM_RANGE_UNMAPPED_BIT, &range->flags);
+		clear_bit(DRM_SVM_RANGE_PARTIAL_UNMAP_BIT, &range->flags);
+		m[k].ok = true;
+	}
+	up_write(&svm->notifier_lock);
+	/* Fault-around neighbours count as faulted once they are mirrored. */
+	for (k = 0; k < n && !present; k++)
+		if (m[k].ok && !m[k].fault)
+			atomic64_inc(&svm->stats.chunk_faults[m[k].chunk]);
+
+	down_read(&svm->notifier_lock);
+	for (k = 0; k < n; k++) {
+		int r;
+
+		if (!m[k].ok || !drm_svm_range_pages_valid(m[k].range))
+			break;
+		r = svm->ops->commit(svm, m[k].range, data);
+		if (!k) {
+			ret = r;
+			*served = true;
+		}
+		if (r)
+			break;
+	}
+	up_read(&svm->notifier_lock);
+
+out_cleanup:
+	drm_svm_multi_cleanup(svm, m, n);
+out_free:
+	kvfree(pfns);
+	kvfree(m);
+	return *served ? ret : 0;
+}
+
 static unsigned long drm_svm_budget_left(unsigned long timeout_ms,
 					 unsigned long deadline)
 {
@@ -2677,6 +3113,28 @@ static unsigned int drm_svm_fault_group(struct drm_svm_range *range,
 	return n;
 }
 
+/* Does a fault lead a multi-range fault? (see "Multi-range faults") */
+static bool drm_svm_mirror_want_multi(struct drm_svm *svm,
+				      const struct drm_svm_fault *fault)
+{
+	if (!fault->size && (!svm->mirror.fault_around ||
+			     (fault->flags & DRM_SVM_FAULT_PREFETCH)))
+		return false;
+	return !drm_svm_mirror_first(svm, fault->addr, fault->addr);
+}
+
+/* End of the span a fault asks for, page aligned, within the mm. */
+static unsigned long drm_svm_fault_end(struct drm_svm *svm,
+				       const struct drm_svm_fault *fault)
+{
+	unsigned long limit = svm->mm->task_size;
+
+	if (fault->size > limit - fault->addr)
+		return limit;
+	return max(PAGE_ALIGN(fault->addr + fault->size),
+		   (fault->addr & PAGE_MASK) + PAGE_SIZE);
+}
+
 /*
  * A group of faults of a batch (mirror lock and mm reference held), led by
  * @faults[0]: find or insert its range, get the pages and commit once for
@@ -2699,6 +3157,17 @@ static unsigned int drm_svm_mirror_fault_group(struct drm_svm *svm,
 
 	lockdep_assert_held(&svm->mirror.lock);
 
+	if (drm_svm_mirror_want_multi(svm, faults)) {
+		bool served;
+
+		ret = drm_svm_mirror_fault_multi(svm, addr,
+						 drm_svm_fault_end(svm,
+								   faults),
+						 faults[0].flags, data,
+						 &served);
+		if (served)
+			goto out;
+	}
 again:
 	ret = drm_svm_mirror_find_or_insert(svm, addr,
 					    faults[0].flags &
@@ -2847,7 +3316,10 @@ again:
  * pages; %DRM_SVM_FAULT_ATOMIC faults go through
  * &drm_svm_ops.commit_atomic, one page each, after all the other faults
  * of the batch (faulting a range in takes exclusive pages back from the
- * device). A failed fault does not stop the batch.
+ * device). A failed fault does not stop the batch. A fault with
+ * &drm_svm_fault.size (or any fault, with fault-around on) at an address
+ * without a range may set up several ranges in one go ("Multi-range
+ * faults"), committing each.
  *
  * Sleeps; same locking as drm_svm_mirror_fault().
  *

@@ -2819,6 +2819,217 @@ static void drm_svm_test_no_dma_device(struct kunit *test)
 	drm_svm_fini(&t2->svm);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Multi-range faults */
+
+static unsigned long svm_multi_hook_addr;
+
+/* test_after_fault hook: the first time, zap the 64K at the hook address. */
+static void svm_hook_zap_one(struct drm_svm_range *range)
+{
+	struct svm_test *t = container_of(range->svm, struct svm_test, svm);
+
+	if (t->hook_calls++)
+		return;
+	do_madvise(current->mm, svm_multi_hook_addr, SZ_64K, MADV_DONTNEED);
+}
+
+static unsigned long svm_anon_pages(void)
+{
+	return percpu_counter_sum(&current->mm->rss_stat[MM_ANONPAGES]);
+}
+
+/*
+ * A sized fault over four 64K chunks sets them up in one hmm_range_fault();
+ * an invalidation of the third one between the walk and the commit leaves
+ * only that one out, the others are published. The commit stops at it.
+ */
+static void drm_svm_mirror_test_multi_collision(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	unsigned long base = svm_mirror_vma(test, 0, 4 * SZ_64K);
+	struct drm_svm_fault f = { .addr = base + 8, .size = 4 * SZ_64K - 8 };
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *r[4];
+	int i;
+
+	svm_fill(test, base, 64, 0x8000);
+	svm_multi_hook_addr = base + 2 * SZ_64K;
+	t->svm.test_after_fault = svm_hook_zap_one;
+	KUNIT_ASSERT_EQ(test, svm_batch(t, &f, 1), 0);
+	t->svm.test_after_fault = NULL;
+	KUNIT_EXPECT_EQ(test, f.ret, 0);
+	KUNIT_EXPECT_EQ(test, t->hook_calls, 1);
+
+	for (i = 0; i < 4; i++) {
+		r[i] = svm_find(t, base + i * SZ_64K);
+		KUNIT_ASSERT_NOT_NULL(test, r[i]);
+		svm_expect_range(test, r[i], base + i * SZ_64K, SZ_64K);
+	}
+	KUNIT_EXPECT_TRUE(test, svm_valid(r[0]));
+	KUNIT_EXPECT_TRUE(test, svm_valid(r[1]));
+	KUNIT_EXPECT_FALSE(test, svm_valid(r[2]));
+	KUNIT_EXPECT_TRUE(test, svm_valid(r[3]));
+	/* Committed in order up to the range that collided. */
+	KUNIT_EXPECT_EQ(test, t->commit_calls, 2);
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.faults, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.retries, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.ranges_live, 4ULL);
+	/* Only the published ranges hold tracking memory. */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 48L);
+
+	/* The range left out faults on its own, and keeps its size. */
+	f = (struct drm_svm_fault) { .addr = base + 2 * SZ_64K };
+	KUNIT_ASSERT_EQ(test, svm_batch(t, &f, 1), 0);
+	KUNIT_EXPECT_EQ(test, f.ret, 0);
+	KUNIT_EXPECT_TRUE(test, svm_valid(r[2]));
+	KUNIT_EXPECT_PTR_EQ(test, svm_find(t, base + 2 * SZ_64K), r[2]);
+	KUNIT_EXPECT_FALSE(test, t->commit_bad);
+}
+
+/* A sized fault stops at the end of the VMA of its address. */
+static void drm_svm_mirror_test_multi_vma_boundary(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	unsigned long base = svm_mirror_vma(test, 0, 4 * SZ_64K);
+	struct drm_svm_fault f = { .addr = base, .size = 4 * SZ_64K };
+	struct drm_svm_range *range;
+
+	svm_fill(test, base, 64, 0x8100);
+	KUNIT_ASSERT_EQ(test, svm_mprotect_ro(current->mm, base + 2 * SZ_64K,
+					      base + 4 * SZ_64K), 0);
+
+	KUNIT_ASSERT_EQ(test, svm_batch(t, &f, 1), 0);
+	KUNIT_EXPECT_EQ(test, f.ret, 0);
+	KUNIT_EXPECT_EQ(test, t->commit_calls, 2);
+	KUNIT_EXPECT_EQ(test, svm_live(t), 2UL);
+	KUNIT_EXPECT_NULL(test, svm_find(t, base + 2 * SZ_64K));
+	range = svm_find(t, base + SZ_64K);
+	KUNIT_ASSERT_NOT_NULL(test, range);
+	KUNIT_EXPECT_TRUE(test, svm_valid(range));
+	KUNIT_EXPECT_FALSE(test, test_bit(DRM_SVM_RANGE_READ_ONLY_BIT,
+					  &range->flags));
+
+	/* The read-only VMA gets its own read-only ranges. */
+	f = (struct drm_svm_fault) {
+		.addr = base + 2 * SZ_64K, .size = 2 * SZ_64K,
+	};
+	KUNIT_ASSERT_EQ(test, svm_batch(t, &f, 1), 0);
+	KUNIT_EXPECT_EQ(test, f.ret, 0);
+	KUNIT_EXPECT_EQ(test, svm_live(t), 4UL);
+	range = svm_find(t, base + 3 * SZ_64K);
+	KUNIT_ASSERT_NOT_NULL(test, range);
+	KUNIT_EXPECT_TRUE(test, svm_valid(range));
+	KUNIT_EXPECT_TRUE(test, test_bit(DRM_SVM_RANGE_READ_ONLY_BIT,
+					 &range->flags));
+	KUNIT_EXPECT_FALSE(test, t->commit_bad);
+}
+
+/*
+ * Fault-around mirrors the following chunks whose pages are all present,
+ * within its window, and never faults a page in for them.
+ */
+static void drm_svm_mirror_test_fault_around(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	unsigned long base = svm_mirror_vma(test, 0, 8 * SZ_64K);
+	struct drm_svm_fault f = { .addr = base, .flags = DRM_SVM_FAULT_WRITE };
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *range;
+	unsigned long anon;
+
+	/* Chunks 0 and 1 present, one page of chunk 2, none of chunk 3. */
+	svm_fill(test, base, 32, 0x8200);
+	svm_fill(test, base + 2 * SZ_64K, 1, 0x8220);
+	KUNIT_ASSERT_EQ(test, drm_svm_mirror_set_fault_around(&t->svm, SZ_1M),
+			0);
+	anon = svm_anon_pages();
+
+	KUNIT_ASSERT_EQ(test, svm_batch(t, &f, 1), 0);
+	KUNIT_EXPECT_EQ(test, f.ret, 0);
+	/* Nothing was populated, not even for writing. */
+	KUNIT_EXPECT_EQ(test, svm_anon_pages(), anon);
+	KUNIT_EXPECT_EQ(test, t->commit_calls, 2);
+	range = svm_find(t, base + SZ_64K);
+	KUNIT_ASSERT_NOT_NULL(test, range);
+	KUNIT_EXPECT_TRUE(test, svm_valid(range));
+	/* Neighbours with absent pages were not kept. */
+	KUNIT_EXPECT_NULL(test, svm_find(t, base + 2 * SZ_64K));
+	KUNIT_EXPECT_NULL(test, svm_find(t, base + 3 * SZ_64K));
+	KUNIT_EXPECT_EQ(test, svm_live(t), 2UL);
+	/* One fault, two 64K ranges faulted (mirrored) in. */
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.faults, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.chunk_faults[1], 2ULL);
+
+	/* The window bounds it: 64K after the faulting chunk. */
+	svm_fill(test, base + 4 * SZ_64K, 64, 0x8240);
+	KUNIT_ASSERT_EQ(test, drm_svm_mirror_set_fault_around(&t->svm, SZ_64K),
+			0);
+	f.addr = base + 4 * SZ_64K;
+	KUNIT_ASSERT_EQ(test, svm_batch(t, &f, 1), 0);
+	KUNIT_EXPECT_EQ(test, f.ret, 0);
+	KUNIT_EXPECT_NOT_NULL(test, svm_find(t, base + 5 * SZ_64K));
+	KUNIT_EXPECT_NULL(test, svm_find(t, base + 6 * SZ_64K));
+
+	/* Prefetches and switched off: one range per fault. */
+	f = (struct drm_svm_fault) {
+		.addr = base + 6 * SZ_64K, .flags = DRM_SVM_FAULT_PREFETCH,
+	};
+	KUNIT_ASSERT_EQ(test, svm_batch(t, &f, 1), 0);
+	KUNIT_EXPECT_EQ(test, f.ret, 0);
+	KUNIT_EXPECT_NULL(test, svm_find(t, base + 7 * SZ_64K));
+	KUNIT_ASSERT_EQ(test, drm_svm_mirror_set_fault_around(&t->svm, 0), 0);
+	f.addr = base + 7 * SZ_64K;
+	f.flags = 0;
+	KUNIT_ASSERT_EQ(test, svm_batch(t, &f, 1), 0);
+	KUNIT_EXPECT_EQ(test, svm_live(t), 6UL);
+	KUNIT_EXPECT_FALSE(test, t->commit_bad);
+}
+
+/*
+ * Many 4K ranges in one sized fault (the vsvm PREFETCH of bench P6): one
+ * walk, the pages of each range are those of the CPU.
+ */
+static void drm_svm_mirror_test_multi_many(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	unsigned long base = svm_mirror_vma(test, PAGE_SIZE, 15 * PAGE_SIZE) +
+			     PAGE_SIZE;
+	struct drm_svm_fault f = { .addr = base, .size = 15 * PAGE_SIZE };
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *range;
+	u32 word;
+	int i;
+
+	svm_fill(test, base, 15, 0x8300);
+	KUNIT_ASSERT_EQ(test, svm_batch(t, &f, 1), 0);
+	KUNIT_EXPECT_EQ(test, f.ret, 0);
+	KUNIT_EXPECT_EQ(test, t->commit_calls, 15);
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.faults, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.ranges_live, 15ULL);
+	for (i = 0; i < 15; i++) {
+		range = svm_find(t, base + i * PAGE_SIZE);
+		KUNIT_ASSERT_NOT_NULL(test, range);
+		svm_expect_range(test, range, base + i * PAGE_SIZE, PAGE_SIZE);
+		word = 0;
+		drm_svm_notifier_lock(&t->svm);
+		if (drm_svm_range_pages_valid(range))
+			word = svm_page_word(drm_svm_range_page(range, 0));
+		drm_svm_notifier_unlock(&t->svm);
+		KUNIT_EXPECT_EQ(test, word, 0x8300 + i);
+	}
+	/* Their entries are inline, still counted, and go with the pages. */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 15L);
+	drm_svm_mirror_lock(&t->svm);
+	drm_svm_mirror_range_evict(drm_svm_mirror_find(&t->svm, base));
+	drm_svm_mirror_unlock(&t->svm);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 14L);
+	KUNIT_EXPECT_FALSE(test, t->commit_bad);
+}
+
 static struct kunit_case drm_svm_mirror_batch_tests[] = {
 	KUNIT_CASE(drm_svm_mirror_test_batch_args),
 	KUNIT_CASE(drm_svm_mirror_test_batch),
@@ -2826,6 +3037,11 @@ static struct kunit_case drm_svm_mirror_batch_tests[] = {
 	KUNIT_CASE(drm_svm_mirror_test_atomic),
 	KUNIT_CASE(drm_svm_test_event_filter),
 	KUNIT_CASE(drm_svm_test_no_dma_device),
+	KUNIT_CASE(drm_svm_mirror_test_multi_collision),
+	KUNIT_CASE(drm_svm_mirror_test_multi_vma_boundary),
+	KUNIT_CASE(drm_svm_mirror_test_fault_around),
+	KUNIT_CASE(drm_svm_mirror_test_multi_many),
+	KUNIT_CASE(drm_svm_test_lockdep_clean),
 	{}
 };
 

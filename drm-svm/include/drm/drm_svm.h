@@ -324,6 +324,14 @@ struct drm_svm_fault {
 	 * pages that are not all present
 	 */
 	int ret;
+	/**
+	 * @size: bytes from @addr the device is about to access, or 0 for
+	 * just the page at @addr. The helper may then set up all the chunks
+	 * of that span that lie in @addr's VMA in one multi-range fault
+	 * (see "Multi-range faults" in drm_svm.c). Ignored for
+	 * %DRM_SVM_FAULT_ATOMIC.
+	 */
+	unsigned long size;
 };
 
 /**
@@ -350,7 +358,9 @@ struct drm_svm_stats {
 	atomic64_t dma_unmaps;
 	/**
 	 * @chunk_faults: mirror faults that faulted pages in (ran
-	 * hmm_range_fault()), per chunk size index of drm_svm_mirror_init()
+	 * hmm_range_fault()), per chunk size index of drm_svm_mirror_init();
+	 * a multi-range fault counts each range it faulted, and each
+	 * fault-around neighbour it mirrored
 	 */
 	atomic64_t chunk_faults[DRM_SVM_MAX_CHUNKS];
 	/** @ranges_inserted: mirror ranges created by drm_svm_mirror_fault() */
@@ -437,6 +447,12 @@ struct drm_svm_mirror {
 	struct work_struct gc_work;
 	/** @active: drm_svm_mirror_init() succeeded and fini did not run */
 	bool active;
+	/**
+	 * @fault_around: bytes after the faulting chunk that a fault also
+	 * mirrors when their pages are present (0: off); set with
+	 * drm_svm_mirror_set_fault_around()
+	 */
+	unsigned long fault_around;
 };
 
 /**
@@ -572,6 +588,11 @@ struct drm_svm_range {
 	unsigned long *hmm_pfns;
 	/** @dma_nsegs: number of DMA mappings (contiguous runs) currently held */
 	unsigned long dma_nsegs;
+	/**
+	 * @ent_one: storage of @dma_addr for a one-page mirror range set up
+	 * by a multi-range fault: no allocation for it
+	 */
+	u64 ent_one;
 	/** @itree: mirror ranges only: node in &drm_svm_mirror.ranges */
 	struct interval_tree_node itree;
 	/** @gc_link: mirror ranges only: entry in &drm_svm_mirror.gc_list */
@@ -684,6 +705,7 @@ struct drm_svm_range *drm_svm_mirror_range_next(struct drm_svm_range *range,
 						unsigned long start,
 						unsigned long end);
 void drm_svm_mirror_range_evict(struct drm_svm_range *range);
+int drm_svm_mirror_set_fault_around(struct drm_svm *svm, unsigned long bytes);
 void drm_svm_mirror_lock(struct drm_svm *svm);
 void drm_svm_mirror_unlock(struct drm_svm *svm);
 
