@@ -3819,11 +3819,65 @@ static void drm_svm_amd_test_kfd_nonblock(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, drm_svm_restore_pop(svm), NULL);
 }
 
+/*
+ * What amdgpu's patch 0001 relies on beyond the CS flow above:
+ * - the KFD compatibility shim keeps drm_svm_range_seq() in a struct
+ *   hmm_range and checks it later with mmu_interval_read_retry() on
+ *   &range->notifier, without the notifier lock: the seq must be the
+ *   interval notifier's, stay "retry" after an invalidation even once new
+ *   pages are published, and be "no retry" while nothing invalidated;
+ * - the gfx commit check has no saved seq: the tt is marked stale by every
+ *   invalidate and refilled only under the lock with the pages valid, so
+ *   "pages valid and not stale" must reject pages republished after an
+ *   invalidation until the tt is refilled.
+ */
+static void drm_svm_amd_test_seq_shim(struct kunit *test)
+{
+	struct amd_mock_dev *d = test->priv;
+	struct amd_mock_bo *bo = &d->bo[0];
+	unsigned long seq, seq2;
+	bool stale;
+
+	amd_mock_userptr(test, 0, 1, 0);
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(&bo->range,
+						      DRM_SVM_TIMEOUT_DEFAULT_MS),
+			0);
+	drm_svm_notifier_lock(bo->svm);
+	seq = drm_svm_range_seq(&bo->range);
+	/* amdgpu_ttm_userptr_fill(): the tt is current */
+	KUNIT_EXPECT_TRUE(test, drm_svm_range_pages_valid(&bo->range));
+	bo->ptes_valid = true;
+	drm_svm_notifier_unlock(bo->svm);
+	KUNIT_EXPECT_FALSE(test, mmu_interval_read_retry(&bo->range.notifier,
+							 seq));
+
+	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, bo->addr, PAGE_SIZE,
+					 MADV_DONTNEED), 0);
+	KUNIT_EXPECT_EQ(test, bo->zaps, 1);
+	KUNIT_EXPECT_TRUE(test, mmu_interval_read_retry(&bo->range.notifier,
+							seq));
+
+	/* Republished: valid again, but the old seq and the tt stay stale. */
+	KUNIT_ASSERT_EQ(test, drm_svm_range_get_pages(&bo->range, 0), 0);
+	drm_svm_notifier_lock(bo->svm);
+	seq2 = drm_svm_range_seq(&bo->range);
+	KUNIT_EXPECT_TRUE(test, drm_svm_range_pages_valid(&bo->range));
+	stale = !bo->ptes_valid;
+	drm_svm_notifier_unlock(bo->svm);
+	KUNIT_EXPECT_TRUE(test, stale);
+	KUNIT_EXPECT_NE(test, seq2, seq);
+	KUNIT_EXPECT_TRUE(test, mmu_interval_read_retry(&bo->range.notifier,
+							seq));
+	KUNIT_EXPECT_FALSE(test, mmu_interval_read_retry(&bo->range.notifier,
+							 seq2));
+}
+
 static struct kunit_case drm_svm_amd_tests[] = {
 	KUNIT_CASE(drm_svm_amd_test_cs_multi_vm),
 	KUNIT_CASE(drm_svm_amd_test_cs_collision),
 	KUNIT_CASE(drm_svm_amd_test_kfd_evict_restore),
 	KUNIT_CASE(drm_svm_amd_test_kfd_nonblock),
+	KUNIT_CASE(drm_svm_amd_test_seq_shim),
 	KUNIT_CASE(drm_svm_test_lockdep_clean),
 	{}
 };
