@@ -3821,8 +3821,9 @@ static void drm_svm_amd_test_kfd_nonblock(struct kunit *test)
 
 /*
  * What amdgpu's patch 0001 relies on beyond the CS flow above:
- * - the KFD compatibility shim keeps drm_svm_range_seq() in a struct
- *   hmm_range and checks it later with mmu_interval_read_retry() on
+ * - the KFD compatibility shim (patch 0001 only; 0002 converts KFD and
+ *   drops it) keeps drm_svm_range_seq() in a struct hmm_range and checks
+ *   it later with mmu_interval_read_retry() on
  *   &range->notifier, without the notifier lock: the seq must be the
  *   interval notifier's, stay "retry" after an invalidation even once new
  *   pages are published, and be "no retry" while nothing invalidated;
@@ -3872,12 +3873,196 @@ static void drm_svm_amd_test_seq_shim(struct kunit *test)
 							 seq2));
 }
 
+/*
+ * KFD on two GPUs: a KFD process has one svm per device (the registry of
+ * each device), each with its own restore generation and invalidated list.
+ * The driver stops the queues on the first eviction of each svm and resumes
+ * once per svm, and kgd2kfd_quiesce_mm() is reference counted, so the
+ * queues run only when every svm is restored.
+ */
+struct amd_mock_gpu {
+	struct drm_svm_registry reg;
+	struct drm_svm *svm;
+	struct drm_svm_range range;	/* one KFD userptr BO per GPU */
+	unsigned long addr;
+	bool live;
+	bool quiesced;			/* this svm holds a queue stop */
+};
+
+struct amd_mock_mgpu {
+	struct amd_mock_gpu gpu[2];
+	int queue_stops;		/* kgd2kfd_quiesce_mm() references */
+};
+
+static struct amd_mock_mgpu *amd_mock_mgpu;
+
+static void amd_mock_mgpu_invalidate(struct drm_svm *svm,
+				     struct drm_svm_range *range,
+				     const struct mmu_notifier_range *mmu_range)
+{
+	struct amd_mock_gpu *gpu = container_of(svm->registry,
+						struct amd_mock_gpu, reg);
+
+	lockdep_assert_held_write(&svm->notifier_lock);
+	if (gpu->quiesced)
+		return;
+	gpu->quiesced = true;
+	amd_mock_mgpu->queue_stops++;
+}
+
+static const struct drm_svm_ops amd_mock_mgpu_ops = {
+	.invalidate = amd_mock_mgpu_invalidate,
+};
+
+static void amd_mock_mgpu_cleanup(void *data)
+{
+	struct amd_mock_mgpu *m = data;
+	int g;
+
+	for (g = 0; g < 2; g++) {
+		if (m->gpu[g].live)
+			drm_svm_range_fini(&m->gpu[g].range);
+		if (!IS_ERR_OR_NULL(m->gpu[g].svm))
+			drm_svm_registry_put(m->gpu[g].svm);
+		drm_svm_registry_fini(&m->gpu[g].reg);
+	}
+	amd_mock_mgpu = NULL;
+}
+
+/* The restore worker's part for one svm; true if it dropped its stop. */
+static bool amd_mock_mgpu_restore(struct kunit *test, struct amd_mock_gpu *gpu,
+				  void (*between)(void))
+{
+	unsigned long gen = drm_svm_restore_gen(gpu->svm);
+	struct drm_svm_range *range, *taken = NULL;
+	bool ok = true;
+
+	while ((range = drm_svm_restore_pop(gpu->svm))) {
+		KUNIT_EXPECT_PTR_EQ(test, range, &gpu->range);
+		taken = range;
+	}
+	if (taken && drm_svm_range_get_pages(taken, DRM_SVM_TIMEOUT_DEFAULT_MS))
+		ok = false;
+	if (between)
+		between();
+
+	drm_svm_notifier_lock(gpu->svm);
+	if (taken && !drm_svm_range_pages_valid(taken)) {
+		drm_svm_restore_requeue(taken);
+		ok = false;
+	}
+	if (ok && drm_svm_restore_gen(gpu->svm) == gen &&
+	    !drm_svm_restore_pending(gpu->svm)) {
+		if (gpu->quiesced)
+			amd_mock_mgpu->queue_stops--;
+		gpu->quiesced = false;
+	} else {
+		ok = false;
+	}
+	drm_svm_notifier_unlock(gpu->svm);
+	return ok;
+}
+
+static void amd_mock_mgpu_evict_gpu0(void)
+{
+	do_madvise(current->mm, amd_mock_mgpu->gpu[0].addr, PAGE_SIZE,
+		   MADV_DONTNEED);
+}
+
+static void drm_svm_amd_test_kfd_two_gpus(struct kunit *test)
+{
+	struct amd_mock_dev *d = test->priv;
+	struct amd_mock_mgpu *m;
+	unsigned long gen[2];
+	struct device *dev;
+	int g;
+
+	m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	amd_mock_mgpu = m;
+	for (g = 0; g < 2; g++) {
+		dev = kunit_device_register(test, g ? "drm_svm_amd_gpu1" :
+						      "drm_svm_amd_gpu0");
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+		KUNIT_ASSERT_EQ(test,
+				dma_coerce_mask_and_coherent(dev,
+							     DMA_BIT_MASK(64)),
+				0);
+		drm_svm_registry_init(&m->gpu[g].reg, dev, &amd_mock_mgpu_ops,
+				      NULL);
+	}
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							amd_mock_mgpu_cleanup,
+							m), 0);
+
+	/* init_kfd_vm() per GPU, then one KFD userptr BO on each. */
+	for (g = 0; g < 2; g++) {
+		struct amd_mock_gpu *gpu = &m->gpu[g];
+
+		gpu->svm = drm_svm_registry_get(&gpu->reg, current->mm);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(gpu->svm));
+		gpu->addr = svm_mmap(test, 4 * PAGE_SIZE,
+				     PROT_READ | PROT_WRITE);
+		svm_fill(test, gpu->addr, 4, 0x100 * (g + 1));
+		KUNIT_ASSERT_EQ(test, drm_svm_range_init(gpu->svm, &gpu->range,
+							 gpu->addr,
+							 4 * PAGE_SIZE,
+							 DRM_SVM_RANGE_RESTORE),
+				0);
+		gpu->live = true;
+		KUNIT_ASSERT_EQ(test,
+				drm_svm_range_get_pages(&gpu->range,
+							DRM_SVM_TIMEOUT_DEFAULT_MS),
+				0);
+		gen[g] = drm_svm_restore_gen(gpu->svm);
+	}
+	/* One svm per (device, mm): neither each other's nor the gfx one. */
+	KUNIT_EXPECT_PTR_NE(test, m->gpu[0].svm, m->gpu[1].svm);
+	KUNIT_EXPECT_PTR_NE(test, m->gpu[0].svm, d->vm_svm[0]);
+
+	/* An eviction on GPU 0 moves GPU 0's generation only. */
+	do_madvise(current->mm, m->gpu[0].addr, 4 * PAGE_SIZE, MADV_DONTNEED);
+	KUNIT_EXPECT_EQ(test, drm_svm_restore_gen(m->gpu[0].svm), gen[0] + 1);
+	KUNIT_EXPECT_EQ(test, drm_svm_restore_gen(m->gpu[1].svm), gen[1]);
+	KUNIT_EXPECT_TRUE(test, drm_svm_restore_pending(m->gpu[0].svm));
+	KUNIT_EXPECT_FALSE(test, drm_svm_restore_pending(m->gpu[1].svm));
+	KUNIT_EXPECT_EQ(test, m->queue_stops, 1);
+	/* Each svm stops the queues once. */
+	do_madvise(current->mm, m->gpu[1].addr, 4 * PAGE_SIZE, MADV_DONTNEED);
+	do_madvise(current->mm, m->gpu[0].addr, PAGE_SIZE, MADV_DONTNEED);
+	KUNIT_EXPECT_EQ(test, m->queue_stops, 2);
+
+	/* GPU 0 restored: GPU 1's stop keeps the queues stopped. */
+	KUNIT_EXPECT_TRUE(test, amd_mock_mgpu_restore(test, &m->gpu[0], NULL));
+	KUNIT_EXPECT_EQ(test, m->queue_stops, 1);
+	KUNIT_EXPECT_TRUE(test, svm_valid(&m->gpu[0].range));
+	KUNIT_EXPECT_FALSE(test, svm_valid(&m->gpu[1].range));
+
+	/*
+	 * GPU 0's BO is evicted again while GPU 1 restores: GPU 1 drops its
+	 * stop, GPU 0 takes a new one, the queues stay stopped.
+	 */
+	KUNIT_EXPECT_TRUE(test, amd_mock_mgpu_restore(test, &m->gpu[1],
+						      amd_mock_mgpu_evict_gpu0));
+	KUNIT_EXPECT_EQ(test, m->queue_stops, 1);
+	KUNIT_EXPECT_TRUE(test, m->gpu[0].quiesced);
+	KUNIT_EXPECT_FALSE(test, svm_valid(&m->gpu[0].range));
+
+	KUNIT_EXPECT_TRUE(test, amd_mock_mgpu_restore(test, &m->gpu[0], NULL));
+	KUNIT_EXPECT_EQ(test, m->queue_stops, 0);
+	for (g = 0; g < 2; g++) {
+		KUNIT_EXPECT_TRUE(test, svm_valid(&m->gpu[g].range));
+		KUNIT_EXPECT_FALSE(test, drm_svm_restore_pending(m->gpu[g].svm));
+	}
+}
+
 static struct kunit_case drm_svm_amd_tests[] = {
 	KUNIT_CASE(drm_svm_amd_test_cs_multi_vm),
 	KUNIT_CASE(drm_svm_amd_test_cs_collision),
 	KUNIT_CASE(drm_svm_amd_test_kfd_evict_restore),
 	KUNIT_CASE(drm_svm_amd_test_kfd_nonblock),
 	KUNIT_CASE(drm_svm_amd_test_seq_shim),
+	KUNIT_CASE(drm_svm_amd_test_kfd_two_gpus),
 	KUNIT_CASE(drm_svm_test_lockdep_clean),
 	{}
 };
