@@ -628,15 +628,23 @@ static void drm_svm_track_free(struct drm_svm *svm, struct drm_svm_track *tr,
 #define DRM_SVM_TRACK_GFP (GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | \
 			   __GFP_NOWARN)
 
+/* Charge @npages of tracking to @svm; false when that is over its cap. */
+static bool drm_svm_track_charge(struct drm_svm *svm, unsigned long npages)
+{
+	if (atomic_long_add_return(npages, &svm->tracked_pages) >
+	    READ_ONCE(svm->max_pages)) {
+		atomic_long_sub(npages, &svm->tracked_pages);
+		return false;
+	}
+	return true;
+}
+
 static int drm_svm_track_alloc(struct drm_svm *svm, struct drm_svm_track *tr,
 			       unsigned long npages)
 {
 	memset(tr, 0, sizeof(*tr));
-	if (atomic_long_add_return(npages, &svm->tracked_pages) >
-	    READ_ONCE(svm->max_pages)) {
-		atomic_long_sub(npages, &svm->tracked_pages);
+	if (!drm_svm_track_charge(svm, npages))
 		return -ENOMEM;
-	}
 	tr->hmm_pfns = kvmalloc_array(npages, sizeof(*tr->hmm_pfns),
 				      DRM_SVM_TRACK_GFP);
 	tr->dma_addr = kvmalloc_array(npages, sizeof(*tr->dma_addr),
@@ -1362,6 +1370,30 @@ err_evict:
 }
 
 /*
+ * One hmm_range_fault() walk of @hmm_range over @range (mm reference held),
+ * from a new notifier sequence, under the mmap lock once the range's VMAs
+ * still allow the access.
+ */
+static int drm_svm_range_walk(struct drm_svm_range *range,
+			      struct hmm_range *hmm_range, bool write)
+{
+	struct drm_svm *svm = range->svm;
+	int ret;
+
+	hmm_range->notifier_seq = mmu_interval_read_begin(&range->notifier);
+	mmap_read_lock(svm->mm);
+	ret = drm_svm_range_check_vmas(range, !write);
+	if (!ret)
+		ret = hmm_range_fault(hmm_range);
+	mmap_read_unlock(svm->mm);
+#if IS_ENABLED(CONFIG_DRM_SVM_KUNIT_TEST)
+	if (svm->test_after_fault)
+		svm->test_after_fault(range);
+#endif
+	return ret;
+}
+
+/*
  * Revalidate a partially invalidated range: fault in only the span that
  * invalidations took away, DMA-map only its stale entries. Returns 1 when
  * the range is not (or no longer) in that state: the caller faults the
@@ -1406,16 +1438,7 @@ again:
 	}
 
 retry:
-	hmm_range.notifier_seq = mmu_interval_read_begin(&range->notifier);
-	mmap_read_lock(svm->mm);
-	ret = drm_svm_range_check_vmas(range, !write);
-	if (!ret)
-		ret = hmm_range_fault(&hmm_range);
-	mmap_read_unlock(svm->mm);
-#if IS_ENABLED(CONFIG_DRM_SVM_KUNIT_TEST)
-	if (svm->test_after_fault)
-		svm->test_after_fault(range);
-#endif
+	ret = drm_svm_range_walk(range, &hmm_range, write);
 	if (ret == -EBUSY)
 		goto collision;
 	if (!ret)
@@ -1525,16 +1548,7 @@ static int __drm_svm_range_get_pages(struct drm_svm_range *range,
 	*faulted = true;
 
 retry:
-	hmm_range.notifier_seq = mmu_interval_read_begin(&range->notifier);
-	mmap_read_lock(mm);
-	ret = drm_svm_range_check_vmas(range, !write);
-	if (!ret)
-		ret = hmm_range_fault(&hmm_range);
-	mmap_read_unlock(mm);
-#if IS_ENABLED(CONFIG_DRM_SVM_KUNIT_TEST)
-	if (svm->test_after_fault)
-		svm->test_after_fault(range);
-#endif
+	ret = drm_svm_range_walk(range, &hmm_range, write);
 	if (ret == -EBUSY)
 		goto collision;
 	for (i = 0; present && !ret && i < range->npages; i++)
@@ -2362,13 +2376,71 @@ static int drm_svm_mirror_check_vma(struct drm_svm *svm, unsigned long addr,
 	return ret;
 }
 
+/*
+ * The chunk of a range inserted for a fault at @addr in a VMA of
+ * [@vm_start, @vm_end): the largest one that fits the VMA and meets no
+ * range. The number of chunk sizes if none does.
+ */
+static unsigned int drm_svm_mirror_pick_chunk(struct drm_svm *svm,
+					      unsigned long addr,
+					      unsigned long vm_start,
+					      unsigned long vm_end)
+{
+	struct drm_svm_mirror *mirror = &svm->mirror;
+	unsigned long start, size;
+	unsigned int i;
+
+	for (i = 0; i < mirror->num_chunks; i++) {
+		size = mirror->chunk_sizes[i];
+		start = ALIGN_DOWN(addr, size);
+		if (start < vm_start || start + size > vm_end)
+			continue;
+		if (!drm_svm_mirror_first(svm, start, start + size - 1))
+			break;
+	}
+	return i;
+}
+
+/*
+ * Allocate and set up (not insert) the mirror range of chunk size @chunk
+ * containing @addr.
+ */
+static struct drm_svm_range *
+drm_svm_mirror_range_new(struct drm_svm *svm, unsigned long addr,
+			 unsigned int chunk, bool ro)
+{
+	unsigned long size = svm->mirror.chunk_sizes[chunk];
+	unsigned long start = ALIGN_DOWN(addr, size);
+	struct drm_svm_range *range;
+	int ret;
+
+	if (svm->ops->range_alloc)
+		range = svm->ops->range_alloc(svm);
+	else
+		range = kzalloc(sizeof(*range), GFP_KERNEL);
+	if (!range)
+		return ERR_PTR(-ENOMEM);
+
+	ret = __drm_svm_range_init(svm, range, start, size,
+				   (ro ? DRM_SVM_RANGE_READ_ONLY : 0) |
+				   DRM_SVM_RANGE_MIRROR);
+	if (ret) {
+		drm_svm_mirror_range_free(svm, range);
+		return ERR_PTR(ret);
+	}
+	range->chunk = chunk;
+	range->itree.start = start;
+	range->itree.last = start + size - 1;
+	return range;
+}
+
 static int drm_svm_mirror_find_or_insert(struct drm_svm *svm,
 					 unsigned long addr,
 					 unsigned long fault_flags,
 					 struct drm_svm_range **out)
 {
 	struct drm_svm_mirror *mirror = &svm->mirror;
-	unsigned long vm_start, vm_end, start = 0, size = 0;
+	unsigned long vm_start, vm_end;
 	struct drm_svm_range *range;
 	unsigned int i;
 	bool ro;
@@ -2394,35 +2466,14 @@ static int drm_svm_mirror_find_or_insert(struct drm_svm *svm,
 		atomic64_inc(&svm->stats.ranges_collected);
 	}
 
-	for (i = 0; i < mirror->num_chunks; i++) {
-		size = mirror->chunk_sizes[i];
-		start = ALIGN_DOWN(addr, size);
-		if (start < vm_start || start + size > vm_end)
-			continue;
-		if (!drm_svm_mirror_first(svm, start, start + size - 1))
-			break;
-	}
+	i = drm_svm_mirror_pick_chunk(svm, addr, vm_start, vm_end);
 	/* Cannot happen: the last chunk is the free page at @addr. */
 	if (WARN_ON(i == mirror->num_chunks))
 		return -EFAULT;
 
-	if (svm->ops->range_alloc)
-		range = svm->ops->range_alloc(svm);
-	else
-		range = kzalloc(sizeof(*range), GFP_KERNEL);
-	if (!range)
-		return -ENOMEM;
-
-	ret = __drm_svm_range_init(svm, range, start, size,
-				   (ro ? DRM_SVM_RANGE_READ_ONLY : 0) |
-				   DRM_SVM_RANGE_MIRROR);
-	if (ret) {
-		drm_svm_mirror_range_free(svm, range);
-		return ret;
-	}
-	range->chunk = i;
-	range->itree.start = start;
-	range->itree.last = start + size - 1;
+	range = drm_svm_mirror_range_new(svm, addr, i, ro);
+	if (IS_ERR(range))
+		return PTR_ERR(range);
 
 	down_write(&svm->notifier_lock);
 	interval_tree_insert(&range->itree, &mirror->ranges);
@@ -2681,7 +2732,6 @@ int drm_svm_set_event_filter(struct drm_svm *svm, unsigned long filter)
 }
 EXPORT_SYMBOL_GPL(drm_svm_set_event_filter);
 
-/* Milliseconds left of the budget, 0 when it is spent (or there is none). */
 /**
  * DOC: Multi-range faults
  *
@@ -2789,20 +2839,16 @@ static unsigned int drm_svm_multi_plan(struct drm_svm *svm,
 				       unsigned long vm_end)
 {
 	struct drm_svm_mirror *mirror = &svm->mirror;
-	unsigned long c, size = 0, start = 0, around, npages;
+	unsigned long c, size, start, around, npages;
 	unsigned int n;
 	int chunk;
 
 	/* The faulting chunk, as drm_svm_mirror_find_or_insert() picks it. */
-	for (chunk = 0; chunk < mirror->num_chunks; chunk++) {
-		size = mirror->chunk_sizes[chunk];
-		start = ALIGN_DOWN(addr, size);
-		if (start >= vm_start && start + size <= vm_end &&
-		    !drm_svm_mirror_first(svm, start, start + size - 1))
-			break;
-	}
+	chunk = drm_svm_mirror_pick_chunk(svm, addr, vm_start, vm_end);
 	if (chunk == mirror->num_chunks)
 		return 0;
+	size = mirror->chunk_sizes[chunk];
+	start = ALIGN_DOWN(addr, size);
 
 	end = min(end, vm_end);
 	c = max(start + size, end);
@@ -2859,26 +2905,14 @@ static unsigned int drm_svm_multi_insert(struct drm_svm *svm,
 {
 	struct drm_svm_mirror *mirror = &svm->mirror;
 	struct drm_svm_range *range;
-	unsigned long start, size, off = 0;
+	unsigned long off = 0;
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		start = m[i].off;
-		size = mirror->chunk_sizes[m[i].chunk];
-		range = svm->ops->range_alloc ? svm->ops->range_alloc(svm) :
-						kzalloc(sizeof(*range),
-							GFP_KERNEL);
-		if (!range)
+		/* .off holds the chunk's start, which is aligned to it. */
+		range = drm_svm_mirror_range_new(svm, m[i].off, m[i].chunk, ro);
+		if (IS_ERR(range))
 			break;
-		if (__drm_svm_range_init(svm, range, start, size,
-					 (ro ? DRM_SVM_RANGE_READ_ONLY : 0) |
-					 DRM_SVM_RANGE_MIRROR)) {
-			drm_svm_mirror_range_free(svm, range);
-			break;
-		}
-		range->chunk = m[i].chunk;
-		range->itree.start = start;
-		range->itree.last = start + size - 1;
 		m[i].range = range;
 		m[i].off = off;
 		off += range->npages;
@@ -2896,11 +2930,8 @@ static unsigned int drm_svm_multi_insert(struct drm_svm *svm,
 	for (i = 0; i < n; i++) {
 		unsigned long np = m[i].range->npages;
 
-		if (atomic_long_add_return(np, &svm->tracked_pages) >
-		    READ_ONCE(svm->max_pages)) {
-			atomic_long_sub(np, &svm->tracked_pages);
+		if (!drm_svm_track_charge(svm, np))
 			break;
-		}
 		/* A one-page range keeps its entry inline. */
 		if (np == 1)
 			m[i].ent = &m[i].range->ent_one;
@@ -3072,6 +3103,7 @@ out_free:
 	return *served ? ret : 0;
 }
 
+/* Milliseconds left of the budget, 0 when it is spent (or there is none). */
 static unsigned long drm_svm_budget_left(unsigned long timeout_ms,
 					 unsigned long deadline)
 {
