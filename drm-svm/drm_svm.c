@@ -639,19 +639,25 @@ static bool drm_svm_track_charge(struct drm_svm *svm, unsigned long npages)
 	return true;
 }
 
+/*
+ * Charge and allocate the tracking memory of @npages pages; @ent: storage
+ * for the entries that the range already has (in its range block), or
+ * NULL.
+ */
 static int drm_svm_track_alloc(struct drm_svm *svm, struct drm_svm_track *tr,
-			       unsigned long npages)
+			       unsigned long npages, u64 *ent)
 {
 	memset(tr, 0, sizeof(*tr));
 	if (!drm_svm_track_charge(svm, npages))
 		return -ENOMEM;
 	tr->hmm_pfns = kvmalloc_array(npages, sizeof(*tr->hmm_pfns),
 				      DRM_SVM_TRACK_GFP);
-	tr->dma_addr = kvmalloc_array(npages, sizeof(*tr->dma_addr),
-				      DRM_SVM_TRACK_GFP);
+	tr->dma_addr = ent ?: kvmalloc_array(npages, sizeof(*tr->dma_addr),
+					     DRM_SVM_TRACK_GFP);
 	if (!tr->hmm_pfns || !tr->dma_addr) {
 		kvfree(tr->hmm_pfns);
-		kvfree(tr->dma_addr);
+		if (tr->dma_addr != ent)
+			kvfree(tr->dma_addr);
 		memset(tr, 0, sizeof(*tr));
 		atomic_long_sub(npages, &svm->tracked_pages);
 		return -ENOMEM;
@@ -744,6 +750,24 @@ static void drm_svm_range_dirty_locked(struct drm_svm_range *range)
 	drm_svm_range_dirty_span_locked(range, 0, range->npages);
 }
 
+/*
+ * Free @tr, which belongs to @range: entries stored in the range itself
+ * (a one-page range of a multi-range fault) or in its range block are
+ * only uncharged, they go with the range.
+ */
+static void drm_svm_range_track_free(struct drm_svm_range *range,
+				     struct drm_svm_track *tr)
+{
+	struct drm_svm *svm = range->svm;
+
+	if (tr->dma_addr && (tr->dma_addr == &range->ent_one ||
+			     tr->dma_addr == range->ent_block)) {
+		atomic_long_sub(range->npages, &svm->tracked_pages);
+		tr->dma_addr = NULL;
+	}
+	drm_svm_track_free(svm, tr, range->npages);
+}
+
 /* Stop publishing: mark dirty, DMA-unmap, free the tracking memory. */
 static void drm_svm_range_unmap_locked(struct drm_svm_range *range)
 {
@@ -765,11 +789,7 @@ static void drm_svm_range_unmap_locked(struct drm_svm_range *range)
 	tr.dma_addr = range->dma_addr;
 	range->hmm_pfns = NULL;
 	range->dma_addr = NULL;
-	if (tr.dma_addr == &range->ent_one) {
-		atomic_long_sub(range->npages, &svm->tracked_pages);
-		tr.dma_addr = NULL;
-	}
-	drm_svm_track_free(svm, &tr, range->npages);
+	drm_svm_range_track_free(range, &tr);
 }
 
 /*
@@ -1539,7 +1559,7 @@ static int __drm_svm_range_get_pages(struct drm_svm_range *range,
 	if (ret != 1)
 		goto out_mmput;
 
-	ret = drm_svm_track_alloc(svm, &tr, range->npages);
+	ret = drm_svm_track_alloc(svm, &tr, range->npages, range->ent_block);
 	if (ret)
 		goto out_mmput;
 	hmm_range.hmm_pfns = tr.hmm_pfns;
@@ -1594,7 +1614,7 @@ collision:
 
 out_free:
 	/* Nothing left to free once the pages are published. */
-	drm_svm_track_free(svm, &tr, range->npages);
+	drm_svm_range_track_free(range, &tr);
 out_mmput:
 	mmput(mm);
 	return ret;
@@ -2009,10 +2029,72 @@ static bool drm_svm_mirror_range_unmapped(struct drm_svm_range *range)
 	       test_bit(DRM_SVM_RANGE_PARTIAL_UNMAP_BIT, &range->flags);
 }
 
+/**
+ * DOC: Range blocks
+ *
+ * A mirror range the driver allocates (&drm_svm_ops.range_alloc) is an
+ * allocation of its own. Otherwise (&drm_svm_ops.range_size, or plain
+ * ranges) a multi-range fault carves its ranges, and the entries of
+ * those of more than one page, out of a few larger allocations: range
+ * blocks of at most %DRM_SVM_BLOCK_MAX_RANGES ranges and
+ * %DRM_SVM_BLOCK_MAX_BYTES bytes. A block is freed with the last of its
+ * ranges (blocks are counted and freed under the mirror lock, as ranges
+ * are). A fault that sets up 256 ranges of 4K then makes 4 allocations
+ * instead of 256, one that sets up 128 ranges of 2M and their entries 9
+ * instead of 256. Each allocation costs little in a production kernel,
+ * but KASAN and kmemleak record a stack trace (kmemleak also allocates a
+ * tracking object) per allocation, which made the allocations most of the
+ * time of such faults under the debug kernel (bench P5 and P6).
+ *
+ * The price, bounded by the block limits:
+ *
+ * - a block stays allocated while one of its ranges lives;
+ * - the entries of a range in a block stay reserved for it while it lives
+ *   (later faults of the range reuse them); they are charged against
+ *   drm_svm_set_max_pages() only while the range's pages are published,
+ *   like every range's;
+ * - KASAN and kmemleak see the block, not the ranges in it: a leaked
+ *   range shows up as its leaked block, and an access to a freed range
+ *   is caught only once its whole block is freed.
+ */
+
+/* Limits of one range block: see "Range blocks". */
+#define DRM_SVM_BLOCK_MAX_RANGES	64
+#define DRM_SVM_BLOCK_MAX_BYTES		SZ_64K
+
+/*
+ * A range block: @live ranges, then the entries of its multi-page ranges.
+ * Each range takes ALIGN(range size, 8) bytes of @data.
+ */
+struct drm_svm_range_block {
+	/* ranges set up in the block and not freed yet (+1 while filled) */
+	unsigned int live;
+	u64 data[];
+};
+
+/* Size of a mirror range as the helper allocates it. */
+static size_t drm_svm_mirror_range_size(struct drm_svm *svm)
+{
+	return svm->ops->range_size ?: sizeof(struct drm_svm_range);
+}
+
+static void drm_svm_block_put(struct drm_svm *svm,
+			      struct drm_svm_range_block *blk)
+{
+	lockdep_assert_held(&svm->mirror.lock);
+
+	if (--blk->live)
+		return;
+	kvfree(blk);
+	svm->mirror.nr_blocks--;
+}
+
 static void drm_svm_mirror_range_free(struct drm_svm *svm,
 				      struct drm_svm_range *range)
 {
-	if (svm->ops->range_free)
+	if (range->block)
+		drm_svm_block_put(svm, range->block);
+	else if (svm->ops->range_free)
 		svm->ops->range_free(range);
 	else
 		kfree(range);
@@ -2114,6 +2196,10 @@ int drm_svm_mirror_init(struct drm_svm *svm, const unsigned long *chunk_sizes,
 	if (!svm->mm || !svm->ops || !svm->ops->commit || mirror->active)
 		return -EINVAL;
 	if (!svm->ops->range_alloc != !svm->ops->range_free)
+		return -EINVAL;
+	if (svm->ops->range_size &&
+	    (svm->ops->range_alloc ||
+	     svm->ops->range_size < sizeof(struct drm_svm_range)))
 		return -EINVAL;
 	if (!chunk_sizes || !num_chunks || num_chunks > DRM_SVM_MAX_CHUNKS)
 		return -EINVAL;
@@ -2403,21 +2489,21 @@ static unsigned int drm_svm_mirror_pick_chunk(struct drm_svm *svm,
 
 /*
  * Allocate and set up (not insert) the mirror range of chunk size @chunk
- * containing @addr.
+ * containing @addr; @mem: zeroed storage for it in a range block, which
+ * the caller owns until this succeeded, or NULL.
  */
 static struct drm_svm_range *
 drm_svm_mirror_range_new(struct drm_svm *svm, unsigned long addr,
-			 unsigned int chunk, bool ro)
+			 unsigned int chunk, bool ro, void *mem)
 {
 	unsigned long size = svm->mirror.chunk_sizes[chunk];
 	unsigned long start = ALIGN_DOWN(addr, size);
-	struct drm_svm_range *range;
+	struct drm_svm_range *range = mem;
 	int ret;
 
-	if (svm->ops->range_alloc)
-		range = svm->ops->range_alloc(svm);
-	else
-		range = kzalloc(sizeof(*range), GFP_KERNEL);
+	if (!mem)
+		range = svm->ops->range_alloc ? svm->ops->range_alloc(svm) :
+			kzalloc(drm_svm_mirror_range_size(svm), GFP_KERNEL);
 	if (!range)
 		return ERR_PTR(-ENOMEM);
 
@@ -2425,7 +2511,8 @@ drm_svm_mirror_range_new(struct drm_svm *svm, unsigned long addr,
 				   (ro ? DRM_SVM_RANGE_READ_ONLY : 0) |
 				   DRM_SVM_RANGE_MIRROR);
 	if (ret) {
-		drm_svm_mirror_range_free(svm, range);
+		if (!mem)
+			drm_svm_mirror_range_free(svm, range);
 		return ERR_PTR(ret);
 	}
 	range->chunk = chunk;
@@ -2471,7 +2558,7 @@ static int drm_svm_mirror_find_or_insert(struct drm_svm *svm,
 	if (WARN_ON(i == mirror->num_chunks))
 		return -EFAULT;
 
-	range = drm_svm_mirror_range_new(svm, addr, i, ro);
+	range = drm_svm_mirror_range_new(svm, addr, i, ro, NULL);
 	if (IS_ERR(range))
 		return PTR_ERR(range);
 
@@ -2886,9 +2973,9 @@ static void drm_svm_multi_cleanup(struct drm_svm *svm,
 
 	for (i = 0; i < n; i++) {
 		if (m[i].ent) {
-			atomic_long_sub(m[i].range->npages, &svm->tracked_pages);
-			if (m[i].ent != &m[i].range->ent_one)
-				kvfree(m[i].ent);
+			struct drm_svm_track tr = { .dma_addr = m[i].ent };
+
+			drm_svm_range_track_free(m[i].range, &tr);
 		}
 		/* Neighbours nobody asked for do not stay around empty. */
 		if (i && !m[i].ok && !m[i].fault) {
@@ -2898,26 +2985,97 @@ static void drm_svm_multi_cleanup(struct drm_svm *svm,
 	}
 }
 
+/*
+ * Allocate a range block for the first of the planned ranges @m[0..n):
+ * as many as fit (at least one), *@k of them. NULL when the driver
+ * allocates its ranges or out of memory.
+ */
+static struct drm_svm_range_block *
+drm_svm_block_alloc(struct drm_svm *svm, const struct drm_svm_multi_ent *m,
+		    unsigned int n, unsigned int *k)
+{
+	size_t rsize = ALIGN(drm_svm_mirror_range_size(svm), sizeof(u64));
+	size_t bytes = sizeof(struct drm_svm_range_block), add;
+	struct drm_svm_range_block *blk;
+	unsigned long np;
+	unsigned int i;
+
+	if (svm->ops->range_alloc)
+		return NULL;
+	for (i = 0; i < n && i < DRM_SVM_BLOCK_MAX_RANGES; i++) {
+		np = svm->mirror.chunk_sizes[m[i].chunk] >> PAGE_SHIFT;
+		add = rsize + (np > 1 ? np * sizeof(u64) : 0);
+		if (i && bytes + add > DRM_SVM_BLOCK_MAX_BYTES)
+			break;
+		bytes += add;
+	}
+	blk = kvzalloc(bytes, DRM_SVM_TRACK_GFP);
+	if (!blk)
+		return NULL;
+	/* The reference of the caller, while it fills the block. */
+	blk->live = 1;
+	svm->mirror.nr_blocks++;
+	*k = i;
+	return blk;
+}
+
+/*
+ * Set up the planned ranges @m[0..n), in range blocks when the helper
+ * allocates them; returns how many could be.
+ */
+static unsigned int drm_svm_multi_new(struct drm_svm *svm,
+				      struct drm_svm_multi_ent *m,
+				      unsigned int n, bool ro)
+{
+	size_t rsize = ALIGN(drm_svm_mirror_range_size(svm), sizeof(u64));
+	struct drm_svm_range_block *blk = NULL;
+	struct drm_svm_range *range;
+	unsigned int i, k = 0;
+	unsigned long off = 0;
+	u8 *mem = NULL;
+	u64 *ent = NULL;
+
+	for (i = 0; i < n; i++) {
+		if (!k) {
+			if (blk)
+				drm_svm_block_put(svm, blk);
+			blk = drm_svm_block_alloc(svm, m + i, n - i, &k);
+			mem = blk ? (u8 *)blk->data : NULL;
+			ent = blk ? (u64 *)(mem + k * rsize) : NULL;
+		}
+		/* .off holds the chunk's start, which is aligned to it. */
+		range = drm_svm_mirror_range_new(svm, m[i].off, m[i].chunk, ro,
+						 mem);
+		if (IS_ERR(range))
+			break;
+		if (blk) {
+			blk->live++;
+			range->block = blk;
+			if (range->npages > 1) {
+				range->ent_block = ent;
+				ent += range->npages;
+			}
+			mem += rsize;
+			k--;
+		}
+		m[i].range = range;
+		m[i].off = off;
+		off += range->npages;
+	}
+	if (blk)
+		drm_svm_block_put(svm, blk);
+	return i;
+}
+
 /* Allocate, insert the notifiers of and tree-insert the planned ranges. */
 static unsigned int drm_svm_multi_insert(struct drm_svm *svm,
 					 struct drm_svm_multi_ent *m,
 					 unsigned int n, bool ro)
 {
 	struct drm_svm_mirror *mirror = &svm->mirror;
-	struct drm_svm_range *range;
-	unsigned long off = 0;
 	unsigned int i;
 
-	for (i = 0; i < n; i++) {
-		/* .off holds the chunk's start, which is aligned to it. */
-		range = drm_svm_mirror_range_new(svm, m[i].off, m[i].chunk, ro);
-		if (IS_ERR(range))
-			break;
-		m[i].range = range;
-		m[i].off = off;
-		off += range->npages;
-	}
-	n = i;
+	n = drm_svm_multi_new(svm, m, n, ro);
 
 	down_write(&svm->notifier_lock);
 	for (i = 0; i < n; i++)
@@ -2936,7 +3094,8 @@ static unsigned int drm_svm_multi_insert(struct drm_svm *svm,
 		if (np == 1)
 			m[i].ent = &m[i].range->ent_one;
 		else
-			m[i].ent = kvmalloc_array(np, sizeof(u64),
+			m[i].ent = m[i].range->ent_block ?:
+				   kvmalloc_array(np, sizeof(u64),
 						  DRM_SVM_TRACK_GFP);
 		if (!m[i].ent) {
 			atomic_long_sub(np, &svm->tracked_pages);
@@ -3461,6 +3620,7 @@ void drm_svm_stats_read(struct drm_svm *svm,
 	snap->evictions = atomic64_read(&s->evictions);
 	snap->partial_faults = atomic64_read(&s->partial_faults);
 	snap->ranges_live = READ_ONCE(svm->mirror.nr_ranges);
+	snap->range_blocks = READ_ONCE(svm->mirror.nr_blocks);
 }
 EXPORT_SYMBOL_GPL(drm_svm_stats_read);
 
@@ -3488,6 +3648,7 @@ static int drm_svm_stats_show(struct seq_file *m, void *data)
 	seq_printf(m, "ranges_live: %llu\n", s.ranges_live);
 	seq_printf(m, "evictions: %llu\n", s.evictions);
 	seq_printf(m, "partial_faults: %llu\n", s.partial_faults);
+	seq_printf(m, "range_blocks: %llu\n", s.range_blocks);
 
 	return 0;
 }

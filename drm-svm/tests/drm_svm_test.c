@@ -3030,6 +3030,189 @@ static void drm_svm_mirror_test_multi_many(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, t->commit_bad);
 }
 
+/* A driver range that drm_svm allocates (&drm_svm_ops.range_size). */
+struct svm_test_sized_range {
+	struct drm_svm_range base;
+	u64 driver_word;
+};
+
+/*
+ * Range blocks: the ranges of a multi-range fault, and the entries of its
+ * multi-page ranges, share allocations; a range faulting again reuses its
+ * entries; a block goes with the last of its ranges. Driver-allocated
+ * ranges never are in a block, and range_size is checked.
+ */
+static void drm_svm_mirror_test_blocks(struct kunit *test)
+{
+	struct svm_test *t = test->priv;
+	unsigned long base = svm_mirror_vma(test, 0, 8 * SZ_64K);
+	struct drm_svm_fault f = { .addr = base, .size = 8 * SZ_64K };
+	static const struct drm_svm_ops too_small = {
+		.invalidate = svm_test_invalidate,
+		.commit = svm_test_commit,
+		.range_size = sizeof(struct drm_svm_range) - 1,
+	};
+	static const struct drm_svm_ops sized_alloc = {
+		.invalidate = svm_test_invalidate,
+		.commit = svm_test_commit,
+		.range_alloc = svm_test_range_alloc,
+		.range_free = svm_test_range_free,
+		.range_size = sizeof(struct svm_test_sized_range),
+	};
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *r[8];
+	struct drm_svm *svm;
+	u32 word;
+	int i;
+
+	svm_fill(test, base, 128, 0x8400);
+	KUNIT_ASSERT_EQ(test, svm_batch(t, &f, 1), 0);
+	KUNIT_EXPECT_EQ(test, f.ret, 0);
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.faults, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.ranges_live, 8ULL);
+	KUNIT_EXPECT_EQ(test, s.range_blocks, 1ULL);
+	for (i = 0; i < 8; i++) {
+		r[i] = svm_find(t, base + i * SZ_64K);
+		KUNIT_ASSERT_NOT_NULL(test, r[i]);
+		svm_expect_range(test, r[i], base + i * SZ_64K, SZ_64K);
+		KUNIT_EXPECT_NOT_NULL(test, r[i]->block);
+		KUNIT_EXPECT_PTR_EQ(test, r[i]->block, r[0]->block);
+		KUNIT_EXPECT_NOT_NULL(test, r[i]->ent_block);
+		KUNIT_EXPECT_PTR_EQ(test, r[i]->dma_addr, r[i]->ent_block);
+		if (i)
+			KUNIT_EXPECT_PTR_EQ(test, r[i]->ent_block,
+					    r[i - 1]->ent_block + 16);
+		word = 0;
+		drm_svm_notifier_lock(&t->svm);
+		if (drm_svm_range_pages_valid(r[i]))
+			word = svm_page_word(drm_svm_range_page(r[i], 15));
+		drm_svm_notifier_unlock(&t->svm);
+		KUNIT_EXPECT_EQ(test, word, 0x8400 + i * 16 + 15);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 128L);
+
+	/* Evicted: uncharged but kept; faulting again reuses the entries. */
+	drm_svm_mirror_lock(&t->svm);
+	drm_svm_mirror_range_evict(r[3]);
+	drm_svm_mirror_unlock(&t->svm);
+	KUNIT_EXPECT_NULL(test, r[3]->dma_addr);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 112L);
+	f = (struct drm_svm_fault) { .addr = base + 3 * SZ_64K + 8 };
+	KUNIT_ASSERT_EQ(test, svm_batch(t, &f, 1), 0);
+	KUNIT_EXPECT_EQ(test, f.ret, 0);
+	KUNIT_EXPECT_TRUE(test, svm_valid(r[3]));
+	KUNIT_EXPECT_PTR_EQ(test, r[3]->dma_addr, r[3]->ent_block);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 128L);
+
+	/* The block lives as long as one of its ranges. */
+	vm_munmap(base, 7 * SZ_64K);
+	svm_gc(t);
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.ranges_live, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.range_blocks, 1ULL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 16L);
+	vm_munmap(base + 7 * SZ_64K, SZ_64K);
+	svm_gc(t);
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.ranges_live, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.range_blocks, 0ULL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 0L);
+	KUNIT_EXPECT_FALSE(test, t->commit_bad);
+
+	/* range_size must hold a range, and not come with range_alloc. */
+	svm = kunit_kzalloc(test, sizeof(*svm), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, svm);
+	KUNIT_ASSERT_EQ(test, drm_svm_init(svm, t->dev, current->mm,
+					   &too_small, NULL), 0);
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_init(svm, svm_chunks, 3), -EINVAL);
+	drm_svm_fini(svm);
+	KUNIT_ASSERT_EQ(test, drm_svm_init(svm, t->dev, current->mm,
+					   &sized_alloc, NULL), 0);
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_init(svm, svm_chunks, 3), -EINVAL);
+	drm_svm_fini(svm);
+}
+
+/*
+ * More ranges than a block holds: several blocks, each freed with its last
+ * range; every range still mirrors its own page.
+ */
+static void drm_svm_mirror_test_blocks_split(struct kunit *test)
+{
+	static const unsigned long only_4k[] = { PAGE_SIZE };
+	static const struct drm_svm_ops sized = {
+		.invalidate = svm_test_invalidate,
+		.commit = svm_test_commit,
+		.range_size = sizeof(struct svm_test_sized_range),
+	};
+	const unsigned long rsize = ALIGN(sizeof(struct svm_test_sized_range),
+					  sizeof(u64));
+	struct svm_test *t = test->priv;
+	unsigned long base = svm_mirror_vma(test, 0, 100 * PAGE_SIZE);
+	struct drm_svm_fault f = { .addr = base, .size = 100 * PAGE_SIZE };
+	struct drm_svm_stats_snapshot s;
+	struct drm_svm_range *r[100];
+	u32 word;
+	int i;
+
+	/* The suite's mirror again, with driver-sized ranges of 4K only. */
+	drm_svm_mirror_fini(&t->svm);
+	drm_svm_fini(&t->svm);
+	t->svm_live = false;
+	KUNIT_ASSERT_EQ(test, drm_svm_init(&t->svm, t->dev, current->mm,
+					   &sized, NULL), 0);
+	t->svm_live = true;
+	KUNIT_ASSERT_EQ(test, drm_svm_mirror_init(&t->svm, only_4k, 1), 0);
+
+	svm_fill(test, base, 100, 0x8600);
+	KUNIT_ASSERT_EQ(test, svm_batch(t, &f, 1), 0);
+	KUNIT_EXPECT_EQ(test, f.ret, 0);
+	KUNIT_EXPECT_EQ(test, t->commit_calls, 100);
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.faults, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.ranges_live, 100ULL);
+	/* 64 ranges per block at most. */
+	KUNIT_EXPECT_EQ(test, s.range_blocks, 2ULL);
+	for (i = 0; i < 100; i++) {
+		r[i] = svm_find(t, base + i * PAGE_SIZE);
+		KUNIT_ASSERT_NOT_NULL(test, r[i]);
+		svm_expect_range(test, r[i], base + i * PAGE_SIZE, PAGE_SIZE);
+		/* One-page ranges keep their entry inline. */
+		KUNIT_EXPECT_NULL(test, r[i]->ent_block);
+		KUNIT_EXPECT_PTR_EQ(test, r[i]->dma_addr, &r[i]->ent_one);
+		KUNIT_EXPECT_PTR_EQ(test, r[i]->block, r[i < 64 ? 0 : 64]->block);
+		if (i % 64)
+			KUNIT_EXPECT_EQ(test, (unsigned long)r[i] -
+					(unsigned long)r[i - 1], rsize);
+		word = 0;
+		drm_svm_notifier_lock(&t->svm);
+		if (drm_svm_range_pages_valid(r[i]))
+			word = svm_page_word(drm_svm_range_page(r[i], 0));
+		drm_svm_notifier_unlock(&t->svm);
+		KUNIT_EXPECT_EQ(test, word, 0x8600 + i);
+	}
+	KUNIT_EXPECT_PTR_NE(test, r[0]->block, r[64]->block);
+
+	/* The first block goes with its last range, the second stays. */
+	vm_munmap(base, 63 * PAGE_SIZE);
+	svm_gc(t);
+	KUNIT_EXPECT_EQ(test, svm_live(t), 37UL);
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.range_blocks, 2ULL);
+	vm_munmap(base + 63 * PAGE_SIZE, PAGE_SIZE);
+	svm_gc(t);
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.ranges_live, 36ULL);
+	KUNIT_EXPECT_EQ(test, s.range_blocks, 1ULL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 36L);
+	/* Mirror fini frees the rest. */
+	drm_svm_mirror_fini(&t->svm);
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.range_blocks, 0ULL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 0L);
+	KUNIT_EXPECT_FALSE(test, t->commit_bad);
+}
+
 static struct kunit_case drm_svm_mirror_batch_tests[] = {
 	KUNIT_CASE(drm_svm_mirror_test_batch_args),
 	KUNIT_CASE(drm_svm_mirror_test_batch),
@@ -3041,6 +3224,8 @@ static struct kunit_case drm_svm_mirror_batch_tests[] = {
 	KUNIT_CASE(drm_svm_mirror_test_multi_vma_boundary),
 	KUNIT_CASE(drm_svm_mirror_test_fault_around),
 	KUNIT_CASE(drm_svm_mirror_test_multi_many),
+	KUNIT_CASE(drm_svm_mirror_test_blocks),
+	KUNIT_CASE(drm_svm_mirror_test_blocks_split),
 	KUNIT_CASE(drm_svm_test_lockdep_clean),
 	{}
 };

@@ -30,6 +30,7 @@ struct page;
 struct sg_table;
 struct drm_svm;
 struct drm_svm_range;
+struct drm_svm_range_block;
 
 /**
  * DRM_SVM_TIMEOUT_DEFAULT_MS - suggested collision budget for get_pages
@@ -291,6 +292,18 @@ struct drm_svm_ops {
 	void (*range_free)(struct drm_svm_range *range);
 
 	/**
+	 * @range_size: size of the driver's per-range structure.
+	 *
+	 * Optional, instead of @range_alloc and @range_free: the driver's
+	 * structure embeds &struct drm_svm_range as its FIRST member and the
+	 * helper allocates it, zeroed. A multi-range fault then allocates
+	 * its ranges, and the entries of those of more than one page, a few
+	 * dozen at a time (see "Range blocks" in drm_svm.c). 0 (and no
+	 * @range_alloc): plain &struct drm_svm_range, allocated the same way.
+	 */
+	size_t range_size;
+
+	/**
 	 * @commit_atomic: map one device-exclusive page for atomic access.
 	 *
 	 * Called by drm_svm_mirror_fault_batch() for a %DRM_SVM_FAULT_ATOMIC
@@ -395,6 +408,8 @@ struct drm_svm_stats {
  * @evictions: see &drm_svm_stats.evictions
  * @ranges_live: mirror ranges currently in the lookup tree
  * @partial_faults: see &drm_svm_stats.partial_faults
+ * @range_blocks: range blocks currently allocated (see "Range blocks" in
+ *                drm_svm.c)
  */
 struct drm_svm_stats_snapshot {
 	u64 faults;
@@ -411,6 +426,7 @@ struct drm_svm_stats_snapshot {
 	u64 evictions;
 	u64 ranges_live;
 	u64 partial_faults;
+	u64 range_blocks;
 };
 
 /**
@@ -435,6 +451,8 @@ struct drm_svm_mirror {
 	struct rb_root_cached ranges;
 	/** @nr_ranges: number of ranges in @ranges */
 	unsigned long nr_ranges;
+	/** @nr_blocks: range blocks allocated and not freed yet, under @lock */
+	unsigned long nr_blocks;
 	/** @chunk_sizes: range sizes to try, largest first, last PAGE_SIZE */
 	unsigned long chunk_sizes[DRM_SVM_MAX_CHUNKS];
 	/** @num_chunks: number of valid entries in @chunk_sizes */
@@ -612,6 +630,16 @@ struct drm_svm_range {
 	 * &drm_svm.restore_list while the range waits to be restored
 	 */
 	struct list_head restore_link;
+	/**
+	 * @block: mirror ranges only: the range block the range lives in,
+	 * NULL when it was allocated on its own
+	 */
+	struct drm_svm_range_block *block;
+	/**
+	 * @ent_block: storage of @dma_addr in @block for a multi-page range
+	 * of a range block, NULL otherwise
+	 */
+	u64 *ent_block;
 };
 
 /*
