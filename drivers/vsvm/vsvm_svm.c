@@ -28,8 +28,9 @@
  * mapping covers takes a reference to that mirror at submission; the
  * engine then treats those VAs as CPU addresses, see vsvm_svm_access().
  *
- * Each mirror range is a &struct vsvm_svm_range (drm_svm's range_alloc /
- * range_free hooks), whose @gpu_mapped flag plays the GPU page-table entry:
+ * Each mirror range is a &struct vsvm_svm_range, which drm_svm allocates
+ * (&drm_svm_ops.range_size), whose @gpu_mapped flag plays the GPU
+ * page-table entry:
  *
  * ::
  *
@@ -143,17 +144,8 @@ static int vsvm_mirror_commit_atomic(struct drm_svm *svm,
 	return 0;
 }
 
-static struct drm_svm_range *vsvm_mirror_range_alloc(struct drm_svm *svm)
-{
-	struct vsvm_svm_range *vrange = kzalloc(sizeof(*vrange), GFP_KERNEL);
-
-	return vrange ? &vrange->base : NULL;
-}
-
-static void vsvm_mirror_range_free(struct drm_svm_range *range)
-{
-	kfree(to_vsvm_svm_range(range));
-}
+/* drm_svm allocates the ranges: the range comes first. */
+static_assert(offsetof(struct vsvm_svm_range, base) == 0);
 
 /*
  * One set of ops for every vsvm drm_svm context: userptr ranges only ever
@@ -163,8 +155,7 @@ const struct drm_svm_ops vsvm_svm_ops = {
 	.invalidate = vsvm_mirror_invalidate,
 	.commit = vsvm_mirror_commit,
 	.commit_atomic = vsvm_mirror_commit_atomic,
-	.range_alloc = vsvm_mirror_range_alloc,
-	.range_free = vsvm_mirror_range_free,
+	.range_size = sizeof(struct vsvm_svm_range),
 };
 
 static const struct {
