@@ -8,6 +8,10 @@
 #   BENCH_P1_MB ("64 256")  BENCH_N ("1 1000 10000 100000")
 #   BENCH_P3_MB (512)  BENCH_P4_JOBS (200)  BENCH_P4_HZ (240)
 #   BENCH_P5_MB (256)  BENCH_ONLY ("p5 p26 p4 p3 p1": which, in order)
+#   BENCH_PROFILE (unset): 1 = run each figure under `perf record -a -g`
+#     and print, as "PROF" lines, where the time under the helper's fault
+#     paths and the references goes (profile.awk). Sampling slows the
+#     guest down: the figures of such a run are not the ones to quote.
 cd /rig/suites/bench || exit 1
 [ -f bench.env ] && . ./bench.env
 modprobe vsvm || echo "RESULT fail bench.load modprobe vsvm failed"
@@ -30,10 +34,24 @@ for fig in ${BENCH_ONLY:-p5 p26 p4 p3 p1}; do
 	p5) set -- ${BENCH_P5_MB:-256} ;;
 	esac
 	case $fig in
-	p26|p4) ./svm_bench $args "$@" ;;
-	*) ./svm_bench $args $fig "$@" ;;
+	p26|p4) ;;
+	*) set -- $fig "$@" ;;
 	esac
-	rc=$?
+	if [ -n "${BENCH_PROFILE:-}" ] && [ -x ./perf ]; then
+		./perf record -a -g -q -e cpu-clock -F 4000 -o /tmp/perf.data \
+			./svm_bench $args "$@"
+		rc=$?
+		./perf script -i /tmp/perf.data -F comm,ip,sym 2>/dev/null > /tmp/perf.txt
+		# SVM faults, userptr validation, test_hmm's mirror
+		for root in drm_svm_mirror_fault_batch drm_svm_range_get_pages \
+			    dmirror_fops_unlocked_ioctl; do
+			awk -v fig=$fig -v root=$root -f profile.awk /tmp/perf.txt
+		done
+		rm -f /tmp/perf.data /tmp/perf.txt
+	else
+		./svm_bench $args "$@"
+		rc=$?
+	fi
 	if [ $rc = 0 ]; then
 		echo "RESULT pass bench.$fig"
 	else

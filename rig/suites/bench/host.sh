@@ -7,3 +7,10 @@ set -euo pipefail
 make -s -C "$RIG_ROOT/bench" O="$RIG_OUT/bench" KHDR="$RIG_KHDR" KSRC="$RIG_KSRC"
 cp "$RIG_OUT/bench/svm_bench" "$RIG_SUITE_DIR/"
 env | grep -E '^BENCH_[A-Z0-9_]+=' | sed "s/=\(.*\)/='\1'/" > "$RIG_SUITE_DIR/bench.env" || true
+# BENCH_PROFILE: profile the figures with perf (Debian's linux-perf, whose
+# perf 6.1 reads the 6.12 guest's software events and kallsyms fine).
+if [ -n "${BENCH_PROFILE:-}" ]; then
+	"$RIG_ROOT/rig/install-deps.sh" linux-perf
+	cp "$(command -v perf)" "$RIG_SUITE_DIR/perf"
+	cp "$RIG_ROOT/rig/suites/bench/profile.awk" "$RIG_SUITE_DIR/"
+fi
