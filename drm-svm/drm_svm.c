@@ -2249,6 +2249,8 @@ void drm_svm_mirror_fini(struct drm_svm *svm)
 	mutex_lock(&mirror->lock);
 	while ((range = drm_svm_mirror_first(svm, 0, ULONG_MAX)))
 		drm_svm_mirror_range_remove(range);
+	/* Each range block went with its last range. */
+	WARN_ON(mirror->nr_blocks);
 	mirror->active = false;
 	mirror->fault_around = 0;
 	mutex_unlock(&mirror->lock);
