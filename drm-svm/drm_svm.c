@@ -3011,9 +3011,11 @@ drm_svm_block_alloc(struct drm_svm *svm, const struct drm_svm_multi_ent *m,
 			break;
 		bytes += add;
 	}
-	blk = kvzalloc(bytes, DRM_SVM_TRACK_GFP);
+	blk = kvmalloc(bytes, DRM_SVM_TRACK_GFP);
 	if (!blk)
 		return NULL;
+	/* Zeroed ranges; entries are written before they are published. */
+	memset(blk, 0, sizeof(*blk) + i * rsize);
 	/* The reference of the caller, while it fills the block. */
 	blk->live = 1;
 	svm->mirror.nr_blocks++;
@@ -3139,6 +3141,7 @@ static int drm_svm_mirror_fault_multi(struct drm_svm *svm, unsigned long addr,
 	struct drm_svm_range *range;
 	unsigned long *pfns = NULL;
 	unsigned int n, k;
+	bool uniform = true;
 	int ret = 0;
 	bool ro;
 
@@ -3168,8 +3171,16 @@ static int drm_svm_mirror_fault_multi(struct drm_svm *svm, unsigned long addr,
 	req = HMM_PFN_REQ_FAULT | (write ? HMM_PFN_REQ_WRITE : 0);
 	for (k = 0; k < n; k++) {
 		m[k].seq = mmu_interval_read_begin(&m[k].range->notifier);
-		for (i = 0; i < m[k].range->npages; i++)
-			pfns[m[k].off + i] = m[k].fault ? req : 0;
+		uniform &= m[k].fault == m[0].fault;
+	}
+	if (uniform) {
+		/* One request for every page (a prefetch): no per-page input. */
+		hmm_range.default_flags = m[0].fault ? req : 0;
+		hmm_range.pfn_flags_mask = 0;
+	} else {
+		for (k = 0; k < n; k++)
+			for (i = 0; i < m[k].range->npages; i++)
+				pfns[m[k].off + i] = m[k].fault ? req : 0;
 	}
 	hmm_range.notifier = &m[0].range->notifier;
 	hmm_range.notifier_seq = m[0].seq;

@@ -43,8 +43,8 @@ for fig in ${BENCH_ONLY:-p5 p26 p4 p3 p1}; do
 		rc=$?
 		./perf script -i /tmp/perf.data -F comm,ip,sym 2>/dev/null > /tmp/perf.txt
 		# SVM faults, userptr validation, test_hmm's mirror
-		for root in drm_svm_mirror_fault_batch drm_svm_range_get_pages \
-			    dmirror_fops_unlocked_ioctl; do
+		for root in ${BENCH_PROFILE_ROOTS:-drm_svm_mirror_fault_batch drm_svm_range_get_pages \
+			    dmirror_fops_unlocked_ioctl}; do
 			awk -v fig=$fig -v root=$root -f profile.awk /tmp/perf.txt
 		done
 		rm -f /tmp/perf.data /tmp/perf.txt
