@@ -1735,6 +1735,19 @@ static void svm_gc(struct svm_test *t)
 	drm_svm_mirror_garbage_collect(&t->svm);
 }
 
+/* drm_svm_mirror_init() refuses @ops (on a scratch @svm). */
+static void svm_expect_mirror_ops_refused(struct kunit *test,
+					  struct drm_svm *svm,
+					  const struct drm_svm_ops *ops)
+{
+	struct svm_test *t = test->priv;
+
+	KUNIT_ASSERT_EQ(test, drm_svm_init(svm, t->dev, current->mm, ops,
+					   NULL), 0);
+	KUNIT_EXPECT_EQ(test, drm_svm_mirror_init(svm, svm_chunks, 3), -EINVAL);
+	drm_svm_fini(svm);
+}
+
 static void drm_svm_mirror_test_init_args(struct kunit *test)
 {
 	struct svm_test *t = test->priv;
@@ -1775,14 +1788,8 @@ static void drm_svm_mirror_test_init_args(struct kunit *test)
 	drm_svm_mirror_fini(svm);
 	drm_svm_fini(svm);
 
-	KUNIT_ASSERT_EQ(test, drm_svm_init(svm, t->dev, current->mm, &no_commit,
-					   NULL), 0);
-	KUNIT_EXPECT_EQ(test, drm_svm_mirror_init(svm, svm_chunks, 3), -EINVAL);
-	drm_svm_fini(svm);
-	KUNIT_ASSERT_EQ(test, drm_svm_init(svm, t->dev, current->mm,
-					   &half_alloc, NULL), 0);
-	KUNIT_EXPECT_EQ(test, drm_svm_mirror_init(svm, svm_chunks, 3), -EINVAL);
-	drm_svm_fini(svm);
+	svm_expect_mirror_ops_refused(test, svm, &no_commit);
+	svm_expect_mirror_ops_refused(test, svm, &half_alloc);
 }
 
 static void drm_svm_mirror_test_bad_faults(struct kunit *test)
@@ -3030,6 +3037,59 @@ static void drm_svm_mirror_test_multi_many(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, t->commit_bad);
 }
 
+/* The first word of page @idx of @range, 0 unless its pages are valid. */
+static u32 svm_published_word(struct svm_test *t, struct drm_svm_range *range,
+			      unsigned long idx)
+{
+	u32 word = 0;
+
+	drm_svm_notifier_lock(&t->svm);
+	if (drm_svm_range_pages_valid(range))
+		word = svm_page_word(drm_svm_range_page(range, idx));
+	drm_svm_notifier_unlock(&t->svm);
+	return word;
+}
+
+/*
+ * Fill @npages pages at @base, fault them in with one sized fault, and
+ * expect it to have set up @ranges ranges in @blocks range blocks.
+ */
+static void svm_fault_sized(struct kunit *test, unsigned long base,
+			    unsigned long npages, u32 seed, u64 ranges,
+			    u64 blocks)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_fault f = { .addr = base, .size = npages * PAGE_SIZE };
+	struct drm_svm_stats_snapshot s;
+
+	svm_fill(test, base, npages, seed);
+	KUNIT_ASSERT_EQ(test, svm_batch(t, &f, 1), 0);
+	KUNIT_EXPECT_EQ(test, f.ret, 0);
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.faults, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.ranges_live, ranges);
+	KUNIT_EXPECT_EQ(test, s.range_blocks, blocks);
+}
+
+/*
+ * munmap() [@addr, @addr + @len), collect, and expect @ranges ranges in
+ * @blocks range blocks holding @tracked pages to be left.
+ */
+static void svm_munmap_expect(struct kunit *test, unsigned long addr,
+			      unsigned long len, u64 ranges, u64 blocks,
+			      long tracked)
+{
+	struct svm_test *t = test->priv;
+	struct drm_svm_stats_snapshot s;
+
+	vm_munmap(addr, len);
+	svm_gc(t);
+	svm_stats(t, &s);
+	KUNIT_EXPECT_EQ(test, s.ranges_live, ranges);
+	KUNIT_EXPECT_EQ(test, s.range_blocks, blocks);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), tracked);
+}
+
 /* A driver range that drm_svm allocates (&drm_svm_ops.range_size). */
 struct svm_test_sized_range {
 	struct drm_svm_range base;
@@ -3046,7 +3106,7 @@ static void drm_svm_mirror_test_blocks(struct kunit *test)
 {
 	struct svm_test *t = test->priv;
 	unsigned long base = svm_mirror_vma(test, 0, 8 * SZ_64K);
-	struct drm_svm_fault f = { .addr = base, .size = 8 * SZ_64K };
+	struct drm_svm_fault f;
 	static const struct drm_svm_ops too_small = {
 		.invalidate = svm_test_invalidate,
 		.commit = svm_test_commit,
@@ -3059,19 +3119,11 @@ static void drm_svm_mirror_test_blocks(struct kunit *test)
 		.range_free = svm_test_range_free,
 		.range_size = sizeof(struct svm_test_sized_range),
 	};
-	struct drm_svm_stats_snapshot s;
 	struct drm_svm_range *r[8];
 	struct drm_svm *svm;
-	u32 word;
 	int i;
 
-	svm_fill(test, base, 128, 0x8400);
-	KUNIT_ASSERT_EQ(test, svm_batch(t, &f, 1), 0);
-	KUNIT_EXPECT_EQ(test, f.ret, 0);
-	svm_stats(t, &s);
-	KUNIT_EXPECT_EQ(test, s.faults, 1ULL);
-	KUNIT_EXPECT_EQ(test, s.ranges_live, 8ULL);
-	KUNIT_EXPECT_EQ(test, s.range_blocks, 1ULL);
+	svm_fault_sized(test, base, 128, 0x8400, 8, 1);
 	for (i = 0; i < 8; i++) {
 		r[i] = svm_find(t, base + i * SZ_64K);
 		KUNIT_ASSERT_NOT_NULL(test, r[i]);
@@ -3083,12 +3135,8 @@ static void drm_svm_mirror_test_blocks(struct kunit *test)
 		if (i)
 			KUNIT_EXPECT_PTR_EQ(test, r[i]->ent_block,
 					    r[i - 1]->ent_block + 16);
-		word = 0;
-		drm_svm_notifier_lock(&t->svm);
-		if (drm_svm_range_pages_valid(r[i]))
-			word = svm_page_word(drm_svm_range_page(r[i], 15));
-		drm_svm_notifier_unlock(&t->svm);
-		KUNIT_EXPECT_EQ(test, word, 0x8400 + i * 16 + 15);
+		KUNIT_EXPECT_EQ(test, svm_published_word(t, r[i], 15),
+				0x8400 + i * 16 + 15);
 	}
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 128L);
 
@@ -3106,31 +3154,15 @@ static void drm_svm_mirror_test_blocks(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 128L);
 
 	/* The block lives as long as one of its ranges. */
-	vm_munmap(base, 7 * SZ_64K);
-	svm_gc(t);
-	svm_stats(t, &s);
-	KUNIT_EXPECT_EQ(test, s.ranges_live, 1ULL);
-	KUNIT_EXPECT_EQ(test, s.range_blocks, 1ULL);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 16L);
-	vm_munmap(base + 7 * SZ_64K, SZ_64K);
-	svm_gc(t);
-	svm_stats(t, &s);
-	KUNIT_EXPECT_EQ(test, s.ranges_live, 0ULL);
-	KUNIT_EXPECT_EQ(test, s.range_blocks, 0ULL);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 0L);
+	svm_munmap_expect(test, base, 7 * SZ_64K, 1, 1, 16);
+	svm_munmap_expect(test, base + 7 * SZ_64K, SZ_64K, 0, 0, 0);
 	KUNIT_EXPECT_FALSE(test, t->commit_bad);
 
 	/* range_size must hold a range, and not come with range_alloc. */
 	svm = kunit_kzalloc(test, sizeof(*svm), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, svm);
-	KUNIT_ASSERT_EQ(test, drm_svm_init(svm, t->dev, current->mm,
-					   &too_small, NULL), 0);
-	KUNIT_EXPECT_EQ(test, drm_svm_mirror_init(svm, svm_chunks, 3), -EINVAL);
-	drm_svm_fini(svm);
-	KUNIT_ASSERT_EQ(test, drm_svm_init(svm, t->dev, current->mm,
-					   &sized_alloc, NULL), 0);
-	KUNIT_EXPECT_EQ(test, drm_svm_mirror_init(svm, svm_chunks, 3), -EINVAL);
-	drm_svm_fini(svm);
+	svm_expect_mirror_ops_refused(test, svm, &too_small);
+	svm_expect_mirror_ops_refused(test, svm, &sized_alloc);
 }
 
 /*
@@ -3149,10 +3181,8 @@ static void drm_svm_mirror_test_blocks_split(struct kunit *test)
 					  sizeof(u64));
 	struct svm_test *t = test->priv;
 	unsigned long base = svm_mirror_vma(test, 0, 100 * PAGE_SIZE);
-	struct drm_svm_fault f = { .addr = base, .size = 100 * PAGE_SIZE };
 	struct drm_svm_stats_snapshot s;
 	struct drm_svm_range *r[100];
-	u32 word;
 	int i;
 
 	/* The suite's mirror again, with driver-sized ranges of 4K only. */
@@ -3164,15 +3194,9 @@ static void drm_svm_mirror_test_blocks_split(struct kunit *test)
 	t->svm_live = true;
 	KUNIT_ASSERT_EQ(test, drm_svm_mirror_init(&t->svm, only_4k, 1), 0);
 
-	svm_fill(test, base, 100, 0x8600);
-	KUNIT_ASSERT_EQ(test, svm_batch(t, &f, 1), 0);
-	KUNIT_EXPECT_EQ(test, f.ret, 0);
-	KUNIT_EXPECT_EQ(test, t->commit_calls, 100);
-	svm_stats(t, &s);
-	KUNIT_EXPECT_EQ(test, s.faults, 1ULL);
-	KUNIT_EXPECT_EQ(test, s.ranges_live, 100ULL);
 	/* 64 ranges per block at most. */
-	KUNIT_EXPECT_EQ(test, s.range_blocks, 2ULL);
+	svm_fault_sized(test, base, 100, 0x8600, 100, 2);
+	KUNIT_EXPECT_EQ(test, t->commit_calls, 100);
 	for (i = 0; i < 100; i++) {
 		r[i] = svm_find(t, base + i * PAGE_SIZE);
 		KUNIT_ASSERT_NOT_NULL(test, r[i]);
@@ -3184,27 +3208,14 @@ static void drm_svm_mirror_test_blocks_split(struct kunit *test)
 		if (i % 64)
 			KUNIT_EXPECT_EQ(test, (unsigned long)r[i] -
 					(unsigned long)r[i - 1], rsize);
-		word = 0;
-		drm_svm_notifier_lock(&t->svm);
-		if (drm_svm_range_pages_valid(r[i]))
-			word = svm_page_word(drm_svm_range_page(r[i], 0));
-		drm_svm_notifier_unlock(&t->svm);
-		KUNIT_EXPECT_EQ(test, word, 0x8600 + i);
+		KUNIT_EXPECT_EQ(test, svm_published_word(t, r[i], 0),
+				0x8600 + i);
 	}
 	KUNIT_EXPECT_PTR_NE(test, r[0]->block, r[64]->block);
 
 	/* The first block goes with its last range, the second stays. */
-	vm_munmap(base, 63 * PAGE_SIZE);
-	svm_gc(t);
-	KUNIT_EXPECT_EQ(test, svm_live(t), 37UL);
-	svm_stats(t, &s);
-	KUNIT_EXPECT_EQ(test, s.range_blocks, 2ULL);
-	vm_munmap(base + 63 * PAGE_SIZE, PAGE_SIZE);
-	svm_gc(t);
-	svm_stats(t, &s);
-	KUNIT_EXPECT_EQ(test, s.ranges_live, 36ULL);
-	KUNIT_EXPECT_EQ(test, s.range_blocks, 1ULL);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 36L);
+	svm_munmap_expect(test, base, 63 * PAGE_SIZE, 37, 2, 37);
+	svm_munmap_expect(test, base + 63 * PAGE_SIZE, PAGE_SIZE, 36, 1, 36);
 	/* Mirror fini frees the rest. */
 	drm_svm_mirror_fini(&t->svm);
 	svm_stats(t, &s);
