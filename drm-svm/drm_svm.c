@@ -2064,7 +2064,7 @@ static bool drm_svm_mirror_range_unmapped(struct drm_svm_range *range)
 
 /*
  * A range block: @live ranges, then the entries of its multi-page ranges.
- * Each range takes ALIGN(range size, 8) bytes of @data.
+ * Each range takes drm_svm_block_stride() bytes of @data.
  */
 struct drm_svm_range_block {
 	/* ranges set up in the block and not freed yet (+1 while filled) */
@@ -2076,6 +2076,12 @@ struct drm_svm_range_block {
 static size_t drm_svm_mirror_range_size(struct drm_svm *svm)
 {
 	return svm->ops->range_size ?: sizeof(struct drm_svm_range);
+}
+
+/* Bytes one range takes in a range block. */
+static size_t drm_svm_block_stride(struct drm_svm *svm)
+{
+	return ALIGN(drm_svm_mirror_range_size(svm), sizeof(u64));
 }
 
 static void drm_svm_block_put(struct drm_svm *svm,
@@ -2996,7 +3002,7 @@ static struct drm_svm_range_block *
 drm_svm_block_alloc(struct drm_svm *svm, const struct drm_svm_multi_ent *m,
 		    unsigned int n, unsigned int *k)
 {
-	size_t rsize = ALIGN(drm_svm_mirror_range_size(svm), sizeof(u64));
+	size_t rsize = drm_svm_block_stride(svm);
 	size_t bytes = sizeof(struct drm_svm_range_block), add;
 	struct drm_svm_range_block *blk;
 	unsigned long np;
@@ -3031,7 +3037,7 @@ static unsigned int drm_svm_multi_new(struct drm_svm *svm,
 				      struct drm_svm_multi_ent *m,
 				      unsigned int n, bool ro)
 {
-	size_t rsize = ALIGN(drm_svm_mirror_range_size(svm), sizeof(u64));
+	size_t rsize = drm_svm_block_stride(svm);
 	struct drm_svm_range_block *blk = NULL;
 	struct drm_svm_range *range;
 	unsigned int i, k = 0;
