@@ -8,7 +8,7 @@ set -euo pipefail
 : "${ROOT:?}" "${W:?}" "${KSRC:?}" "${KBUILD:?}" "${KHDR:?}"
 
 export RIG_ROOT=$ROOT RIG_KHDR=$KHDR RIG_KSRC=$KSRC RIG_KBUILD=$KBUILD
-export RIG_STAGE=$W/initramfs.stage RIG_OUT=$W/out
+export RIG_STAGE=$W/initramfs${KTAG:-}.stage RIG_OUT=$W/out${KTAG:-}
 rm -rf "$RIG_STAGE"
 mkdir -p "$RIG_STAGE"/{bin,sbin,dev,proc,sys,tmp,etc,root,rig/suites} "$RIG_OUT"
 cd "$RIG_STAGE"
@@ -45,6 +45,6 @@ done | sort -u | while read -r lib; do
 	[ -e ".$lib" ] || cp -L "$lib" ".$lib"
 done
 
-find . -print0 | cpio --null -o -H newc --quiet | gzip -1 > "$W/initramfs.cpio.gz.tmp"
-mv "$W/initramfs.cpio.gz.tmp" "$W/initramfs.cpio.gz"
-echo "  INITRD  $W/initramfs.cpio.gz ($(du -h "$W/initramfs.cpio.gz" | cut -f1))"
+find . -print0 | cpio --null -o -H newc --quiet | gzip -1 > "$W/initramfs${KTAG:-}.cpio.gz.tmp"
+mv "$W/initramfs${KTAG:-}.cpio.gz.tmp" "$W/initramfs${KTAG:-}.cpio.gz"
+echo "  INITRD  $W/initramfs${KTAG:-}.cpio.gz ($(du -h "$W/initramfs${KTAG:-}.cpio.gz" | cut -f1))"

@@ -11,7 +11,7 @@ cd "$KSRC" || exit 1
 fail=0
 cp_opts=(--strict --quiet --no-summary --show-types --ignore FILE_PATH_CHANGES)
 for c in $COMPONENTS; do
-	if [ -f "$ROOT/$c/overlay.list" ]; then
+	if [ -f "$ROOT/$c/overlay${KV_SFX:-}.list" ]; then
 		while read -r src dst; do
 			case "$src" in ''|'#'*) continue ;; esac
 			case "$dst" in *.c|*.h) ;; *) continue ;; esac
@@ -23,9 +23,9 @@ for c in $COMPONENTS; do
 			[ -n "$out" ] && { echo "$out"; fail=1; }
 			out=$(scripts/kernel-doc -none "$ROOT/$c/$src" 2>&1)
 			[ -n "$out" ] && { echo "$out"; fail=1; }
-		done < "$ROOT/$c/overlay.list"
+		done < "$ROOT/$c/overlay${KV_SFX:-}.list"
 	fi
-	for p in "$ROOT/$c"/patches/*.patch; do
+	for p in "$ROOT/$c"/patches${KV_SFX:-}/*.patch; do
 		[ -e "$p" ] || continue
 		# FILE_PATH_CHANGES: MAINTAINERS covers whole driver directories.
 		out=$(scripts/checkpatch.pl "${cp_opts[@]}" "$p" 2>&1)

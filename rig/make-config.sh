@@ -7,9 +7,14 @@
 set -euo pipefail
 : "${ROOT:?}" "${KSRC:?}" "${KBUILD:?}"
 
-frags=("$ROOT"/rig/kconfig/*.config)
+# FLAVOR=release leaves out debug.config (KASAN, kmemleak, lockdep,
+# DEBUG_VM ...): the kernel users run, for benchmarks. KV_SFX picks each
+# component's kernel-7.3.config on 7.3.
+frags=("$ROOT"/rig/kconfig/base.config)
+[ "${FLAVOR:-debug}" = release ] || frags+=("$ROOT"/rig/kconfig/debug.config)
 for c in $COMPONENTS; do
-	[ -f "$ROOT/$c/kernel.config" ] && frags+=("$ROOT/$c/kernel.config")
+	f=$ROOT/$c/kernel${KV_SFX:-}.config
+	[ -f "$f" ] && frags+=("$f")
 done
 
 tmp=$KBUILD/.config-gen

@@ -9,30 +9,35 @@
 #     not change keep their timestamps, so kbuild stays incremental.
 set -euo pipefail
 : "${ROOT:?}" "${W:?}" "${KSRC:?}"
+# KV_SFX picks the component files for this kernel ("" for 6.12: patches/,
+# overlay.list; "-7.3": patches-7.3/, overlay-7.3.list).
+sfx=${KV_SFX:-}
+ver=${KERNEL:-6.12}
+tmpd=$KSRC.tmp
 
 mkdir -p "$W"
 if [ ! -e "$KSRC/.git/refs/tags/base" ]; then
 	echo "  VERIFY  $LINUX_TARBALL"
 	echo "$LINUX_TARBALL_SHA256  $LINUX_TARBALL" | sha256sum -c --quiet -
 	echo "  UNPACK  linux $LINUX_DEB_VERSION"
-	rm -rf "$KSRC" "$W/linux-source-6.12.tmp"
-	mkdir -p "$W/linux-source-6.12.tmp"
-	tar -C "$W/linux-source-6.12.tmp" -xf "$LINUX_TARBALL" --strip-components=1
+	rm -rf "$KSRC" "$tmpd"
+	mkdir -p "$tmpd"
+	tar -C "$tmpd" -xf "$LINUX_TARBALL" --strip-components=1
 	(
-		cd "$W/linux-source-6.12.tmp"
+		cd "$tmpd"
 		git init -q
 		git config user.name "drm_svm rig"
 		git config user.email "rig@drm-svm.invalid"
 		git config gc.auto 0
 		git add -f -A
-		git commit -q -m "Linux 6.12.117 (Debian linux-source-6.12 $LINUX_DEB_VERSION)"
+		git commit -q -m "Linux $(make -s kernelversion) (Debian linux-source-$ver $LINUX_DEB_VERSION)"
 		# Debian's .gitignore ignores the whole top level; drop that stanza.
 		sed -i '/^# Debian packaging: ignore everything/,$d' .gitignore
 		sed -i '$d' .gitignore
 		git commit -q -a -m "rig: do not ignore the whole tree (Debian packaging stanza)"
 		git tag base
 	)
-	mv "$W/linux-source-6.12.tmp" "$KSRC"
+	mv "$tmpd" "$KSRC"
 fi
 
 # No automatic gc in the work tree: "git gc --auto" (run by git am and
@@ -44,48 +49,48 @@ git -C "$KSRC" config maintenance.auto false
 # Collect the series in order.
 patches=()
 for c in $COMPONENTS; do
-	[ -d "$ROOT/$c/patches" ] || continue
-	for p in "$ROOT/$c/patches"/*.patch; do
+	[ -d "$ROOT/$c/patches$sfx" ] || continue
+	for p in "$ROOT/$c/patches$sfx"/*.patch; do
 		[ -e "$p" ] && patches+=("$p")
 	done
 done
 # Test-only patches (<component>/test-patches/, e.g. radeon's GART switch)
 # come last; the rig applies them, "make series" does not export them.
 for c in $COMPONENTS; do
-	for p in "$ROOT/$c"/test-patches/*.patch; do
+	for p in "$ROOT/$c"/test-patches$sfx/*.patch; do
 		[ -e "$p" ] && patches+=("$p")
 	done
 done
 sum=$(cat /dev/null "${patches[@]}" | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$W/.series-applied" 2>/dev/null)" != "$sum" ] ||
+if [ "$(cat "$W/.series-applied$sfx" 2>/dev/null)" != "$sum" ] ||
    [ -n "$(git -C "$KSRC" status --porcelain --untracked-files=no)" ]; then
 	echo "  PATCH   ${#patches[@]} patch(es) onto base"
 	git -C "$KSRC" am --abort >/dev/null 2>&1 || true
 	# Overlay files are untracked; take them out so "git am" never
 	# trips over them (they are copied back below).
 	for c in $COMPONENTS; do
-		[ -f "$ROOT/$c/overlay.list" ] || continue
+		[ -f "$ROOT/$c/overlay$sfx.list" ] || continue
 		while read -r src dst; do
 			case "$src" in ''|'#'*) continue ;; esac
 			git -C "$KSRC" ls-files --error-unmatch "$dst" >/dev/null 2>&1 ||
 				rm -f "$KSRC/$dst"
-		done < "$ROOT/$c/overlay.list"
+		done < "$ROOT/$c/overlay$sfx.list"
 	done
 	git -C "$KSRC" checkout -q -f -B rig base
 	if [ ${#patches[@]} -gt 0 ]; then
 		git -C "$KSRC" am -q --committer-date-is-author-date "${patches[@]}"
 	fi
-	echo "$sum" > "$W/.series-applied"
+	echo "$sum" > "$W/.series-applied$sfx"
 fi
 
 # Overlay new files.
 for c in $COMPONENTS; do
-	list="$ROOT/$c/overlay.list"
+	list="$ROOT/$c/overlay$sfx.list"
 	[ -f "$list" ] || continue
 	while read -r src dst; do
 		case "$src" in ''|'#'*) continue ;; esac
 		if [ ! -f "$ROOT/$c/$src" ]; then
-			echo "rig: $c/overlay.list: missing $src" >&2
+			echo "rig: $c/overlay$sfx.list: missing $src" >&2
 			exit 1
 		fi
 		mkdir -p "$(dirname "$KSRC/$dst")"

@@ -21,7 +21,7 @@ if [ "$mode" = vm ]; then
 	printf '%s\necho "command exit status: $?"\n' "$RIG_CMD" > "$job/rig/suites/cmd/guest.sh"
 fi
 (cd "$job" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/job.cpio.gz"
-cat "$W/initramfs.cpio.gz" "$out/job.cpio.gz" > "$out/initrd.gz"
+cat "$W/initramfs${KTAG:-}.cpio.gz" "$out/job.cpio.gz" > "$out/initrd.gz"
 
 kunit=0
 case ",$suites," in *,kunit,*) kunit=1 ;; esac
@@ -52,7 +52,7 @@ if [ "$mode" = check ]; then
 	else
 		echo "RESULT fail style.w1-sparse see $out/wcheck.log" >> "$out/host-results.log"
 	fi
-	if make -s -C "$ROOT/igt-tests" selftest O="$W/out/igt" KHDR="$KHDR" \
+	if make -s -C "$ROOT/igt-tests" selftest O="$W/out${KTAG:-}/igt" KHDR="$KHDR" \
 		> "$out/igt-selftest-host.log" 2>&1; then
 		echo "RESULT pass igt.runner.host-selftest" >> "$out/host-results.log"
 	else

@@ -16,25 +16,29 @@
 # Prints the new warnings and a summary; exits non-zero on any new one.
 set -uo pipefail
 : "${ROOT:?}" "${W:?}" "${KSRC:?}" "${KBUILD:?}"
-out=$W/build-w1
-base_src=$W/base-tree
-base_out=$W/build-w1-base
+out=$W/build-w1${KTAG:-}
+base_src=$W/base-tree${KV_SFX:-}
+base_out=$W/build-w1-base${KTAG:-}
 
 files=()
 for c in $COMPONENTS; do
-	if [ -f "$ROOT/$c/overlay.list" ]; then
+	if [ -f "$ROOT/$c/overlay${KV_SFX:-}.list" ]; then
 		while read -r src dst; do
 			case "$src" in ''|'#'*) continue ;; esac
 			case "$dst" in *.c|*.h) files+=("$dst") ;; esac
-		done < "$ROOT/$c/overlay.list"
+		done < "$ROOT/$c/overlay${KV_SFX:-}.list"
 	fi
-	for p in "$ROOT/$c"/patches/*.patch; do
+	for p in "$ROOT/$c"/patches${KV_SFX:-}/*.patch; do
 		[ -e "$p" ] || continue
 		while read -r f; do
 			files+=("$f")
 		done < <(sed -n 's,^+++ b/\(.*\.[ch]\)$,\1,p' "$p")
 	done
 done
+if [ ${#files[@]} = 0 ]; then
+	echo "wcheck: no kernel C file is added or patched for this kernel"
+	exit 0
+fi
 mapfile -t files < <(printf '%s\n' "${files[@]}" | sort -u)
 
 # The objects the test kernel builds from those C files.
