@@ -99,14 +99,16 @@ KMAKE = CCACHE_DIR=$(DRM_SVM_CACHE)/ccache CCACHE_BASEDIR=$(ROOT) \
 	CCACHE_NOHASHDIR=1 flock $(KBUILD_LOCK) \
 	$(MAKE) -C $(KSRC) O=$(KBUILD) -j$(JOBS) CC="$(KCC)"
 
-.PHONY: help deps tree config kernel mesa initramfs check run bench vm series \
+.PHONY: help deps tree config kernel mesa initramfs check run bench bench-one vm series \
 	checkpatch clean distclean
 
 help:
 	@echo "make run                  build, boot the VM, run the demo"
 	@echo "make check                build, boot the VM, run all suites ($(SUITES))"
 	@echo "make check SUITES=kunit KUNIT_FILTER='drm_svm*'   one suite / KUnit glob"
-	@echo "make bench                benchmarks in the VM (ratios, no pass/fail on time)"
+	@echo "make bench                benchmarks in the VM (ratios, no pass/fail on time);"
+	@echo "                          on KERNEL=7.3 once on the release and once on the debug kernel"
+	@echo "make check KERNEL=7.3     the same on Linux 7.3.4 (the default is 6.12 until the flip)"
 	@echo "make vm CMD='...'         run a command in the guest"
 	@echo "make kernel               overlay + patches + config + incremental build"
 	@echo "make mesa                 libdrm + Mesa with mesa-patches/ (meson tests too)"
@@ -146,12 +148,22 @@ check: initramfs
 
 # make run and make bench stage only their own suite: no Mesa build.
 run: SUITES := demo
-bench: SUITES := bench
+bench-one: SUITES := bench
+bench-one: export BENCH_KERNEL = $(FLAVOR)
 
 run: initramfs
 	@SUITES=demo $(ROOT)/rig/run-tests.sh run
 
-bench: initramfs
+# make bench: on 7.3 one VM run per kernel flavor, release first (the
+# figures users see), then debug; each line says kernel=... iommu=...
+BENCH_FLAVORS ?= $(if $(filter 6.12,$(KERNEL)),debug,release debug)
+bench:
+	@rc=0; for f in $(BENCH_FLAVORS); do \
+		echo "  BENCH   kernel=$$f ($(KERNEL))"; \
+		$(MAKE) --no-print-directory bench-one FLAVOR=$$f || rc=1; \
+	done; exit $$rc
+
+bench-one: initramfs
 	@t0=$$(date +%s.%N); SUITES=bench $(ROOT)/rig/run-tests.sh run; rc=$$?; \
 	$(ROOT)/rig/suites/bench/plot.sh $(W)/results/latest \
 		"$$(echo "$$(date +%s.%N) - $$t0" | bc)"; exit $$rc

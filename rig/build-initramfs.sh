@@ -23,8 +23,15 @@ echo "root:x:0:" > etc/group
 make -s -C "$KSRC" O="$KBUILD" INSTALL_MOD_PATH="$RIG_STAGE" \
 	INSTALL_MOD_STRIP=1 modules_install >/dev/null
 
+# Stage the suites of this run ($SUITES), and the ones they name in their
+# "needs" file (fault runs a test that the igt suite builds and stages).
+want=" $(echo "${SUITES:-}" | tr ',' ' ') "
+for s in $want; do
+	[ -f "$ROOT/rig/suites/$s/needs" ] && want+="$(tr '\n' ' ' < "$ROOT/rig/suites/$s/needs") "
+done
 for dir in "$ROOT"/rig/suites/*/; do
 	s=$(basename "$dir")
+	case "$want" in *" $s "*) ;; *) continue ;; esac
 	mkdir -p "rig/suites/$s"
 	cp "$dir"/guest.sh "rig/suites/$s/" 2>/dev/null || true
 	if [ -x "$dir/host.sh" ]; then

@@ -49,8 +49,11 @@ for fig in ${BENCH_ONLY:-p5 p26 p4 p3 p1}; do
 		done
 		rm -f /tmp/perf.data /tmp/perf.txt
 	else
-		./svm_bench $args "$@"
-		rc=$?
+		# Each figure line says which kernel and whether DMA goes
+		# through an IOMMU: "P5 kernel=release iommu=off ...".
+		{ ./svm_bench $args "$@"; echo "rc=$?" > /tmp/bench.rc; } |
+			sed -E "s/^(P[0-9]+|RT) /\\1 kernel=${BENCH_KERNEL:-debug} iommu=${BENCH_IOMMU:-off} /"
+		rc=$(sed -n 's/^rc=//p' /tmp/bench.rc)
 	fi
 	if [ $rc = 0 ]; then
 		echo "RESULT pass bench.$fig"

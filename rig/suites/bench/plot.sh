@@ -7,7 +7,8 @@ set -euo pipefail
 dir=$(readlink -f "$1")
 log=$dir/results.log
 [ -f "$log" ] || { echo "bench: no $log" >&2; exit 1; }
-tr -d '\r' < "$log" > "$dir/bench.txt"
+# The kernel=/iommu= tags after the id are dropped for the columns below.
+tr -d '\r' < "$log" | sed -E 's/ kernel=[a-z]+ iommu=[a-z]+ / /' > "$dir/bench.txt"
 # P2 svm N=1000 live 1000 munmap median 1234.000 ns (min ...
 awk '$1 == "P2" { sub("N=", "", $3); gsub(/\)/, "");
 	print $2, $3, $8, $11, $13 }' "$dir/bench.txt" > "$dir/p2.dat"

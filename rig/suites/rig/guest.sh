@@ -6,6 +6,24 @@
 # in init, for every job.)
 cd /rig/suites/rig || exit 1
 
+# The kernel the host built: its version (rig.kver) and flavor (rig.flavor,
+# debug or release) come on the command line.
+kver=$(sed -n 's/.*rig\.kver=\([^ ]*\).*/\1/p' /proc/cmdline)
+flavor=$(sed -n 's/.*rig\.flavor=\([^ ]*\).*/\1/p' /proc/cmdline)
+dbg=""
+[ -e /proc/lockdep ] && dbg="$dbg lockdep"
+[ -e /sys/kernel/debug/kmemleak ] && dbg="$dbg kmemleak"
+grep -q " __asan_load8$" /proc/kallsyms && dbg="$dbg KASAN"
+case "$(uname -r)" in
+"$kver"|"$kver"+|"$kver"-*) ;;
+*) echo "RESULT fail rig.kernel uname -r is $(uname -r), the host built $kver" ;;
+esac
+case "$flavor:$dbg" in
+"debug: lockdep kmemleak KASAN"|"release:")
+	echo "RESULT pass rig.kernel $(uname -r) $flavor (debug options:${dbg:- none})" ;;
+*)	echo "RESULT fail rig.kernel $flavor kernel with debug options:${dbg:- none}" ;;
+esac
+
 mode=$(cat /sys/kernel/debug/sched/preempt 2>/dev/null)
 case "$(uname -v) [$mode]" in
 *PREEMPT_DYNAMIC*"(full)"*|*" PREEMPT "*"[]")
