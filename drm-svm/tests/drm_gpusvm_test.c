@@ -19,6 +19,7 @@
 #include <linux/highmem.h>
 #include <linux/huge_mm.h>
 #include <linux/hmm.h>
+#include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/mmu_notifier.h>
@@ -841,8 +842,7 @@ static void drm_gpusvm_test_get_pages_faults_in_private_writable_pages(struct ku
 	struct drm_gpusvm_pages *pages;
 	unsigned long addr, i;
 
-	addr = gt_mmap_aligned(test, 4 * PAGE_SIZE, SZ_64K,
-			       PROT_READ | PROT_WRITE);
+	addr = gt_mmap_aligned(test, SZ_64K, SZ_64K, PROT_READ | PROT_WRITE);
 	range = gt_range(test, addr);
 	pages = &to_gt_range(range)->pages;
 	KUNIT_ASSERT_EQ(test, gt_get_pages(t, range, &(struct drm_gpusvm_ctx){}),
@@ -969,8 +969,7 @@ static void drm_gpusvm_test_read_only_ctx_maps_zero_page_to_device(struct kunit 
 	struct drm_gpusvm_pages *pages;
 	unsigned long addr, i;
 
-	addr = gt_mmap_aligned(test, 4 * PAGE_SIZE, SZ_64K,
-			       PROT_READ | PROT_WRITE);
+	addr = gt_mmap_aligned(test, SZ_64K, SZ_64K, PROT_READ | PROT_WRITE);
 	range = gt_insert(t, addr, 0, ULONG_MAX, &ro);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, range);
 	pages = &to_gt_range(range)->pages;
@@ -1020,13 +1019,14 @@ static void drm_gpusvm_test_read_only_vma_maps_for_read_with_read_only_ctx(struc
 static void drm_gpusvm_test_write_after_read_mapping_maps_writable_pages(struct kunit *test)
 {
 	struct drm_gpusvm_ctx ro = { .read_only = true, };
+	bool valid, zero[4] = {};
+	int dir[4] = {};
 	struct gt *t = test->priv;
 	struct drm_gpusvm_range *range;
 	struct drm_gpusvm_pages *pages;
 	unsigned long addr, i;
 
-	addr = gt_mmap_aligned(test, 4 * PAGE_SIZE, SZ_64K,
-			       PROT_READ | PROT_WRITE);
+	addr = gt_mmap_aligned(test, SZ_64K, SZ_64K, PROT_READ | PROT_WRITE);
 	range = gt_range(test, addr);
 	pages = &to_gt_range(range)->pages;
 	KUNIT_ASSERT_EQ(test, gt_get_pages(t, range, &ro), 0);
@@ -1036,17 +1036,21 @@ static void drm_gpusvm_test_write_after_read_mapping_maps_writable_pages(struct 
 
 	KUNIT_ASSERT_EQ(test, gt_get_pages(t, range, &(struct drm_gpusvm_ctx){}),
 			0);
+	/* Read under the lock, assert outside it (a failure allocates). */
 	drm_gpusvm_notifier_lock(&t->svm);
-	KUNIT_EXPECT_TRUE(test, drm_gpusvm_pages_valid(&t->svm, pages));
-	for (i = 0; i < 4; i++) {
-		struct drm_pagemap_addr *a = &pages->dma_addr[i];
-
-		KUNIT_EXPECT_EQ_MSG(test, (int)a->dir, DMA_BIDIRECTIONAL,
-				    "page %lu still mapped for reading", i);
-		KUNIT_EXPECT_FALSE_MSG(test, is_zero_page(gt_dma_page(t, a)),
-				       "page %lu is the zero page", i);
+	valid = drm_gpusvm_pages_valid(&t->svm, pages);
+	for (i = 0; valid && i < 4; i++) {
+		dir[i] = pages->dma_addr[i].dir;
+		zero[i] = is_zero_page(gt_dma_page(t, &pages->dma_addr[i]));
 	}
 	drm_gpusvm_notifier_unlock(&t->svm);
+	KUNIT_ASSERT_TRUE(test, valid);
+	for (i = 0; i < 4; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, dir[i], (int)DMA_BIDIRECTIONAL,
+				    "page %lu still mapped for reading", i);
+		KUNIT_EXPECT_FALSE_MSG(test, zero[i],
+				       "page %lu is the zero page", i);
+	}
 
 	/* The device's write reaches the process. */
 	KUNIT_ASSERT_TRUE(test, gt_device_write(t, pages, 1, 0x5151));
@@ -1390,17 +1394,19 @@ static void drm_gpusvm_test_range_reference_outlives_removal(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&t->range_frees), 1);
 }
 
+/* Against a device pagemap the range is not in (a NULL one matches). */
 static void drm_gpusvm_test_scan_mm_reports_unpopulated_then_system(struct kunit *test)
 {
+	static const struct dev_pagemap other;
 	struct drm_gpusvm_range *range;
 	unsigned long addr;
 
 	addr = gt_mmap_aligned(test, SZ_64K, SZ_64K, PROT_READ | PROT_WRITE);
 	range = gt_range(test, addr);
-	KUNIT_EXPECT_EQ(test, drm_gpusvm_scan_mm(range, NULL, NULL),
+	KUNIT_EXPECT_EQ(test, drm_gpusvm_scan_mm(range, NULL, &other),
 			DRM_GPUSVM_SCAN_UNPOPULATED);
 	gt_fill(test, addr, 16, 3);
-	KUNIT_EXPECT_EQ(test, drm_gpusvm_scan_mm(range, NULL, NULL),
+	KUNIT_EXPECT_EQ(test, drm_gpusvm_scan_mm(range, NULL, &other),
 			DRM_GPUSVM_SCAN_SYSTEM);
 }
 
