@@ -105,7 +105,7 @@ static int vsvm_open(struct drm_device *dev, struct drm_file *file)
 	struct vsvm_file *vfile;
 	int ret;
 
-	vfile = kzalloc(sizeof(*vfile), GFP_KERNEL_ACCOUNT);
+	vfile = kzalloc_obj(*vfile, VSVM_GFP);
 	if (!vfile)
 		return -ENOMEM;
 
@@ -117,6 +117,7 @@ static int vsvm_open(struct drm_device *dev, struct drm_file *file)
 	mutex_init(&vfile->mirrors_lock);
 	INIT_LIST_HEAD(&vfile->mirrors);
 	spin_lock_init(&vfile->error_lock);
+	init_waitqueue_head(&vfile->ufence_wq);
 
 	ret = vsvm_engine_file_init(vfile);
 	if (ret) {
@@ -250,7 +251,7 @@ static int vsvm_vm_bind_ioctl(struct drm_device *dev, void *data,
 		return -EINVAL;
 	}
 
-	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
+	map = kzalloc_obj(*map, VSVM_GFP);
 	if (!map) {
 		drm_gem_object_put(obj);
 		return -ENOMEM;
@@ -389,7 +390,10 @@ static int vsvm_ufence_check(u64 __user *ptr, u64 value)
  * @file: DRM file of the caller
  *
  * Reads the user fence word with the caller's permissions (it may fault),
- * so the wait uses wait_woken() rather than a wait_event() condition.
+ * so the wait uses wait_woken() rather than a wait_event() condition. The
+ * file's own jobs wake its wait queue; the timeout is a deadline taken at
+ * entry. A signal restarts the call with the full relative timeout (the
+ * IOCTL cannot write back what is left: DRM_IOW).
  *
  * Return: 0 or a negative errno as documented for &struct
  * drm_vsvm_wait_ufence.
@@ -397,10 +401,11 @@ static int vsvm_ufence_check(u64 __user *ptr, u64 value)
 int vsvm_wait_ufence_ioctl(struct drm_device *dev, void *data,
 			   struct drm_file *file)
 {
-	struct vsvm_device *vdev = to_vsvm_device(dev);
+	struct vsvm_file *vfile = file->driver_priv;
 	struct drm_vsvm_wait_ufence *args = data;
 	u64 __user *ptr = u64_to_user_ptr(args->addr);
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	unsigned long deadline;
 	long timeout;
 	int ret;
 
@@ -408,8 +413,9 @@ int vsvm_wait_ufence_ioctl(struct drm_device *dev, void *data,
 	    !IS_ALIGNED(args->addr, sizeof(u64)) || args->timeout_ns < 0)
 		return -EINVAL;
 
-	timeout = nsecs_to_jiffies(args->timeout_ns);
-	add_wait_queue(&vdev->ufence_wq, &wait);
+	/* Spurious wake-ups do not extend the wait. */
+	deadline = jiffies + nsecs_to_jiffies(args->timeout_ns);
+	add_wait_queue(&vfile->ufence_wq, &wait);
 	for (;;) {
 		ret = vsvm_ufence_check(ptr, args->value);
 		if (ret <= 0)
@@ -418,13 +424,14 @@ int vsvm_wait_ufence_ioctl(struct drm_device *dev, void *data,
 			ret = -ERESTARTSYS;
 			break;
 		}
+		timeout = time_before(jiffies, deadline) ? deadline - jiffies : 0;
 		if (!timeout) {
 			ret = -ETIME;
 			break;
 		}
-		timeout = wait_woken(&wait, TASK_INTERRUPTIBLE, timeout);
+		wait_woken(&wait, TASK_INTERRUPTIBLE, timeout);
 	}
-	remove_wait_queue(&vdev->ufence_wq, &wait);
+	remove_wait_queue(&vfile->ufence_wq, &wait);
 
 	return ret;
 }
@@ -471,8 +478,10 @@ static void vsvm_device_fini(struct drm_device *dev, void *data)
 {
 	struct vsvm_device *vdev = to_vsvm_device(dev);
 
-	destroy_workqueue(vdev->engine_wq);
+	/* Closed files' queues first: they wait for jobs on engine_wq. */
+	destroy_workqueue(vdev->fini_wq);
 	vsvm_engine_device_fini(vdev);
+	destroy_workqueue(vdev->engine_wq);
 }
 
 static int __init vsvm_init(void)
@@ -502,15 +511,24 @@ static int __init vsvm_init(void)
 		goto out_devres;
 	}
 	vdev->platform = pdev;
-	init_waitqueue_head(&vdev->ufence_wq);
-	spin_lock_init(&vdev->dead_scheds_lock);
-	INIT_LIST_HEAD(&vdev->dead_scheds);
 
 	/* The files' queues run in parallel; reclaim may wait for them. */
 	vdev->engine_wq = alloc_workqueue("vsvm-engine",
 					  WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!vdev->engine_wq) {
 		ret = -ENOMEM;
+		goto out_devres;
+	}
+	vdev->fini_wq = alloc_workqueue("vsvm-fini", WQ_UNBOUND, 0);
+	if (!vdev->fini_wq) {
+		destroy_workqueue(vdev->engine_wq);
+		ret = -ENOMEM;
+		goto out_devres;
+	}
+	ret = vsvm_engine_device_init(vdev);
+	if (ret) {
+		destroy_workqueue(vdev->fini_wq);
+		destroy_workqueue(vdev->engine_wq);
 		goto out_devres;
 	}
 	ret = drmm_add_action_or_reset(&vdev->drm, vsvm_device_fini, NULL);

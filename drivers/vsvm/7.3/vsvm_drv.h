@@ -7,6 +7,7 @@
 #define __VSVM_DRV_H__
 
 #include <linux/atomic.h>
+#include <linux/gfp.h>
 #include <linux/interval_tree.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -28,6 +29,16 @@ struct mm_struct;
 struct page;
 struct platform_device;
 
+/*
+ * Every allocation made for a process (file, objects, jobs, tracking
+ * arrays) is charged to its memory cgroup and fails with -ENOMEM at the
+ * cgroup's limit instead of invoking the OOM killer.
+ */
+#define VSVM_GFP		(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL)
+
+/* Schedulers of the device: files' queues that run in parallel. */
+#define VSVM_NUM_SCHEDS		4
+
 /* Chunk sizes an SVM mirror may use: 2M, 64K, 4K. */
 #define VSVM_SVM_MAX_CHUNKS	3
 
@@ -35,21 +46,20 @@ struct platform_device;
  * struct vsvm_device - the virtual GPU
  * @drm: DRM device
  * @platform: the platform device it hangs off (DMA goes through dma-direct)
- * @engine_wq: submit workqueue of every file's GPU scheduler (unbound: the
+ * @engine_wq: submit workqueue of the GPU schedulers (unbound: the
  *	       files' queues run in parallel, each one job at a time)
- * @ufence_wq: woken whenever a long-running job wrote its user fence, and
- *	       whenever a job is freed
- * @dead_scheds_lock: protects @dead_scheds
- * @dead_scheds: schedulers of closed files, freed with the device: the
- *		 fences of their jobs may outlive the files
+ * @fini_wq: tears closed files' queues down (vsvm_engine_file_close());
+ *	     not WQ_MEM_RECLAIM, and flushed before the module goes
+ * @scheds: the GPU schedulers ("rings"), created at probe
+ * @sched_list: pointers to @scheds, for the files' entities
  */
 struct vsvm_device {
 	struct drm_device drm;
 	struct platform_device *platform;
 	struct workqueue_struct *engine_wq;
-	wait_queue_head_t ufence_wq;
-	spinlock_t dead_scheds_lock; /* protects dead_scheds */
-	struct list_head dead_scheds;
+	struct workqueue_struct *fini_wq;
+	struct drm_gpu_scheduler scheds[VSVM_NUM_SCHEDS];
+	struct drm_gpu_scheduler *sched_list[VSVM_NUM_SCHEDS];
 };
 
 /**
@@ -91,9 +101,7 @@ struct vsvm_stats {
  * @mirrors: &struct vsvm_mirror list, one per mm userptrs were created in
  * @svm: the mirror SVM mode is enabled on, or NULL (referenced; set once
  *	 under @vm_lock, cleared at close)
- * @sched: the file's GPU scheduler: the file's queue, one job at a time;
- *	   it outlives the file (vsvm_engine_file_fini_work())
- * @entity: the file's only scheduler entity
+ * @entity: the file's only scheduler entity, over the device's schedulers
  * @bounce: engine staging buffer of DRM_VSVM_CHUNK_PAGES pages, used by the
  *	    file's running job only
  * @in_flight: jobs submitted and not yet freed (capped at
@@ -102,6 +110,8 @@ struct vsvm_stats {
  * @error_lock: protects @last_error and @last_error_seqno
  * @last_error: error of the last failed job
  * @last_error_seqno: its sequence number
+ * @ufence_wq: woken whenever one of the file's long-running jobs wrote
+ *	       its user fence, and whenever one of its jobs is freed
  * @fini_work: tears the queue down after close without blocking close()
  * @queue_killed: the entity was finalised at close (the process was killed)
  * @stats: counters
@@ -115,7 +125,6 @@ struct vsvm_file {
 	struct mutex mirrors_lock; /* protects mirrors */
 	struct list_head mirrors;
 	struct vsvm_mirror *svm;
-	struct drm_gpu_scheduler *sched;
 	struct drm_sched_entity entity;
 	void *bounce;
 	atomic_t in_flight;
@@ -123,6 +132,7 @@ struct vsvm_file {
 	spinlock_t error_lock; /* protects last_error, last_error_seqno */
 	int last_error;
 	u64 last_error_seqno;
+	wait_queue_head_t ufence_wq;
 	struct work_struct fini_work;
 	bool queue_killed;
 	struct vsvm_stats stats;
@@ -304,8 +314,9 @@ void vsvm_copy_page(struct page *page, size_t off, void *buf, size_t n,
 		    bool write);
 int vsvm_exec_ioctl(struct drm_device *dev, void *data,
 		    struct drm_file *file);
-int vsvm_engine_file_init(struct vsvm_file *vfile);
+int vsvm_engine_device_init(struct vsvm_device *vdev);
 void vsvm_engine_device_fini(struct vsvm_device *vdev);
+int vsvm_engine_file_init(struct vsvm_file *vfile);
 void vsvm_engine_file_close(struct vsvm_file *vfile);
 
 #endif /* __VSVM_DRV_H__ */

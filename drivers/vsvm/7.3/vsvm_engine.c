@@ -31,13 +31,16 @@
 /**
  * DOC: vsvm engine
  *
- * Each open file has its own queue: a DRM GPU scheduler (&vsvm_file.sched)
- * with one entity (&vsvm_file.entity), whose run_job callback executes a
- * job synchronously on the device's unbound engine workqueue. Jobs of one
- * file run one at a time, in submission order, like a GPU ring per
- * context; the files' queues run in parallel, so a file with a long queue
- * does not hold up the others. The scheduler handles in-fences
- * (dependencies) without blocking anyone.
+ * The device has %VSVM_NUM_SCHEDS DRM GPU schedulers, created at probe
+ * (v3d, etnaviv and panfrost do the same), whose run_job callback executes
+ * a job synchronously on the device's unbound engine workqueue. Each open
+ * file has one scheduler entity (&vsvm_file.entity) over all of them: jobs
+ * of one file run one at a time, in submission order, like a GPU context;
+ * the files' queues run in parallel and round-robin, so a file with a long
+ * queue does not hold up the others. The scheduler handles in-fences
+ * (dependencies) without blocking anyone. Running a whole job in run_job
+ * is a shortcut of this virtual engine: a real driver starts the job on
+ * the hardware and returns a fence the hardware signals.
  *
  * DRM_IOCTL_VSVM_EXEC checks the commands, resolves every GPU VA range they
  * touch to the mappings of the file's VM and takes references to them (so
@@ -70,7 +73,7 @@
  *   out-syncobjs, they never enter a reservation object, and they report
  *   completion through the user fence (&drm_vsvm_exec.ufence_addr), which
  *   the engine stores into the submitter's mm with kthread_use_mm() and
- *   put_user(), then wakes &vsvm_device.ufence_wq. Their scheduler
+ *   put_user(), then wakes &vsvm_file.ufence_wq. Their scheduler
  *   fence exists but is private.
  *   Once SVM mode is on, every later job of the file is long-running, so
  *   no dma-fence job ever queues behind a long-running one.
@@ -87,7 +90,7 @@
  *
  * At most DRM_VSVM_MAX_JOBS_IN_FLIGHT jobs per file exist (submitted and
  * not yet freed); EXEC fails with -EAGAIN beyond. Jobs and their commands
- * are allocated with GFP_KERNEL_ACCOUNT. When a file is closed by a
+ * are allocated with %VSVM_GFP. When a file is closed by a
  * process killed with SIGKILL, its entity is finalised at once: jobs not
  * yet started are dropped (drm_sched signals them with -ESRCH). Otherwise
  * the queue drains in the background (vsvm_engine_file_close()).
@@ -135,12 +138,6 @@ struct vsvm_job {
 	u64 ufence_addr;
 	u64 ufence_value;
 	struct mm_struct *ufence_mm;
-};
-
-/* A file's scheduler, kept on &vsvm_device.dead_scheds once the file is gone. */
-struct vsvm_sched {
-	struct drm_gpu_scheduler base;
-	struct list_head link;
 };
 
 static struct vsvm_job *to_vsvm_job(struct drm_sched_job *sched_job)
@@ -377,7 +374,7 @@ static void vsvm_job_free(struct vsvm_job *job)
 	kfree(job);
 
 	atomic_dec(&vfile->in_flight);
-	wake_up_all(&vfile->vdev->ufence_wq);
+	wake_up_all(&vfile->ufence_wq);
 	vsvm_file_put(vfile);
 }
 
@@ -448,7 +445,7 @@ static struct dma_fence *vsvm_job_run(struct drm_sched_job *sched_job)
 				vsvm_job_set_error(job, ret);
 			}
 		}
-		wake_up_all(&vfile->vdev->ufence_wq);
+		wake_up_all(&vfile->ufence_wq);
 		return ret ? ERR_PTR(ret) : NULL;
 	}
 
@@ -490,15 +487,18 @@ static const struct drm_sched_backend_ops vsvm_sched_ops = {
 };
 
 /**
- * vsvm_engine_file_init() - set up a file's queue
- * @vfile: the new file
+ * vsvm_engine_device_init() - create the device's schedulers
+ * @vdev: the device, being probed
+ *
+ * %VSVM_NUM_SCHEDS schedulers on the engine workqueue, each running one
+ * job at a time; the files' entities spread over them. They live as long
+ * as the device, so a job's fence never outlives its scheduler because a
+ * file was closed, and opening a file costs no scheduler.
  *
  * Return: 0 or a negative errno.
  */
-int vsvm_engine_file_init(struct vsvm_file *vfile)
+int vsvm_engine_device_init(struct vsvm_device *vdev)
 {
-	struct vsvm_device *vdev = vfile->vdev;
-	struct drm_gpu_scheduler *sched_list[1];
 	const struct drm_sched_init_args args = {
 		.ops = &vsvm_sched_ops,
 		.submit_wq = vdev->engine_wq,
@@ -508,36 +508,56 @@ int vsvm_engine_file_init(struct vsvm_file *vfile)
 		.name = "vsvm",
 		.dev = vdev->drm.dev,
 	};
-	struct vsvm_sched *vsched;
+	int i, ret;
+
+	for (i = 0; i < VSVM_NUM_SCHEDS; i++) {
+		ret = drm_sched_init(&vdev->scheds[i], &args);
+		if (ret) {
+			while (i--)
+				drm_sched_fini(&vdev->scheds[i]);
+			return ret;
+		}
+		vdev->sched_list[i] = &vdev->scheds[i];
+	}
+	return 0;
+}
+
+/**
+ * vsvm_engine_device_fini() - tear the device's schedulers down
+ * @vdev: the device, being released (no file is open any more, and the
+ *	  queues of closed files are gone)
+ */
+void vsvm_engine_device_fini(struct vsvm_device *vdev)
+{
+	int i;
+
+	for (i = 0; i < VSVM_NUM_SCHEDS; i++)
+		drm_sched_fini(&vdev->scheds[i]);
+}
+
+/**
+ * vsvm_engine_file_init() - set up a file's queue
+ * @vfile: the new file
+ *
+ * One scheduler entity over the device's schedulers: the file's jobs run
+ * in order, one at a time (drm_sched moves an entity to another scheduler
+ * only once its last job finished), beside other files' jobs.
+ *
+ * Return: 0 or a negative errno.
+ */
+int vsvm_engine_file_init(struct vsvm_file *vfile)
+{
+	struct vsvm_device *vdev = vfile->vdev;
 	int ret;
 
-	vfile->bounce = kvmalloc(VSVM_BOUNCE_SIZE, GFP_KERNEL_ACCOUNT);
+	vfile->bounce = kvmalloc(VSVM_BOUNCE_SIZE, VSVM_GFP);
 	if (!vfile->bounce)
 		return -ENOMEM;
 
-	vsched = kzalloc(sizeof(*vsched), GFP_KERNEL_ACCOUNT);
-	if (!vsched) {
-		ret = -ENOMEM;
-		goto err_bounce;
-	}
-	vfile->sched = &vsched->base;
-	sched_list[0] = vfile->sched;
-	ret = drm_sched_init(vfile->sched, &args);
-	if (ret)
-		goto err_free;
-
 	ret = drm_sched_entity_init(&vfile->entity, DRM_SCHED_PRIORITY_NORMAL,
-				    sched_list, 1, NULL);
+				    vdev->sched_list, VSVM_NUM_SCHEDS, NULL);
 	if (ret)
-		goto err_sched;
-	return 0;
-
-err_sched:
-	drm_sched_fini(vfile->sched);
-err_free:
-	kfree(vsched);
-err_bounce:
-	kvfree(vfile->bounce);
+		kvfree(vfile->bounce);
 	return ret;
 }
 
@@ -545,37 +565,13 @@ static void vsvm_engine_file_fini_work(struct work_struct *work)
 {
 	struct vsvm_file *vfile = container_of(work, struct vsvm_file,
 					       fini_work);
-	struct vsvm_device *vdev = vfile->vdev;
-	struct vsvm_sched *vsched;
 
 	if (!vfile->queue_killed)
 		drm_sched_entity_destroy(&vfile->entity);
 	/* Jobs are freed on the scheduler's workqueue: let them all go. */
-	wait_event(vfile->vdev->ufence_wq, !atomic_read(&vfile->in_flight));
-	drm_sched_fini(vfile->sched);
-	/*
-	 * The fences of the file's jobs may live on (in syncobjs, sync_files
-	 * of other processes), and drm_sched's timeline name reads
-	 * fence->sched: keep the scheduler until the device goes.
-	 */
-	vsched = container_of(vfile->sched, struct vsvm_sched, base);
-	spin_lock(&vdev->dead_scheds_lock);
-	list_add_tail(&vsched->link, &vdev->dead_scheds);
-	spin_unlock(&vdev->dead_scheds_lock);
+	wait_event(vfile->ufence_wq, !atomic_read(&vfile->in_flight));
 	kvfree(vfile->bounce);
 	vsvm_file_put(vfile);
-}
-
-/**
- * vsvm_engine_device_fini() - free the schedulers of closed files
- * @vdev: the device, being released (no file is open any more)
- */
-void vsvm_engine_device_fini(struct vsvm_device *vdev)
-{
-	struct vsvm_sched *vsched, *next;
-
-	list_for_each_entry_safe(vsched, next, &vdev->dead_scheds, link)
-		kfree(vsched);
 }
 
 /**
@@ -595,8 +591,13 @@ void vsvm_engine_file_close(struct vsvm_file *vfile)
 		vfile->queue_killed = true;
 	}
 
+	/*
+	 * Not on the engine's WQ_MEM_RECLAIM workqueue: the work waits for
+	 * jobs that run there, and under memory pressure only its rescuer
+	 * would be left to run them.
+	 */
 	INIT_WORK(&vfile->fini_work, vsvm_engine_file_fini_work);
-	queue_work(vfile->vdev->engine_wq, &vfile->fini_work);
+	queue_work(vfile->vdev->fini_wq, &vfile->fini_work);
 }
 
 static int vsvm_cmd_check(const struct drm_vsvm_cmd *cmd)
@@ -657,7 +658,7 @@ static int vsvm_job_add_map(struct vsvm_job *job, struct vsvm_mapping *map)
 
 	if (job->num_maps == job->max_maps) {
 		maps = krealloc_array(job->maps, job->max_maps + 8,
-				      sizeof(*maps), GFP_KERNEL);
+				      sizeof(*maps), VSVM_GFP);
 		if (!maps)
 			return -ENOMEM;
 		job->maps = maps;
@@ -795,7 +796,8 @@ static int vsvm_job_publish(struct vsvm_job *job, struct drm_syncobj *out,
 
 	lockdep_assert_held(&vfile->vm_lock);
 
-	objs = kmalloc_array(job->num_maps, sizeof(*objs), GFP_KERNEL);
+	objs = kmalloc_array(job->num_maps, sizeof(*objs),
+			     VSVM_GFP);
 	if (!objs)
 		return -ENOMEM;
 	for (i = 0; i < job->num_maps; i++) {
@@ -921,7 +923,7 @@ int vsvm_exec_ioctl(struct drm_device *dev, void *data,
 		return -EAGAIN;
 	}
 
-	job = kzalloc(sizeof(*job), GFP_KERNEL_ACCOUNT);
+	job = kzalloc_obj(*job, VSVM_GFP);
 	if (!job) {
 		ret = -ENOMEM;
 		goto err_in_flight;
@@ -932,7 +934,7 @@ int vsvm_exec_ioctl(struct drm_device *dev, void *data,
 	job->ufence_value = args->ufence_value;
 
 	job->cmds = kvmalloc_array(args->num_cmds, sizeof(*job->cmds),
-				   GFP_KERNEL_ACCOUNT);
+				   VSVM_GFP);
 	if (!job->cmds) {
 		ret = -ENOMEM;
 		goto err_free;

@@ -95,7 +95,7 @@ static struct drm_gpusvm_range *vsvm_svm_range_alloc(struct drm_gpusvm *gpusvm)
 	struct vsvm_mirror *mirror = to_vsvm_mirror(gpusvm);
 	struct vsvm_svm_range *vrange;
 
-	vrange = kzalloc(sizeof(*vrange), GFP_KERNEL_ACCOUNT);
+	vrange = kzalloc_obj(*vrange, VSVM_GFP);
 	if (!vrange)
 		return NULL;
 	drm_gpusvm_init_pages(&vrange->pages, &mirror->vfile->vdev->drm);
@@ -125,6 +125,7 @@ static void vsvm_svm_invalidate(struct drm_gpusvm *gpusvm,
 	const struct drm_gpusvm_ctx ctx = { .in_notifier = true };
 	struct drm_gpusvm_range *range = NULL;
 	bool unmap = mmu_range->event == MMU_NOTIFY_UNMAP;
+	bool protect = mmu_range->event == MMU_NOTIFY_PROTECTION_VMA;
 	bool queued = false, hit = false;
 
 	/* Our own GPU atomics make pages exclusive: not an mm change. */
@@ -143,14 +144,24 @@ static void vsvm_svm_invalidate(struct drm_gpusvm *gpusvm,
 		vrange->inval_gen++;
 		drm_gpusvm_unmap_pages(gpusvm, &vrange->pages,
 				       vsvm_svm_range_npages(range), &ctx);
-		if (!unmap || range->flags.unmapped)
+		/*
+		 * munmap: the range goes. mprotect of a part of the range:
+		 * the range now spans mappings with different permissions,
+		 * and the next fault must pick a chunk inside one of them.
+		 */
+		if (unmap)
+			drm_gpusvm_range_set_unmapped(range, &vrange->pages, 1,
+						      mmu_range);
+		else if (!protect ||
+			 (drm_gpusvm_range_start(range) >= mmu_range->start &&
+			  drm_gpusvm_range_end(range) <= mmu_range->end))
 			continue;
-		drm_gpusvm_range_set_unmapped(range, &vrange->pages, 1,
-					      mmu_range);
 		spin_lock(&mirror->gc_lock);
-		list_add_tail(&vrange->gc_link, &mirror->gc_list);
+		if (list_empty(&vrange->gc_link)) {
+			list_add_tail(&vrange->gc_link, &mirror->gc_list);
+			queued = true;
+		}
 		spin_unlock(&mirror->gc_lock);
-		queued = true;
 	}
 	if (hit)
 		atomic64_inc(&mirror->vfile->stats.svm_invalidations);
@@ -171,6 +182,8 @@ const struct drm_gpusvm_ops vsvm_gpusvm_ops = {
 /* Remove the ranges the CPU unmapped. */
 static void vsvm_svm_gc_locked(struct vsvm_mirror *mirror)
 {
+	struct drm_gpusvm *gpusvm = &mirror->gpusvm;
+	const struct drm_gpusvm_ctx ctx = {};
 	struct vsvm_svm_range *vrange;
 
 	lockdep_assert_held(&mirror->svm_lock);
@@ -185,8 +198,17 @@ static void vsvm_svm_gc_locked(struct vsvm_mirror *mirror)
 		spin_unlock(&mirror->gc_lock);
 		if (!vrange)
 			return;
-		/* The notifier unmapped the pages already. */
-		drm_gpusvm_range_remove(&mirror->gpusvm, &vrange->base);
+		/*
+		 * The notifier unmapped the pages; but it may have been
+		 * faulted in again before it was queued (mprotect).
+		 */
+		down_write(&gpusvm->notifier_lock);
+		vrange->gpu_mapped = false;
+		up_write(&gpusvm->notifier_lock);
+		drm_gpusvm_unmap_pages(gpusvm, &vrange->pages,
+				       vsvm_svm_range_npages(&vrange->base),
+				       &ctx);
+		drm_gpusvm_range_remove(gpusvm, &vrange->base);
 		atomic64_inc(&mirror->ranges_collected);
 	}
 }
@@ -379,10 +401,14 @@ static int vsvm_svm_fault_locked(struct vsvm_mirror *mirror, u64 va,
 
 	vsvm_svm_gc_locked(mirror);
 
-	/* A write fault where the mapping allows it, else a read fault. */
+	/*
+	 * A write fault where the mapping allows it, else a read fault (a
+	 * write then fails with -EPERM, or -EFAULT if the CPU cannot even
+	 * read there).
+	 */
 	range = drm_gpusvm_range_find_or_insert(gpusvm, va, 0, TASK_SIZE,
 						&ctx);
-	if (IS_ERR(range) && PTR_ERR(range) == -EPERM && !write) {
+	if (IS_ERR(range) && PTR_ERR(range) == -EPERM) {
 		ctx.read_only = true;
 		range = drm_gpusvm_range_find_or_insert(gpusvm, va, 0,
 							TASK_SIZE, &ctx);
@@ -398,7 +424,7 @@ static int vsvm_svm_fault_locked(struct vsvm_mirror *mirror, u64 va,
 	if (!vrange->pfns) {
 		vrange->pfns = kvcalloc(vsvm_svm_range_npages(range),
 					sizeof(*vrange->pfns),
-					GFP_KERNEL_ACCOUNT);
+					VSVM_GFP);
 		if (!vrange->pfns)
 			return -ENOMEM;
 	}
@@ -446,6 +472,8 @@ static int vsvm_svm_fault_locked(struct vsvm_mirror *mirror, u64 va,
 	}
 	up_write(&gpusvm->notifier_lock);
 
+	if (!ret && write && ctx.read_only)
+		ret = -EPERM;
 	return ret;
 }
 

@@ -18,6 +18,7 @@
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_gpusvm.h>
+#include <drm/drm_pagemap.h>
 #include <drm/vsvm_drm.h>
 
 #include "vsvm_drv.h"
@@ -116,7 +117,7 @@ struct vsvm_mirror *vsvm_mirror_get(struct vsvm_file *vfile,
 			goto out_unlock;
 	}
 
-	mirror = kzalloc(sizeof(*mirror), GFP_KERNEL_ACCOUNT);
+	mirror = kzalloc_obj(*mirror, VSVM_GFP);
 	if (!mirror) {
 		mirror = ERR_PTR(-ENOMEM);
 		goto out_unlock;
@@ -259,8 +260,8 @@ static const struct mmu_interval_notifier_ops vsvm_userptr_notifier_ops = {
 static bool vsvm_range_has_file(struct mm_struct *mm, unsigned long start,
 				unsigned long end)
 {
-	struct vm_area_struct *vma;
 	VMA_ITERATOR(vmi, mm, start);
+	struct vm_area_struct *vma;
 
 	for_each_vma_range(vmi, vma, end)
 		if (!vma_is_anonymous(vma))
@@ -361,7 +362,7 @@ static int vsvm_userptr_fault(struct vsvm_userptr *uobj)
 
 	if (!uobj->pfns) {
 		uobj->pfns = kvcalloc(uobj->npages, sizeof(*uobj->pfns),
-				      GFP_KERNEL_ACCOUNT);
+				      VSVM_GFP);
 		if (!uobj->pfns)
 			return -ENOMEM;
 	}
@@ -436,7 +437,8 @@ int vsvm_userptr_gpu_pages_alloc(struct vsvm_userptr *uobj)
 
 	if (READ_ONCE(uobj->gpu_pages))
 		return 0;
-	pages = kvcalloc(uobj->npages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	pages = kvcalloc(uobj->npages, sizeof(*pages),
+			 VSVM_GFP);
 	if (!pages)
 		return -ENOMEM;
 	if (cmpxchg(&uobj->gpu_pages, NULL, pages))
@@ -516,8 +518,16 @@ int vsvm_userptr_create(struct drm_device *dev, struct drm_file *file,
 
 	if (!current->mm)
 		return -ESRCH;
+	/*
+	 * An object whose tracking arrays alone (drm_gpusvm's DMA addresses,
+	 * the engine's pfns) would not fit in memory can never be used.
+	 */
+	if (args->size >> PAGE_SHIFT >
+	    div_u64((u64)totalram_pages() << PAGE_SHIFT,
+		    sizeof(struct drm_pagemap_addr) + sizeof(unsigned long)))
+		return -ENOMEM;
 
-	uobj = kzalloc(sizeof(*uobj), GFP_KERNEL_ACCOUNT);
+	uobj = kzalloc_obj(*uobj, VSVM_GFP);
 	if (!uobj)
 		return -ENOMEM;
 
