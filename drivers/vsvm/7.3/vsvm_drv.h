@@ -32,9 +32,10 @@ struct platform_device;
 /*
  * Every allocation made for a process (file, objects, jobs, tracking
  * arrays) is charged to its memory cgroup and fails with -ENOMEM at the
- * cgroup's limit instead of invoking the OOM killer.
+ * cgroup's limit instead of invoking the OOM killer; userspace gets the
+ * error, so no allocation warning either.
  */
-#define VSVM_GFP		(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL)
+#define VSVM_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
 /* Schedulers of the device: files' queues that run in parallel. */
 #define VSVM_NUM_SCHEDS		4
@@ -229,6 +230,9 @@ struct vsvm_userptr {
  *		callback
  * @gpu_writable: likewise, the engine may write them
  * @gc_link: entry in &vsvm_mirror.gc_list
+ * @gc_removed: the garbage collector took the range off @gc_link to remove
+ *		it; the notifier must not queue it again (both under the
+ *		notifier lock held for write)
  */
 struct vsvm_svm_range {
 	struct drm_gpusvm_range base;
@@ -238,6 +242,7 @@ struct vsvm_svm_range {
 	bool gpu_mapped;
 	bool gpu_writable;
 	struct list_head gc_link;
+	bool gc_removed;
 };
 
 /**

@@ -157,7 +157,7 @@ static void vsvm_svm_invalidate(struct drm_gpusvm *gpusvm,
 			  drm_gpusvm_range_end(range) <= mmu_range->end))
 			continue;
 		spin_lock(&mirror->gc_lock);
-		if (list_empty(&vrange->gc_link)) {
+		if (list_empty(&vrange->gc_link) && !vrange->gc_removed) {
 			list_add_tail(&vrange->gc_link, &mirror->gc_list);
 			queued = true;
 		}
@@ -189,6 +189,12 @@ static void vsvm_svm_gc_locked(struct vsvm_mirror *mirror)
 	lockdep_assert_held(&mirror->svm_lock);
 
 	for (;;) {
+		/*
+		 * Under the notifier lock, so that the notifier cannot queue
+		 * the range again before drm_gpusvm_range_remove() takes it
+		 * out of the tree (and frees it).
+		 */
+		down_write(&gpusvm->notifier_lock);
 		spin_lock(&mirror->gc_lock);
 		vrange = list_first_entry_or_null(&mirror->gc_list,
 						  struct vsvm_svm_range,
@@ -196,15 +202,17 @@ static void vsvm_svm_gc_locked(struct vsvm_mirror *mirror)
 		if (vrange)
 			list_del_init(&vrange->gc_link);
 		spin_unlock(&mirror->gc_lock);
+		if (vrange) {
+			vrange->gc_removed = true;
+			/*
+			 * The notifier unmapped the pages; but the range may
+			 * have been faulted in again since (mprotect).
+			 */
+			vrange->gpu_mapped = false;
+		}
+		up_write(&gpusvm->notifier_lock);
 		if (!vrange)
 			return;
-		/*
-		 * The notifier unmapped the pages; but it may have been
-		 * faulted in again before it was queued (mprotect).
-		 */
-		down_write(&gpusvm->notifier_lock);
-		vrange->gpu_mapped = false;
-		up_write(&gpusvm->notifier_lock);
 		drm_gpusvm_unmap_pages(gpusvm, &vrange->pages,
 				       vsvm_svm_range_npages(&vrange->base),
 				       &ctx);
