@@ -14,7 +14,7 @@ bin=${2:-$here/../../build/selftest/igt_runner_selftest}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-"$run" -t 3 -o "$tmp/logs" "$bin" > "$tmp/out" 2>&1
+"$run" -t 10 -o "$tmp/logs" "$bin" > "$tmp/out" 2>&1
 rc=$?
 grep '^RESULT ' "$tmp/out" > "$tmp/got"
 status=0
