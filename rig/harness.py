@@ -20,7 +20,7 @@ import sys
 # Kernel log lines that mean something went wrong, whatever the test said.
 SPLAT_PATTERNS = [
     r"WARNING: ",
-    r"BUG: ",
+    r"\bBUG: ",  # not IGT's "DEBUG: " lines
     r"BUG kmalloc",
     r"Oops",
     r"general protection fault",
