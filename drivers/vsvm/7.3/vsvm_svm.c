@@ -1,0 +1,613 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Copyright (c) 2026 The drm_svm project authors
+ */
+
+#include <linux/highmem.h>
+#include <linux/hmm.h>
+#include <linux/jiffies.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/rmap.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+
+#include <drm/drm_file.h>
+#include <drm/drm_gpusvm.h>
+#include <drm/vsvm_drm.h>
+
+#include "vsvm_drv.h"
+
+/**
+ * DOC: vsvm SVM mode internals
+ *
+ * DRM_IOCTL_VSVM_SVM_ENABLE turns on SVM mode on the file's &struct
+ * vsvm_mirror for the caller's mm (whose &struct drm_gpusvm its userptr
+ * objects of that mm also use) and keeps a reference to it in
+ * &vsvm_file.svm. A job whose commands touch GPU VAs that no bound mapping
+ * covers takes a reference to that mirror at submission; the engine then
+ * treats those VAs as CPU addresses, see vsvm_svm_access(). This is xe's
+ * SVM design on drm_gpusvm, with the engine as the GPU:
+ *
+ * ::
+ *
+ *   engine                                   mm (munmap, mprotect ...)
+ *   ------                                   -------------------------
+ *   down_read(notifier_lock)
+ *   range = drm_gpusvm_range_find(va)
+ *   range->gpu_mapped && pages valid? --no--> up_read
+ *       |                                    vsvm_svm_fault(va):
+ *       | yes                                  svm_lock, garbage collector
+ *   copy <= DRM_VSVM_CHUNK_PAGES pages         drm_gpusvm_range_find_or_insert()
+ *   up_read(notifier_lock)                     drm_gpusvm_get_pages()
+ *                                              hmm snapshot (engine's view)
+ *                                              commit: gpu_mapped = 1
+ *                                            retry the lookup
+ *
+ *   drm_gpusvm notifier, notifier lock held for write:
+ *     vsvm_svm_invalidate(): gpu_mapped = 0, drm_gpusvm_unmap_pages(),
+ *     on munmap drm_gpusvm_range_set_unmapped() and queue the range for
+ *     the garbage collector, which drm_gpusvm_range_remove()s it under
+ *     &vsvm_mirror.svm_lock
+ *
+ * so a CPU-side invalidation waits for the access in flight and the next
+ * access faults again. Each range is a &struct vsvm_svm_range: drm_gpusvm's
+ * range, its &struct drm_gpusvm_pages, the engine's hmm snapshot of the
+ * pages (see "vsvm userptr objects" for why the engine needs one) and the
+ * flags that play the GPU page-table entry.
+ *
+ * What stock drm_gpusvm does not do, vsvm does not fake: a read fault of a
+ * writable mapping is a write fault (drm_gpusvm_ctx.read_only applies to
+ * the whole call; vsvm asks for a read-only fault only where the mapping is
+ * not writable), pages the engine wrote are not marked dirty, and there is
+ * no fault-around.
+ */
+
+static struct vsvm_svm_range *to_vsvm_svm_range(struct drm_gpusvm_range *r)
+{
+	return container_of(r, struct vsvm_svm_range, base);
+}
+
+static struct vsvm_mirror *to_vsvm_mirror(struct drm_gpusvm *gpusvm)
+{
+	return container_of(gpusvm, struct vsvm_mirror, gpusvm);
+}
+
+/* Set under the notifier lock held for write; may be read without it. */
+static bool vsvm_svm_range_unmapped(struct drm_gpusvm_range *range)
+{
+	struct drm_gpusvm_range_flags flags = {
+		.__flags = READ_ONCE(range->flags.__flags),
+	};
+
+	return flags.unmapped;
+}
+
+static unsigned long vsvm_svm_range_npages(struct drm_gpusvm_range *range)
+{
+	return drm_gpusvm_range_size(range) >> PAGE_SHIFT;
+}
+
+static struct drm_gpusvm_range *vsvm_svm_range_alloc(struct drm_gpusvm *gpusvm)
+{
+	struct vsvm_mirror *mirror = to_vsvm_mirror(gpusvm);
+	struct vsvm_svm_range *vrange;
+
+	vrange = kzalloc(sizeof(*vrange), GFP_KERNEL_ACCOUNT);
+	if (!vrange)
+		return NULL;
+	drm_gpusvm_init_pages(&vrange->pages, &mirror->vfile->vdev->drm);
+	INIT_LIST_HEAD(&vrange->gc_link);
+	atomic64_inc(&mirror->ranges_live);
+	return &vrange->base;
+}
+
+static void vsvm_svm_range_free(struct drm_gpusvm_range *range)
+{
+	struct vsvm_svm_range *vrange = to_vsvm_svm_range(range);
+	struct vsvm_mirror *mirror = to_vsvm_mirror(range->gpusvm);
+
+	drm_gpusvm_free_pages(range->gpusvm, &vrange->pages,
+			      vsvm_svm_range_npages(range));
+	kvfree(vrange->pfns);
+	kfree(vrange);
+	atomic64_dec(&mirror->ranges_live);
+}
+
+/* Called by drm_gpusvm with the notifier lock held for write. */
+static void vsvm_svm_invalidate(struct drm_gpusvm *gpusvm,
+				struct drm_gpusvm_notifier *notifier,
+				const struct mmu_notifier_range *mmu_range)
+{
+	struct vsvm_mirror *mirror = to_vsvm_mirror(gpusvm);
+	const struct drm_gpusvm_ctx ctx = { .in_notifier = true };
+	struct drm_gpusvm_range *range = NULL;
+	bool unmap = mmu_range->event == MMU_NOTIFY_UNMAP;
+	bool queued = false, hit = false;
+
+	/* Our own GPU atomics make pages exclusive: not an mm change. */
+	if (mmu_range->event == MMU_NOTIFY_EXCLUSIVE &&
+	    mmu_range->owner == mirror)
+		return;
+
+	drm_gpusvm_for_each_range(range, notifier, mmu_range->start,
+				  mmu_range->end) {
+		struct vsvm_svm_range *vrange = to_vsvm_svm_range(range);
+
+		hit = true;
+		/* Zap the "GPU page-table entry", then the DMA mapping. */
+		WRITE_ONCE(vrange->gpu_mapped, false);
+		WRITE_ONCE(vrange->gpu_writable, false);
+		vrange->inval_gen++;
+		drm_gpusvm_unmap_pages(gpusvm, &vrange->pages,
+				       vsvm_svm_range_npages(range), &ctx);
+		if (!unmap || range->flags.unmapped)
+			continue;
+		drm_gpusvm_range_set_unmapped(range, &vrange->pages, 1,
+					      mmu_range);
+		spin_lock(&mirror->gc_lock);
+		list_add_tail(&vrange->gc_link, &mirror->gc_list);
+		spin_unlock(&mirror->gc_lock);
+		queued = true;
+	}
+	if (hit)
+		atomic64_inc(&mirror->vfile->stats.svm_invalidations);
+	if (queued)
+		queue_work(system_unbound_wq, &mirror->gc_work);
+}
+
+/*
+ * One set of ops for every vsvm drm_gpusvm: userptr objects have their own
+ * notifiers (vsvm_userptr.c); these serve SVM mode.
+ */
+const struct drm_gpusvm_ops vsvm_gpusvm_ops = {
+	.range_alloc = vsvm_svm_range_alloc,
+	.range_free = vsvm_svm_range_free,
+	.invalidate = vsvm_svm_invalidate,
+};
+
+/* Remove the ranges the CPU unmapped. */
+static void vsvm_svm_gc_locked(struct vsvm_mirror *mirror)
+{
+	struct vsvm_svm_range *vrange;
+
+	lockdep_assert_held(&mirror->svm_lock);
+
+	for (;;) {
+		spin_lock(&mirror->gc_lock);
+		vrange = list_first_entry_or_null(&mirror->gc_list,
+						  struct vsvm_svm_range,
+						  gc_link);
+		if (vrange)
+			list_del_init(&vrange->gc_link);
+		spin_unlock(&mirror->gc_lock);
+		if (!vrange)
+			return;
+		/* The notifier unmapped the pages already. */
+		drm_gpusvm_range_remove(&mirror->gpusvm, &vrange->base);
+		atomic64_inc(&mirror->ranges_collected);
+	}
+}
+
+/**
+ * vsvm_svm_gc_work() - the garbage collector of SVM ranges
+ * @work: &vsvm_mirror.gc_work
+ */
+void vsvm_svm_gc_work(struct work_struct *work)
+{
+	struct vsvm_mirror *mirror = container_of(work, struct vsvm_mirror,
+						  gc_work);
+
+	mutex_lock(&mirror->svm_lock);
+	vsvm_svm_gc_locked(mirror);
+	mutex_unlock(&mirror->svm_lock);
+}
+
+/**
+ * vsvm_svm_fini() - tear a mirror's drm_gpusvm down
+ * @mirror: the mirror, unreferenced
+ *
+ * Removes every range and notifier. Context: process context; sleeps.
+ */
+void vsvm_svm_fini(struct vsvm_mirror *mirror)
+{
+	mutex_lock(&mirror->svm_lock);
+	vsvm_svm_gc_locked(mirror);
+	drm_gpusvm_fini(&mirror->gpusvm);
+	/*
+	 * drm_gpusvm_fini() removed the notifiers, then freed every range,
+	 * including any the notifier queued meanwhile.
+	 */
+	spin_lock(&mirror->gc_lock);
+	INIT_LIST_HEAD(&mirror->gc_list);
+	spin_unlock(&mirror->gc_lock);
+	mutex_unlock(&mirror->svm_lock);
+	cancel_work_sync(&mirror->gc_work);
+}
+
+static const struct {
+	u32 flag;
+	unsigned long size;
+} vsvm_svm_chunks[] = {
+	{ DRM_VSVM_SVM_CHUNK_2M, SZ_2M },
+	{ DRM_VSVM_SVM_CHUNK_64K, SZ_64K },
+	{ DRM_VSVM_SVM_CHUNK_4K, SZ_4K },
+};
+
+/**
+ * vsvm_svm_enable_ioctl() - DRM_IOCTL_VSVM_SVM_ENABLE
+ * @dev: DRM device
+ * @data: a &struct drm_vsvm_svm_enable
+ * @file: DRM file of the caller
+ *
+ * Enables SVM mode on @file for current->mm, see "vsvm SVM mode".
+ *
+ * Return: 0 or a negative errno as documented for &struct
+ * drm_vsvm_svm_enable.
+ */
+int vsvm_svm_enable_ioctl(struct drm_device *dev, void *data,
+			  struct drm_file *file)
+{
+	struct vsvm_file *vfile = file->driver_priv;
+	struct drm_vsvm_svm_enable *args = data;
+	struct vsvm_mirror *mirror;
+	unsigned int i, n = 0;
+	int ret = 0;
+	u32 mask;
+
+	BUILD_BUG_ON(PAGE_SIZE != SZ_4K);
+	BUILD_BUG_ON(ARRAY_SIZE(vsvm_svm_chunks) != VSVM_SVM_MAX_CHUNKS);
+
+	mask = args->chunk_sizes ?: DRM_VSVM_SVM_CHUNKS_ALL;
+	if (args->flags || args->pad || (mask & ~DRM_VSVM_SVM_CHUNKS_ALL) ||
+	    !(mask & DRM_VSVM_SVM_CHUNK_4K))
+		return -EINVAL;
+	if (!current->mm)
+		return -ESRCH;
+
+	mutex_lock(&vfile->vm_lock);
+	if (vfile->svm) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+
+	mirror = vsvm_mirror_get(vfile, current->mm);
+	if (IS_ERR(mirror)) {
+		ret = PTR_ERR(mirror);
+		goto out_unlock;
+	}
+
+	/* No SVM range exists before SVM mode: set the chunk sizes now. */
+	mutex_lock(&mirror->svm_lock);
+	for (i = 0; i < ARRAY_SIZE(vsvm_svm_chunks); i++)
+		if (mask & vsvm_svm_chunks[i].flag)
+			mirror->chunks[n++] = vsvm_svm_chunks[i].size;
+	mirror->gpusvm.num_chunks = n;
+	mutex_unlock(&mirror->svm_lock);
+	vfile->svm = mirror;
+
+out_unlock:
+	mutex_unlock(&vfile->vm_lock);
+	return ret;
+}
+
+/**
+ * vsvm_svm_stats() - fill the SVM counters of DRM_IOCTL_VSVM_GET_STATS
+ * @mirror: the file's SVM mirror
+ * @args: the counters to fill
+ */
+void vsvm_svm_stats(struct vsvm_mirror *mirror, struct drm_vsvm_get_stats *args)
+{
+	int i;
+
+	/* The chunk sizes never change once SVM mode is enabled. */
+	for (i = 0; i < mirror->gpusvm.num_chunks; i++) {
+		u64 faults = atomic64_read(&mirror->chunk_faults[i]);
+
+		switch (mirror->chunks[i]) {
+		case SZ_2M:
+			args->svm_faults_2m = faults;
+			break;
+		case SZ_64K:
+			args->svm_faults_64k = faults;
+			break;
+		case SZ_4K:
+			args->svm_faults_4k = faults;
+			break;
+		}
+	}
+	args->svm_ranges_live = atomic64_read(&mirror->ranges_live);
+	args->svm_ranges_collected = atomic64_read(&mirror->ranges_collected);
+}
+
+/*
+ * Under the notifier lock: the range mapping @va if the engine may access
+ * it now (its "GPU page-table entry" is present, for writing if @write).
+ */
+static struct vsvm_svm_range *vsvm_svm_lookup(struct vsvm_mirror *mirror,
+					      u64 va, bool write)
+{
+	struct drm_gpusvm *gpusvm = &mirror->gpusvm;
+	struct drm_gpusvm_notifier *notifier;
+	struct drm_gpusvm_range *range;
+	struct vsvm_svm_range *vrange;
+
+	lockdep_assert_held(&gpusvm->notifier_lock);
+
+	notifier = drm_gpusvm_notifier_find(gpusvm, va, va + 1);
+	if (!notifier)
+		return NULL;
+	range = drm_gpusvm_range_find(notifier, va, va + 1);
+	if (!range)
+		return NULL;
+	vrange = to_vsvm_svm_range(range);
+	if (!vrange->gpu_mapped || (write && !vrange->gpu_writable) ||
+	    !drm_gpusvm_pages_valid(gpusvm, &vrange->pages))
+		return NULL;
+
+	return vrange;
+}
+
+static int vsvm_svm_errno(int err)
+{
+	switch (err) {
+	case -ENOENT:	/* nothing mapped there */
+	case -EIO:	/* VM_IO, VM_PFNMAP */
+	case -EINVAL:	/* outside the user address space */
+		return -EFAULT;
+	case -EBUSY:	/* kept being invalidated */
+		return -EAGAIN;
+	}
+	return err;
+}
+
+/* A GPU page fault at @va: map the SVM range around it. */
+static int vsvm_svm_fault_locked(struct vsvm_mirror *mirror, u64 va,
+				 bool write)
+{
+	struct drm_gpusvm *gpusvm = &mirror->gpusvm;
+	struct drm_gpusvm_ctx ctx = {};
+	struct vsvm_svm_range *vrange;
+	struct drm_gpusvm_range *range;
+	unsigned long gen, seq, start, end;
+	bool upgrade;
+	int i, ret;
+
+	lockdep_assert_held(&mirror->svm_lock);
+
+	vsvm_svm_gc_locked(mirror);
+
+	/* A write fault where the mapping allows it, else a read fault. */
+	range = drm_gpusvm_range_find_or_insert(gpusvm, va, 0, TASK_SIZE,
+						&ctx);
+	if (IS_ERR(range) && PTR_ERR(range) == -EPERM && !write) {
+		ctx.read_only = true;
+		range = drm_gpusvm_range_find_or_insert(gpusvm, va, 0,
+							TASK_SIZE, &ctx);
+	}
+	if (IS_ERR(range))
+		return vsvm_svm_errno(PTR_ERR(range));
+	if (vsvm_svm_range_unmapped(range))
+		return -EAGAIN;	/* the collector removes it first */
+
+	vrange = to_vsvm_svm_range(range);
+	start = drm_gpusvm_range_start(range);
+	end = drm_gpusvm_range_end(range);
+	if (!vrange->pfns) {
+		vrange->pfns = kvcalloc(vsvm_svm_range_npages(range),
+					sizeof(*vrange->pfns),
+					GFP_KERNEL_ACCOUNT);
+		if (!vrange->pfns)
+			return -ENOMEM;
+	}
+
+	for (i = 0; i < gpusvm->num_chunks; i++)
+		if (mirror->chunks[i] == end - start)
+			atomic64_inc(&mirror->chunk_faults[i]);
+
+	/*
+	 * Read-only pages and a write: drop the mapping, then fault for
+	 * writing. Nobody else touches the engine's view of the range while
+	 * gpu_mapped is clear (we hold svm_lock).
+	 */
+	down_write(&gpusvm->notifier_lock);
+	upgrade = vrange->gpu_mapped && write && !vrange->gpu_writable;
+	if (upgrade)
+		vrange->gpu_mapped = false;
+	gen = vrange->inval_gen;
+	up_write(&gpusvm->notifier_lock);
+	if (upgrade)
+		drm_gpusvm_unmap_pages(gpusvm, &vrange->pages,
+				       vsvm_svm_range_npages(range), &ctx);
+
+	ret = drm_gpusvm_get_pages(gpusvm, &vrange->pages, gpusvm->mm,
+				   &range->notifier->notifier, start, end,
+				   &ctx);
+	if (ret == -EFAULT && vsvm_svm_range_unmapped(range))
+		return -EAGAIN;
+	if (ret)
+		return vsvm_svm_errno(ret);
+
+	ret = vsvm_hmm_snapshot(&range->notifier->notifier, start, end,
+				!ctx.read_only, false, vrange->pfns, &seq);
+	if (ret)
+		return vsvm_svm_errno(ret);
+
+	/* Commit: map the range for the engine unless it was invalidated. */
+	down_write(&gpusvm->notifier_lock);
+	if (vrange->inval_gen == gen && !range->flags.unmapped &&
+	    drm_gpusvm_pages_valid(gpusvm, &vrange->pages)) {
+		vrange->gpu_writable = !ctx.read_only;
+		vrange->gpu_mapped = true;
+	} else {
+		ret = -EAGAIN;
+	}
+	up_write(&gpusvm->notifier_lock);
+
+	return ret;
+}
+
+static int vsvm_svm_fault(struct vsvm_mirror *mirror, u64 va, bool write)
+{
+	struct mm_struct *mm = vsvm_mirror_mm(mirror);
+	int ret;
+
+	/* The process has exited. */
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	mutex_lock(&mirror->svm_lock);
+	ret = vsvm_svm_fault_locked(mirror, va, write);
+	mutex_unlock(&mirror->svm_lock);
+	mmput(mm);
+
+	return ret;
+}
+
+/**
+ * vsvm_svm_access() - the engine reads, writes or prefetches SVM memory
+ * @vfile: file of the job, for the statistics
+ * @mirror: the file's SVM mirror (referenced by the job)
+ * @va: first GPU VA, i.e. CPU address in the mirror's mm
+ * @buf: kernel buffer to copy from (@write) or to; NULL to prefetch
+ * @len: bytes
+ * @write: the engine writes (or prefetches for writing)
+ *
+ * Walks [@va, @va + @len) range by range. For each piece, looks the SVM
+ * range up under the notifier lock; if it is mapped for the engine, copies
+ * at most DRM_VSVM_CHUNK_PAGES pages of it under that lock (or, to
+ * prefetch, skips to its end); otherwise drops the lock and takes a GPU
+ * page fault (vsvm_svm_fault()), then looks again.
+ *
+ * Context: process context (the engine); sleeps. No vsvm or drm_gpusvm
+ * lock may be held.
+ *
+ * Return: 0; the error of the fault (-EFAULT, -EPERM, -ESRCH, -ENOMEM);
+ * or -ETIMEDOUT if one address could not be made accessible for
+ * DRM_VSVM_VALIDATE_TIMEOUT_MS because it kept being invalidated.
+ */
+int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
+		    u64 va, void *buf, size_t len, bool write)
+{
+	struct drm_gpusvm *gpusvm = &mirror->gpusvm;
+	unsigned long deadline = 0;
+	bool faulted = false;
+	int ret;
+
+	while (len) {
+		struct vsvm_svm_range *vrange;
+		size_t n;
+
+		drm_gpusvm_notifier_lock(gpusvm);
+		vrange = vsvm_svm_lookup(mirror, va, write);
+		if (vrange) {
+			struct drm_gpusvm_range *range = &vrange->base;
+			u64 start = drm_gpusvm_range_start(range);
+
+			n = min_t(u64, len, drm_gpusvm_range_end(range) - va);
+			if (buf) {
+				n = min_t(size_t, n,
+					  DRM_VSVM_CHUNK_PAGES * PAGE_SIZE -
+					  offset_in_page(va));
+				vsvm_pfns_copy(vrange->pfns, va - start, buf, n,
+					       write);
+			}
+			drm_gpusvm_notifier_unlock(gpusvm);
+
+			if (buf) {
+				atomic64_add(n, &vfile->stats.bytes_accessed);
+				buf += n;
+			}
+			va += n;
+			len -= n;
+			faulted = false;
+			cond_resched();
+			continue;
+		}
+		drm_gpusvm_notifier_unlock(gpusvm);
+
+		/* A GPU page fault. */
+		if (!faulted)
+			deadline = jiffies +
+				   msecs_to_jiffies(DRM_VSVM_VALIDATE_TIMEOUT_MS);
+		else
+			atomic64_inc(&vfile->stats.retries);
+		if (faulted && time_after(jiffies, deadline))
+			return -ETIMEDOUT;
+
+		atomic64_inc(&vfile->stats.svm_faults);
+		ret = vsvm_svm_fault(mirror, va, write);
+		if (ret && ret != -EAGAIN)
+			return ret;
+		faulted = true;
+	}
+
+	return 0;
+}
+
+/**
+ * vsvm_svm_atomic_add() - the engine's DRM_VSVM_OP_ATOMIC_ADD
+ * @vfile: file of the job, for the statistics
+ * @mirror: the file's SVM mirror (referenced by the job)
+ * @va: CPU address of the little-endian 32-bit word, 4-byte aligned
+ * @add: the addend
+ *
+ * A GPU atomic on SVM memory, as nouveau does them: make_device_exclusive()
+ * takes the page away from the CPU (whose next access takes it back
+ * through an MMU_NOTIFY_EXCLUSIVE invalidation), and the engine does the
+ * addition on it while it holds the folio lock. drm_gpusvm has no atomic
+ * path for system memory.
+ *
+ * Context: process context (the engine); sleeps. No vsvm or drm_gpusvm
+ * lock may be held.
+ *
+ * Return: 0; -EFAULT (nothing mapped, or the page cannot be made
+ * exclusive), -EPERM (read-only mapping), -ESRCH (the process exited).
+ */
+int vsvm_svm_atomic_add(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
+			u64 va, u32 add)
+{
+	struct mm_struct *mm = vsvm_mirror_mm(mirror);
+	struct vm_area_struct *vma;
+	struct folio *folio;
+	struct page *page;
+	__le32 *word;
+	int ret = 0;
+
+	atomic64_inc(&vfile->stats.svm_faults);
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	ret = mmap_read_lock_killable(mm);
+	if (ret)
+		goto out_put;
+
+	vma = vma_lookup(mm, va);
+	if (!vma) {
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+	if (!(vma->vm_flags & VM_WRITE)) {
+		ret = -EPERM;
+		goto out_unlock;
+	}
+	page = make_device_exclusive(mm, va & PAGE_MASK, mirror, &folio);
+	if (IS_ERR(page)) {
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+	word = kmap_local_page(page) + offset_in_page(va);
+	*word = cpu_to_le32(le32_to_cpu(*word) + add);
+	kunmap_local(word);
+	/* Device-exclusive entries are clean to core mm: we wrote it. */
+	folio_mark_dirty(folio);
+	folio_unlock(folio);
+	folio_put(folio);
+	atomic64_add(sizeof(u32), &vfile->stats.bytes_accessed);
+
+out_unlock:
+	mmap_read_unlock(mm);
+out_put:
+	mmput(mm);
+	return ret;
+}
