@@ -10,7 +10,7 @@ src=$RIG_ROOT/rig/suites/radeon/radeon_userptr.c
 hdr=$RIG_ROOT/rig/include/drm_render_node.h
 if [ ! -x "$out/radeon_userptr" ] || [ "$src" -nt "$out/radeon_userptr" ] ||
    [ "$hdr" -nt "$out/radeon_userptr" ]; then
-	gcc -Wall -Wextra -O2 -static -isystem "$RIG_KHDR/include" \
+	gcc -Wall -Wextra -O2 -static -pthread -isystem "$RIG_KHDR/include" \
 		-I"$RIG_ROOT/rig/include" \
 		-o "$out/radeon_userptr" "$src"
 fi

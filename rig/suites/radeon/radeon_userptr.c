@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -304,6 +306,82 @@ static void test_fork(void)
 		result("fail", "fork-child-create-close", "status 0x%x", st);
 }
 
+/*
+ * Tests of bugs the review of the 6.12 conversion found, fixed on 7.3: run
+ * there, or anywhere with RADEON_USERPTR_REGRESSION=1 (to see them fail).
+ */
+static int fixed_here(void)
+{
+	struct utsname u;
+
+	if (getenv("RADEON_USERPTR_REGRESSION"))
+		return 1;
+	return !uname(&u) && strncmp(u.release, "6.", 2);
+}
+
+/*
+ * R4: a userptr BO at address 0 was created with a live notifier that was
+ * never removed (the driver took userptr == 0 for "not a userptr"): refused.
+ */
+static void test_addr0(void)
+{
+	uint32_t h;
+	int r;
+
+	if (!fixed_here()) {
+		result("skip", "addr0-efault", "R4 is fixed on 7.3 only");
+		return;
+	}
+	r = userptr(NULL, NPAGES * PAGE, RW, &h);
+	if (!check("addr0-efault", r, EFAULT) || r)
+		return;
+	gem_close(h);
+}
+
+static volatile int stop_dontneed;
+
+static void *dontneed_loop(void *p)
+{
+	while (!stop_dontneed)
+		madvise(p, NPAGES * PAGE, MADV_DONTNEED);
+	return NULL;
+}
+
+/*
+ * R5: the notifier went live before the tt knew its BO, and an invalidation
+ * in that window dereferenced NULL. Create userptr BOs while another thread
+ * keeps invalidating the range.
+ */
+static void test_create_vs_invalidate(void)
+{
+	char *p = anon(NPAGES * PAGE);
+	pthread_t t;
+	int i, bad = 0;
+	uint32_t h;
+
+	if (!fixed_here()) {
+		result("skip", "create-vs-invalidate", "R5 is fixed on 7.3 only");
+		munmap(p, NPAGES * PAGE);
+		return;
+	}
+	if (pthread_create(&t, NULL, dontneed_loop, p)) {
+		result("fail", "create-vs-invalidate", "pthread_create");
+		munmap(p, NPAGES * PAGE);
+		return;
+	}
+	for (i = 0; i < 500 && !bad; i++) {
+		if (userptr(p, NPAGES * PAGE, RW, &h) || gem_close(h))
+			bad = errno;
+	}
+	stop_dontneed = 1;
+	pthread_join(t, NULL);
+	if (bad)
+		result("fail", "create-vs-invalidate", "%s", strerror(bad));
+	else
+		result("pass", "create-vs-invalidate", NULL);
+	munmap(p, NPAGES * PAGE);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -318,6 +396,8 @@ int main(void)
 	test_generic();
 	test_bound();
 	test_fork();
+	test_addr0();
+	test_create_vs_invalidate();
 	close(fd);
 	return nfail ? 1 : 0;
 }
