@@ -9,7 +9,9 @@ set -uo pipefail
 export PATH="/usr/bin:/bin:$PATH"
 cd "$KSRC" || exit 1
 fail=0
-cp_opts=(--strict --quiet --no-summary --show-types --ignore FILE_PATH_CHANGES)
+# UNKNOWN_COMMIT_ID: the pristine tree has no upstream history, so a
+# correct Fixes: tag cannot be looked up here.
+cp_opts=(--strict --quiet --no-summary --show-types --ignore FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID)
 for c in $COMPONENTS; do
 	if [ -f "$ROOT/$c/overlay${KV_SFX:-}.list" ]; then
 		while read -r src dst; do
