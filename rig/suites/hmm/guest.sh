@@ -10,7 +10,7 @@ fi
 # benchmark_thp_migration (new in 6.19) only prints timings and asserts
 # nothing; under TCG with KASAN it runs past its own 120 s limit and the
 # harness kills it. Timings belong to the bench suite: leave it out, say so.
-if [ -z "${HMM_ARGS:-}" ] && ./hmm-tests -l 2>/dev/null | grep -qw benchmark_thp_migration; then
+if [ -z "${HMM_ARGS:-}" ] && ./hmm-tests -l 2>&1 | grep -qw benchmark_thp_migration; then
 	HMM_ARGS="-T benchmark_thp_migration"
 	for v in hmm_device_private hmm_device_coherent; do
 		echo "RESULT skip hmm.$v.benchmark_thp_migration a benchmark: prints timings, asserts nothing, and overruns its 120 s limit under TCG + KASAN"
