@@ -36,6 +36,11 @@ newest() {
 		awk -v s="$suite" '$0 ~ s { print $3 }' | sort -V | tail -n 1
 }
 
+# tarball_of DEB OUT: the linux-source tarball inside the .deb, to OUT.
+tarball_of() {
+	dpkg-deb --fsys-tarfile "$1" | tar -xO "./usr/src/$pkg.tar.xz" > "$2"
+}
+
 dl=$(mktemp -d "$DRM_SVM_CACHE/fetch.XXXXXX")
 trap 'rm -rf "$dl"' EXIT
 if ! (cd "$dl" && apt-get "${apt_opts[@]}" -qq download "$pkg=$ver") >/dev/null 2>&1; then
@@ -43,8 +48,7 @@ if ! (cd "$dl" && apt-get "${apt_opts[@]}" -qq download "$pkg=$ver") >/dev/null 
 	echo "rig: $pkg $ver is no longer in Debian's $suite archive." >&2
 	if [ -n "$cand" ]; then
 		(cd "$dl" && apt-get "${apt_opts[@]}" -qq download "$pkg=$cand") >/dev/null 2>&1
-		dpkg-deb --fsys-tarfile "$dl"/*.deb |
-			tar -xO --wildcards "./usr/src/$pkg.tar.xz" > "$dl/t.tar.xz"
+		tarball_of "$dl"/*.deb "$dl/t.tar.xz"
 		nsha=$(sha256sum "$dl/t.tar.xz" | cut -d' ' -f1)
 		echo "rig: the newest on offer is $cand. To bump, change one line in the Makefile to:" >&2
 		echo "LINUX_PIN := $pkg $cand $nsha" >&2
@@ -56,8 +60,7 @@ if ! (cd "$dl" && apt-get "${apt_opts[@]}" -qq download "$pkg=$ver") >/dev/null 
 fi
 
 mkdir -p "$(dirname "$LINUX_TARBALL")"
-dpkg-deb --fsys-tarfile "$dl"/*.deb |
-	tar -xO "./usr/src/$pkg.tar.xz" > "$LINUX_TARBALL.tmp"
+tarball_of "$dl"/*.deb "$LINUX_TARBALL.tmp"
 if ! echo "$sha  $LINUX_TARBALL.tmp" | sha256sum -c --quiet -; then
 	echo "rig: $pkg $ver: the tarball's sha256 is $(sha256sum "$LINUX_TARBALL.tmp" | cut -d' ' -f1), the pin says $sha" >&2
 	rm -f "$LINUX_TARBALL.tmp"
