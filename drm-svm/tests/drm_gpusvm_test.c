@@ -1542,6 +1542,129 @@ static void drm_gpusvm_test_userptr_read_only_memory_needs_read_only_ctx(struct 
 	gt_userptr_del(u);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Counters and tracking memory */
+
+static s64 gt_stat(atomic64_t *counter)
+{
+	return atomic64_read(counter);
+}
+
+static void drm_gpusvm_test_stats_count_get_pages_maps_and_invalidations(struct kunit *test)
+{
+	struct gt *t = test->priv;
+	struct drm_gpusvm_stats *st = &t->svm.stats;
+	struct drm_gpusvm_range *range;
+	unsigned long addr;
+
+	addr = gt_mmap_aligned(test, SZ_64K, SZ_64K, PROT_READ | PROT_WRITE);
+	gt_fill(test, addr, 16, 0x300);
+	range = gt_range(test, addr);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->get_pages), 0);
+
+	/* The first call faults and maps the 16 pages. */
+	KUNIT_ASSERT_EQ(test, gt_get_pages(t, range, &(struct drm_gpusvm_ctx){}),
+			0);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->get_pages), 1);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->hmm_faults), 1);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->dma_maps), 16);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->dma_unmaps), 0);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->retries), 0);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->timeouts), 0);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->invalidations), 0);
+
+	/* Valid pages: counted, but no fault and no mapping. */
+	KUNIT_ASSERT_EQ(test, gt_get_pages(t, range, &(struct drm_gpusvm_ctx){}),
+			0);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->get_pages), 2);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->hmm_faults), 1);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->dma_maps), 16);
+
+	/* An invalidation: counted, and the driver's unmap too. */
+	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, addr, PAGE_SIZE,
+					 MADV_DONTNEED), 0);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->invalidations), 1);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->dma_unmaps), 16);
+
+	/* The refault maps all 16 again: nothing is left mapped twice. */
+	KUNIT_ASSERT_EQ(test, gt_get_pages(t, range, &(struct drm_gpusvm_ctx){}),
+			0);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->hmm_faults), 2);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->dma_maps), 32);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->dma_maps) - gt_stat(&st->dma_unmaps),
+			16);
+
+	/* A failure is counted as a call, not as a mapping. */
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr, SZ_64K), 0);
+	KUNIT_EXPECT_EQ(test, gt_get_pages(t, range, &(struct drm_gpusvm_ctx){}),
+			-EFAULT);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->get_pages), 4);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->dma_maps), 32);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->dma_unmaps), 32);
+}
+
+static void drm_gpusvm_test_tracking_is_bounded_with_enomem(struct kunit *test)
+{
+	struct gt *t = test->priv;
+	struct drm_gpusvm_range *a, *b;
+	unsigned long addr_a, addr_b;
+
+	/* By default a GPU SVM may track four times the RAM. */
+	KUNIT_EXPECT_EQ(test, t->svm.max_tracked_pages, 4 * totalram_pages());
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 0);
+
+	t->svm.max_tracked_pages = 16;
+	addr_a = gt_mmap_aligned(test, SZ_64K, SZ_64K, PROT_READ | PROT_WRITE);
+	addr_b = gt_mmap(test, PAGE_SIZE, PROT_READ | PROT_WRITE);
+	a = gt_range(test, addr_a);
+	b = gt_range(test, addr_b);
+	KUNIT_ASSERT_EQ(test, gt_npages(a), 16UL);
+
+	/* 16 pages fit, one more does not: -ENOMEM, nothing allocated. */
+	KUNIT_ASSERT_EQ(test, gt_get_pages(t, a, &(struct drm_gpusvm_ctx){}), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 16);
+	KUNIT_EXPECT_EQ(test, gt_get_pages(t, b, &(struct drm_gpusvm_ctx){}),
+			-ENOMEM);
+	KUNIT_EXPECT_NULL(test, to_gt_range(b)->pages.dma_addr);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 16);
+
+	/* An invalidation and the refault leave the count where it was. */
+	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, addr_a, PAGE_SIZE,
+					 MADV_DONTNEED), 0);
+	KUNIT_ASSERT_EQ(test, gt_get_pages(t, a, &(struct drm_gpusvm_ctx){}), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 16);
+
+	/* Freeing the first range's pages makes room for the second. */
+	gt_remove(t, a);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 0);
+	KUNIT_EXPECT_EQ(test, gt_get_pages(t, b, &(struct drm_gpusvm_ctx){}), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->svm.tracked_pages), 1);
+}
+
+static void drm_gpusvm_test_userptr_tracking_is_bounded_and_released(struct kunit *test)
+{
+	struct gt_userptr *u;
+	unsigned long addr;
+
+	addr = gt_mmap(test, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	u = gt_userptr_new(test, addr, 8);
+	u->svm.max_tracked_pages = 7;
+	KUNIT_EXPECT_EQ(test, gt_userptr_get(u, addr,
+					     &(struct drm_gpusvm_ctx){}),
+			-ENOMEM);
+	KUNIT_EXPECT_NULL(test, u->pages.dma_addr);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&u->svm.tracked_pages), 0);
+
+	u->svm.max_tracked_pages = 8;
+	KUNIT_ASSERT_EQ(test, gt_userptr_get(u, addr,
+					     &(struct drm_gpusvm_ctx){}), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&u->svm.tracked_pages), 8);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&u->svm.stats.dma_maps), 8);
+	gt_userptr_del(u);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&u->svm.tracked_pages), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&u->svm.stats.dma_unmaps), 8);
+}
+
 static struct kunit_case drm_gpusvm_tests[] = {
 	KUNIT_CASE(drm_gpusvm_test_init_rejects_missing_invalidate_or_chunks),
 	KUNIT_CASE(drm_gpusvm_test_init_pages_only_rejects_svm_arguments),
@@ -1586,6 +1709,9 @@ static struct kunit_case drm_gpusvm_tests[] = {
 	KUNIT_CASE(drm_gpusvm_test_scan_mm_reports_unpopulated_then_system),
 	KUNIT_CASE(drm_gpusvm_test_userptr_pages_follow_their_own_notifier),
 	KUNIT_CASE(drm_gpusvm_test_userptr_read_only_memory_needs_read_only_ctx),
+	KUNIT_CASE(drm_gpusvm_test_stats_count_get_pages_maps_and_invalidations),
+	KUNIT_CASE(drm_gpusvm_test_tracking_is_bounded_with_enomem),
+	KUNIT_CASE(drm_gpusvm_test_userptr_tracking_is_bounded_and_released),
 	{}
 };
 
