@@ -423,6 +423,12 @@ struct drm_vsvm_exec {
 };
 
 /**
+ * DRM_VSVM_UFENCE_WAIT_ABSTIME - &drm_vsvm_wait_ufence.timeout_ns is an
+ * absolute CLOCK_MONOTONIC time (Linux 7.3 vsvm and later)
+ */
+#define DRM_VSVM_UFENCE_WAIT_ABSTIME	(1 << 0)
+
+/**
  * struct drm_vsvm_wait_ufence - argument of &DRM_IOCTL_VSVM_WAIT_UFENCE
  *
  * Waits until the 64-bit word at CPU address @addr of the caller is equal
@@ -434,8 +440,8 @@ struct drm_vsvm_exec {
  *
  * Errors:
  *
- * - -EINVAL: non-zero @flags or @pad; @addr zero or not 8-byte aligned;
- *   negative @timeout_ns.
+ * - -EINVAL: unknown @flags, non-zero @pad; @addr zero or not 8-byte
+ *   aligned; negative @timeout_ns.
  * - -EFAULT: @addr cannot be read.
  * - -ETIME: @timeout_ns passed first.
  * - -EINTR / -ERESTARTSYS: a signal arrived.
@@ -445,9 +451,14 @@ struct drm_vsvm_wait_ufence {
 	__u64 addr;
 	/** @value: wait until the word is at least this. */
 	__u64 value;
-	/** @timeout_ns: relative timeout in nanoseconds; 0 only checks. */
+	/**
+	 * @timeout_ns: relative timeout in nanoseconds (0 only checks), or
+	 * with &DRM_VSVM_UFENCE_WAIT_ABSTIME an absolute CLOCK_MONOTONIC
+	 * time. A signal restarts the IOCTL with the same arguments, so only
+	 * an absolute time bounds a wait that signals keep interrupting.
+	 */
 	__s64 timeout_ns;
-	/** @flags: must be zero. */
+	/** @flags: 0 or &DRM_VSVM_UFENCE_WAIT_ABSTIME. */
 	__u32 flags;
 	/** @pad: must be zero. */
 	__u32 pad;
@@ -542,21 +553,22 @@ struct drm_vsvm_get_stats {
 	 */
 	__u64 jobs_cancelled;
 	/*
-	 * drm_svm helper counters, summed over the file's drm_svm contexts
-	 * (one per mm with userptr objects, plus the SVM mirror).
+	 * The SVM helper's counters (drm_gpusvm on Linux 7.3, drm_svm before),
+	 * summed over the file's helper contexts (one per mm with userptr
+	 * objects, the SVM mirror among them).
 	 */
-	/** @svm_dma_maps: DMA mappings of user pages made by drm_svm. */
+	/** @svm_dma_maps: pages of user memory DMA-mapped by the helper. */
 	__u64 svm_dma_maps;
-	/** @svm_dma_unmaps: DMA mappings of user pages removed by drm_svm. */
+	/** @svm_dma_unmaps: pages whose DMA mapping the helper removed. */
 	__u64 svm_dma_unmaps;
 	/**
-	 * @svm_retries: drm_svm get_pages attempts that collided with an
+	 * @svm_retries: helper get_pages attempts that collided with an
 	 * invalidation and were retried inside the helper.
 	 */
 	__u64 svm_retries;
 	/**
-	 * @svm_timeouts: drm_svm get_pages calls that gave up (-EAGAIN)
-	 * because the range kept being invalidated.
+	 * @svm_timeouts: helper get_pages calls that gave up because the
+	 * range kept being invalidated.
 	 */
 	__u64 svm_timeouts;
 };

@@ -365,11 +365,8 @@ static int vsvm_get_stats_ioctl(struct drm_device *dev, void *data,
 		vsvm_svm_stats(vfile->svm, args);
 	mutex_unlock(&vfile->vm_lock);
 
-	/* The helper's own counters: stock drm_gpusvm keeps none. */
-	args->svm_dma_maps = 0;
-	args->svm_dma_unmaps = 0;
-	args->svm_retries = 0;
-	args->svm_timeouts = 0;
+	/* The helper's own counters (drm_gpusvm_stats). */
+	vsvm_mirrors_stats(vfile, args);
 
 	return 0;
 }
@@ -392,8 +389,11 @@ static int vsvm_ufence_check(u64 __user *ptr, u64 value)
  * Reads the user fence word with the caller's permissions (it may fault),
  * so the wait uses wait_woken() rather than a wait_event() condition. The
  * file's own jobs wake its wait queue; the timeout is a deadline taken at
- * entry. A signal restarts the call with the full relative timeout (the
- * IOCTL cannot write back what is left: DRM_IOW).
+ * entry, or given as an absolute CLOCK_MONOTONIC time with
+ * DRM_VSVM_UFENCE_WAIT_ABSTIME. A signal restarts the call: with a
+ * relative timeout, for the full timeout again (the IOCTL cannot write
+ * back what is left: DRM_IOW); with an absolute one, up to the same
+ * deadline.
  *
  * Return: 0 or a negative errno as documented for &struct
  * drm_vsvm_wait_ufence.
@@ -407,14 +407,19 @@ int vsvm_wait_ufence_ioctl(struct drm_device *dev, void *data,
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	unsigned long deadline;
 	long timeout;
+	s64 left;
 	int ret;
 
-	if (args->flags || args->pad || !args->addr ||
-	    !IS_ALIGNED(args->addr, sizeof(u64)) || args->timeout_ns < 0)
+	if ((args->flags & ~DRM_VSVM_UFENCE_WAIT_ABSTIME) || args->pad ||
+	    !args->addr || !IS_ALIGNED(args->addr, sizeof(u64)) ||
+	    args->timeout_ns < 0)
 		return -EINVAL;
 
 	/* Spurious wake-ups do not extend the wait. */
-	deadline = jiffies + nsecs_to_jiffies(args->timeout_ns);
+	left = args->timeout_ns;
+	if (args->flags & DRM_VSVM_UFENCE_WAIT_ABSTIME)
+		left = max_t(s64, args->timeout_ns - ktime_get_ns(), 0);
+	deadline = jiffies + nsecs_to_jiffies(left);
 	add_wait_queue(&vfile->ufence_wq, &wait);
 	for (;;) {
 		ret = vsvm_ufence_check(ptr, args->value);

@@ -76,6 +76,8 @@ struct vsvm_device {
  * @svm_faults: SVM accesses that took a GPU page fault
  * @svm_invalidations: CPU-side invalidations of SVM ranges
  * @jobs_cancelled: queued jobs dropped because their process was killed
+ * @gone: &drm_gpusvm_stats of the file's mirrors already released (the
+ *	  live ones are summed at GET_STATS)
  */
 struct vsvm_stats {
 	atomic64_t faults;
@@ -89,6 +91,7 @@ struct vsvm_stats {
 	atomic64_t svm_faults;
 	atomic64_t svm_invalidations;
 	atomic64_t jobs_cancelled;
+	struct drm_gpusvm_stats gone;
 };
 
 /**
@@ -286,6 +289,8 @@ int vsvm_wait_ufence_ioctl(struct drm_device *dev, void *data,
 struct vsvm_mirror *vsvm_mirror_get(struct vsvm_file *vfile,
 				    struct mm_struct *mm);
 void vsvm_mirror_put(struct vsvm_mirror *mirror);
+void vsvm_mirrors_stats(struct vsvm_file *vfile,
+			struct drm_vsvm_get_stats *args);
 bool vsvm_gem_is_userptr(const struct drm_gem_object *obj);
 int vsvm_userptr_create(struct drm_device *dev, struct drm_file *file,
 			struct drm_userptr_create *args);

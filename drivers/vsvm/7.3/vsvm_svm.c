@@ -58,11 +58,12 @@
  * pages (see "vsvm userptr objects" for why the engine needs one) and the
  * flags that play the GPU page-table entry.
  *
- * What stock drm_gpusvm does not do, vsvm does not fake: a read fault of a
- * writable mapping is a write fault (drm_gpusvm_ctx.read_only applies to
- * the whole call; vsvm asks for a read-only fault only where the mapping is
- * not writable), pages the engine wrote are not marked dirty, and there is
- * no fault-around.
+ * A device read fault is served with drm_gpusvm_ctx.read_only set, so it
+ * neither breaks COW nor allocates for untouched memory; a later write
+ * fault on the range gets the pages mapped again for writing. Pages mapped
+ * for device writes are marked dirty by the helper. Both need the drm-svm
+ * drm_gpusvm patches ("read stays read", "device writes dirty"). There is
+ * no fault-around: a fault maps the one chunk drm_gpusvm picks for it.
  */
 
 static struct vsvm_svm_range *to_vsvm_svm_range(struct drm_gpusvm_range *r)
@@ -398,7 +399,7 @@ static int vsvm_svm_fault_locked(struct vsvm_mirror *mirror, u64 va,
 				 bool write)
 {
 	struct drm_gpusvm *gpusvm = &mirror->gpusvm;
-	struct drm_gpusvm_ctx ctx = {};
+	struct drm_gpusvm_ctx ctx = { .read_only = !write };
 	struct vsvm_svm_range *vrange;
 	struct drm_gpusvm_range *range;
 	unsigned long gen, seq, start, end;
@@ -410,7 +411,9 @@ static int vsvm_svm_fault_locked(struct vsvm_mirror *mirror, u64 va,
 	vsvm_svm_gc_locked(mirror);
 
 	/*
-	 * A write fault where the mapping allows it, else a read fault (a
+	 * A read fault asks the CPU for read access only, so that it maps
+	 * the zero page and keeps COW pages shared, as a CPU read would. A
+	 * write fault where the mapping allows it, else a read fault (the
 	 * write then fails with -EPERM, or -EFAULT if the CPU cannot even
 	 * read there).
 	 */

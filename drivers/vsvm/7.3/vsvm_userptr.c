@@ -67,6 +67,44 @@
  * other mm, as amdgpu and radeon do.
  */
 
+static void vsvm_gpusvm_stats_add(struct drm_gpusvm_stats *to,
+				  struct drm_gpusvm_stats *from)
+{
+	atomic64_add(atomic64_read(&from->dma_maps), &to->dma_maps);
+	atomic64_add(atomic64_read(&from->dma_unmaps), &to->dma_unmaps);
+	atomic64_add(atomic64_read(&from->retries), &to->retries);
+	atomic64_add(atomic64_read(&from->timeouts), &to->timeouts);
+}
+
+/**
+ * vsvm_mirrors_stats() - the drm_gpusvm counters of a file
+ * @vfile: the file
+ * @args: GET_STATS arguments to fill in
+ *
+ * Sums the helper's counters over the file's mirrors, live and released.
+ * A mirror's counters move to the file's when its last user goes, so a
+ * GET_STATS racing with that may miss them once.
+ *
+ * Context: process context; takes &vsvm_file.mirrors_lock.
+ */
+void vsvm_mirrors_stats(struct vsvm_file *vfile,
+			struct drm_vsvm_get_stats *args)
+{
+	struct drm_gpusvm_stats sum = {};
+	struct vsvm_mirror *mirror;
+
+	vsvm_gpusvm_stats_add(&sum, &vfile->stats.gone);
+	mutex_lock(&vfile->mirrors_lock);
+	list_for_each_entry(mirror, &vfile->mirrors, link)
+		vsvm_gpusvm_stats_add(&sum, &mirror->gpusvm.stats);
+	mutex_unlock(&vfile->mirrors_lock);
+
+	args->svm_dma_maps = atomic64_read(&sum.dma_maps);
+	args->svm_dma_unmaps = atomic64_read(&sum.dma_unmaps);
+	args->svm_retries = atomic64_read(&sum.retries);
+	args->svm_timeouts = atomic64_read(&sum.timeouts);
+}
+
 /* Called by kref_put_mutex() with vfile->mirrors_lock held; drops it. */
 static void vsvm_mirror_release(struct kref *ref)
 {
@@ -77,6 +115,8 @@ static void vsvm_mirror_release(struct kref *ref)
 	mutex_unlock(&vfile->mirrors_lock);
 
 	vsvm_svm_fini(mirror);
+	/* drm_gpusvm_fini() leaves the counters readable. */
+	vsvm_gpusvm_stats_add(&vfile->stats.gone, &mirror->gpusvm.stats);
 	mutex_destroy(&mirror->svm_lock);
 	kfree(mirror);
 	vsvm_file_put(vfile);
