@@ -33,7 +33,9 @@
  * For skips the reason is the igt_require_f()/igt_skip() message (or the
  * "Test requirement: <expr>" line when there is no message); for failures
  * the "Failed assertion: ..." line and its message, or "timeout",
- * "crash: <signal>", "exit <code>". Everything else this program prints
+ * "crash: <signal>", "exit <code>"; for passes the figures the test
+ * printed as igt_info("figure: ..."), so that a measured value reaches the
+ * summary. Everything else this program prints
  * starts with "igt_run:" or "  | " (the test's output, shown for failures
  * or with -v).
  *
@@ -316,6 +318,20 @@ static void skip_reason(struct lines *l, int from, int to, char *reason)
 	strcpy(reason, "skipped (no reason printed)");
 }
 
+/* Pass "reason" from lines [from, to): the test's "figure: " lines. */
+static void figure_reason(struct lines *l, int from, int to, char *reason)
+{
+	int i;
+
+	reason[0] = 0;
+	for (i = from; i < to; i++) {
+		const char *s = strip_log_prefix(l->v[i]);
+
+		if (!strncmp(s, "figure: ", 8))
+			reason_add(reason, s + 8);
+	}
+}
+
 /* Failure reason from lines [from, to): the assertion and its message. */
 static void fail_reason(struct lines *l, int from, int to, char *reason)
 {
@@ -532,6 +548,8 @@ static void report(const char *full, const char *sub, struct run *r)
 	if (!ndyn || (!strcmp(st, "fail") && !dyn_fail)) {
 		if (!strcmp(st, "skip")) {
 			skip_reason(&l, 0, end, reason);
+		} else if (!strcmp(st, "pass")) {
+			figure_reason(&l, start, end, reason);
 		} else if (!strcmp(st, "fail") && !reason[0]) {
 			fail_reason(&l, start, end, reason);
 		} else if (!strcmp(st, "fail") && (r->timed_out || WIFSIGNALED(r->status))) {

@@ -489,7 +489,7 @@ static void test_exhaustion_cap(void)
 	alive = kill(bystander.pid, 0) == 0 &&
 		waitpid(bystander.pid, NULL, WNOHANG) == 0;
 	igt_stop_helper(&bystander);
-	igt_info("%d objects of %llu MiB, then errno %d (cap %llu MiB)\n",
+	igt_info("figure: %d objects of %llu MiB, then errno %d (cap %llu MiB)\n",
 		 n, (unsigned long long)(OBJ_SZ >> 20), err,
 		 (unsigned long long)(cap >> 20));
 	igt_assert_f(err == ENOMEM && n == expect,
