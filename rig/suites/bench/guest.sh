@@ -42,9 +42,12 @@ for fig in ${BENCH_ONLY:-p5 p26 p4 p3 p1}; do
 			./svm_bench $args "$@"
 		rc=$?
 		./perf script -i /tmp/perf.data -F comm,ip,sym 2>/dev/null > /tmp/perf.txt
-		# SVM faults, userptr validation, test_hmm's mirror
-		for root in ${BENCH_PROFILE_ROOTS:-drm_svm_mirror_fault_batch drm_svm_range_get_pages \
-			    dmirror_fops_unlocked_ioctl}; do
+		# SVM faults, userptr validation, test_hmm's mirror; the
+		# helper is drm_svm on 6.12, drm_gpusvm from 7.3 on
+		roots="drm_svm_mirror_fault_batch drm_svm_range_get_pages"
+		[ "$(uname -r | cut -d. -f1)" -ge 7 ] &&
+			roots="drm_gpusvm_range_find_or_insert drm_gpusvm_get_pages"
+		for root in ${BENCH_PROFILE_ROOTS:-$roots dmirror_fops_unlocked_ioctl}; do
 			awk -v fig=$fig -v root=$root -f profile.awk /tmp/perf.txt
 		done
 		rm -f /tmp/perf.data /tmp/perf.txt
