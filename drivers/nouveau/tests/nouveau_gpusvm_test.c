@@ -40,7 +40,7 @@ static const unsigned long nt_chunks[] = { SZ_2M, SZ_64K, SZ_4K };
 /* One SVM context: what nouveau_svmm holds, plus what its callback saw. */
 struct nt_svm {
 	struct drm_gpusvm svm;
-	struct mutex lock;
+	struct mutex lock; /* the driver lock: range insertion and removal */
 	int inval_calls;
 	enum mmu_notifier_event last_event;
 	void *last_owner;
@@ -152,8 +152,8 @@ static int nt_walk(struct drm_gpusvm_range *range, unsigned long start,
 static void nt_mprotect_ro(struct kunit *test, unsigned long start,
 			   unsigned long end)
 {
+	VMA_ITERATOR(vmi, current->mm, start);
 	struct mm_struct *mm = current->mm;
-	VMA_ITERATOR(vmi, mm, start);
 	struct vm_area_struct *vma, *prev;
 	struct mmu_gather tlb;
 
