@@ -181,7 +181,7 @@ static void nouveau_gpusvm_test_write_fault_ignores_read_only_neighbours(struct 
 {
 	struct nt_svm *s = nt_svm_new(test);
 	unsigned long addr = nt_mmap_aligned(test, SZ_64K);
-	unsigned long pfns[SZ_64K / PAGE_SIZE];
+	unsigned long pfns[SZ_64K / PAGE_SIZE] = {};
 	struct drm_gpusvm_range *range;
 
 	nt_touch(test, addr, SZ_64K);
@@ -210,7 +210,7 @@ static void nouveau_gpusvm_test_walk_without_fault_skips_absent_pages(struct kun
 {
 	struct nt_svm *s = nt_svm_new(test);
 	unsigned long addr = nt_mmap_aligned(test, SZ_64K);
-	unsigned long pfns[SZ_64K / PAGE_SIZE];
+	unsigned long pfns[SZ_64K / PAGE_SIZE] = {};
 	struct drm_gpusvm_range *range;
 	int calls;
 
@@ -236,7 +236,7 @@ static void nouveau_gpusvm_test_exclusive_owner_and_walks(struct kunit *test)
 {
 	struct nt_svm *a = nt_svm_new(test), *b = nt_svm_new(test);
 	unsigned long addr = nt_mmap_aligned(test, SZ_64K);
-	unsigned long pfns[SZ_64K / PAGE_SIZE];
+	unsigned long pfns[SZ_64K / PAGE_SIZE] = {};
 	struct drm_gpusvm_range *ra, *rb;
 	unsigned long seq_a, seq_b;
 	struct folio *folio;
