@@ -167,7 +167,7 @@ static void vsvm_svm_invalidate(struct drm_gpusvm *gpusvm,
 	if (hit)
 		atomic64_inc(&mirror->vfile->stats.svm_invalidations);
 	if (queued)
-		queue_work(system_unbound_wq, &mirror->gc_work);
+		queue_work(system_dfl_wq, &mirror->gc_work);
 }
 
 /*
