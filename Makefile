@@ -77,7 +77,7 @@ ifeq ($(KERNEL),6.12)
 SUITES ?= rig kunit hmm igt fault mesa amdgpu nouveau radeon
 else
 # The suites that run on 7.3 so far; the rest join as they are ported.
-SUITES ?= rig kunit hmm igt fault nouveau radeon
+SUITES ?= rig kunit hmm igt fault mesa nouveau radeon
 endif
 KUNIT_FILTER ?= *
 VM_TIMEOUT ?= 2400
