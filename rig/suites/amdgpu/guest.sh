@@ -31,7 +31,11 @@ modprobe -r amdgpu
 # Second cycle with the unload check: kmemleak cleared, memory figures
 # taken, then /dev/kfd opened and closed by a process that exits.
 module_load_begin amdgpu
-./kfd_open
+# Linux 7.x refuses a KFD process while no GPU node exists (open: EINVAL).
+case $(uname -r) in
+[1-6].*) ./kfd_open ;;
+*) ./kfd_open no-gpu-node ;;
+esac
 echo "kfd_open exit: $?"
 module_unload_check amdgpu amdgpu
 if [ -d /sys/module/amdxcp ]; then
