@@ -76,8 +76,8 @@ COMPONENTS := rig drm-svm uapi drivers/vsvm drivers/radeon drivers/amdgpu driver
 ifeq ($(KERNEL),6.12)
 SUITES ?= rig kunit hmm igt fault mesa amdgpu nouveau radeon
 else
-# The suites that run on 7.3 so far; the rest join as they are ported.
-SUITES ?= rig kunit hmm igt fault mesa nouveau radeon
+# Every suite of 6.12 runs on 7.3 too.
+SUITES ?= rig kunit hmm igt fault mesa amdgpu nouveau radeon
 endif
 KUNIT_FILTER ?= *
 VM_TIMEOUT ?= 2400
