@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -546,6 +547,18 @@ bool vsvm_all_words(const void *ptr, uint64_t size, uint32_t v)
 			return false;
 		}
 	return true;
+}
+
+/**
+ * vsvm_kernel_major: major version of the running kernel (6 for the 6.12
+ * build, whose helper is drm_svm; 7 for 7.3, on drm_gpusvm).
+ */
+int vsvm_kernel_major(void)
+{
+	struct utsname u;
+
+	igt_assert_eq(uname(&u), 0);
+	return atoi(u.release);
 }
 
 /** Read a small (sysfs/procfs) file into @buf, NUL terminated. */

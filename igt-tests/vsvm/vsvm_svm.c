@@ -32,7 +32,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -549,10 +548,7 @@ static void require_thp(void)
  */
 static bool helper_is_drm_svm(void)
 {
-	struct utsname u;
-
-	igt_assert_eq(uname(&u), 0);
-	return atoi(u.release) < 7;
+	return vsvm_kernel_major() < 7;
 }
 
 static void test_thp_chunks(void)
