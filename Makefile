@@ -12,22 +12,15 @@ SHELL := /bin/bash
 ROOT := $(abspath .)
 W := $(ROOT)/work
 
-# --- which kernel: KERNEL=6.12 (default until every suite passes on 7.3)
-# or KERNEL=7.3; FLAVOR=debug (tests) or release (benchmarks, 7.3 only) ---
-KERNEL ?= 6.12
+# --- which kernel: Linux 7.3 (KERNEL is its series, the name of its
+# work/ directories); FLAVOR=debug (tests) or release (benchmarks) ---
+# Linux 6.12 and the drm_svm helper are retired: tag linux-6.12 (README).
+KERNEL := 7.3
 FLAVOR ?= debug
 DRM_SVM_CACHE ?= /var/cache/drm-svm
 
-# --- pinned sources: adding a Debian package is one line in DEB_PKGS ---
-ifeq ($(KERNEL),6.12)
-LINUX_DEB_VERSION := 6.12.117-1~deb12u1
-LINUX_TARBALL := /usr/src/linux-source-6.12.tar.xz
-LINUX_TARBALL_SHA256 := 585a4a074597aefa2b1a68ada83a3184ba351c127544dea80618bbcceaa3961f
-LINUX_DEB := linux-source-6.12=$(LINUX_DEB_VERSION)
-# Component files for this kernel: patches/, overlay.list, kernel.config.
-KV_SFX :=
-else ifeq ($(KERNEL),7.3)
-# Linux 7.3 comes as Debian's linux-source-7.3 from trixie-backports,
+# --- pinned sources ---
+# Linux comes as Debian's linux-source-7.3 from trixie-backports,
 # fetched by rig/fetch-linux.sh with a private sources list (the host's
 # sources are left alone). To bump, change this one line: the package,
 # its version and the tarball's sha256 (fetch-linux.sh prints the line).
@@ -35,22 +28,12 @@ LINUX_PIN := linux-source-7.3 7.3.4-1~bpo13+1 76df1affb19f24926949369be1d74b6007
 LINUX_DEB_VERSION := $(word 2,$(LINUX_PIN))
 LINUX_TARBALL := $(DRM_SVM_CACHE)/$(word 1,$(LINUX_PIN))_$(LINUX_DEB_VERSION)/$(word 1,$(LINUX_PIN)).tar.xz
 LINUX_TARBALL_SHA256 := $(word 3,$(LINUX_PIN))
-LINUX_DEB :=
-# Component files for this kernel: patches-7.3/, overlay-7.3.list,
-# kernel-7.3.config (the 6.12 ones stay until the default flips).
-KV_SFX := -7.3
-else
-$(error KERNEL=$(KERNEL): only 6.12 and 7.3 are known)
-endif
 ifeq ($(filter $(FLAVOR),debug release),)
 $(error FLAVOR=$(FLAVOR): debug or release)
 endif
-ifeq ($(KERNEL)$(FLAVOR),6.12release)
-$(error FLAVOR=release needs KERNEL=7.3)
-endif
 
+# Adding a Debian package is one line in DEB_PKGS.
 DEB_PKGS := \
-	$(LINUX_DEB) \
 	build-essential flex bison bc libelf-dev libssl-dev cpio kmod rsync \
 	xz-utils dwarves python3 python3-ply python3-git perl git \
 	qemu-system-x86 busybox-static \
@@ -58,13 +41,9 @@ DEB_PKGS := \
 	meson ninja-build python3-mako ccache dpkg-dev libexpat1-dev zlib1g-dev \
 	gnuplot-nox
 
-# Where each kernel's state lives. 6.12 keeps its old paths; 7.3 gets
-# its own tree, and one build directory (and guest image) per flavor.
-ifeq ($(KERNEL),6.12)
-KTAG :=
-else
+# Where the kernel's state lives: one tree, and one build directory (and
+# guest image) per flavor.
 KTAG := -$(KERNEL)$(if $(filter release,$(FLAVOR)),-release)
-endif
 KSRC := $(W)/linux-source-$(KERNEL)
 KBUILD := $(W)/build$(KTAG)
 KHDR := $(W)/headers$(KTAG)
@@ -73,12 +52,7 @@ KHDR := $(W)/headers$(KTAG)
 COMPONENTS := rig drm-svm uapi drivers/vsvm drivers/radeon drivers/amdgpu drivers/nouveau
 
 # Test selection and VM knobs (see README.md).
-ifeq ($(KERNEL),6.12)
 SUITES ?= rig kunit hmm igt fault mesa amdgpu nouveau radeon
-else
-# Every suite of 6.12 runs on 7.3 too.
-SUITES ?= rig kunit hmm igt fault mesa amdgpu nouveau radeon
-endif
 KUNIT_FILTER ?= *
 VM_TIMEOUT ?= 2400
 CMD ?= uname -a
@@ -88,7 +62,7 @@ KBUILD_LOCK ?= $(W)/kbuild.lock
 
 export ROOT W KSRC KBUILD KHDR COMPONENTS LINUX_TARBALL LINUX_TARBALL_SHA256 \
 	LINUX_DEB_VERSION LINUX_PIN SUITES KUNIT_FILTER VM_TIMEOUT JOBS KBUILD_LOCK \
-	KERNEL FLAVOR KV_SFX KTAG DRM_SVM_CACHE
+	KERNEL FLAVOR KTAG DRM_SVM_CACHE
 
 # Kernel compiles go through Debian's ccache when it is installed (deps
 # installs it), with the cache outside the clone beside Mesa's; paths are
@@ -105,10 +79,10 @@ KMAKE = CCACHE_DIR=$(DRM_SVM_CACHE)/ccache CCACHE_BASEDIR=$(ROOT) \
 help:
 	@echo "make run                  build, boot the VM, run the demo"
 	@echo "make check                build, boot the VM, run all suites ($(SUITES))"
-	@echo "make check SUITES=kunit KUNIT_FILTER='drm_svm*'   one suite / KUnit glob"
-	@echo "make bench                benchmarks in the VM (ratios, no pass/fail on time);"
-	@echo "                          on KERNEL=7.3 once on the release and once on the debug kernel"
-	@echo "make check KERNEL=7.3     the same on Linux 7.3.4 (the default is 6.12 until the flip)"
+	@echo "make check SUITES=kunit KUNIT_FILTER='drm_gpusvm*'   one suite / KUnit glob"
+	@echo "make bench                benchmarks in the VM (ratios, no pass/fail on time),"
+	@echo "                          once on the release and once on the debug kernel"
+	@echo "make kernel FLAVOR=release  the release kernel (no KASAN/kmemleak/lockdep/DEBUG_VM)"
 	@echo "make vm CMD='...'         run a command in the guest"
 	@echo "make kernel               overlay + patches + config + incremental build"
 	@echo "make mesa                 libdrm + Mesa with mesa-patches/ (meson tests too)"
@@ -119,7 +93,7 @@ help:
 # Install build and run dependencies (root, Debian 12). A no-op when present.
 deps:
 	@$(ROOT)/rig/install-deps.sh $(DEB_PKGS)
-	@$(if $(LINUX_PIN),$(ROOT)/rig/fetch-linux.sh)
+	@$(ROOT)/rig/fetch-linux.sh
 	@mkdir -p $(W) $(dir $(KBUILD_LOCK))
 
 # Unpack the pinned tree, apply the patch series, copy our new files in.
@@ -154,9 +128,9 @@ bench-one: export BENCH_KERNEL = $(FLAVOR)
 run: initramfs
 	@SUITES=demo $(ROOT)/rig/run-tests.sh run
 
-# make bench: on 7.3 one VM run per kernel flavor, release first (the
-# figures users see), then debug; each line says kernel=... iommu=...
-BENCH_FLAVORS ?= $(if $(filter 6.12,$(KERNEL)),debug,release debug)
+# make bench: one VM run per kernel flavor, release first (the figures
+# users see), then debug; each line says kernel=... iommu=...
+BENCH_FLAVORS ?= release debug
 # Under KASAN + TCG the 100000-range rows of P2/P6 alone take over 30 min:
 # next to a release run, the debug kernel runs them up to N=10000 and P2
 # with 500 munmaps per process (BENCH_N / BENCH_ITERS still override).

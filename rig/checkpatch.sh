@@ -13,7 +13,7 @@ fail=0
 # correct Fixes: tag cannot be looked up here.
 cp_opts=(--strict --quiet --no-summary --show-types --ignore FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID)
 for c in $COMPONENTS; do
-	if [ -f "$ROOT/$c/overlay${KV_SFX:-}.list" ]; then
+	if [ -f "$ROOT/$c/overlay.list" ]; then
 		while read -r src dst; do
 			case "$src" in ''|'#'*) continue ;; esac
 			case "$dst" in *.c|*.h) ;; *) continue ;; esac
@@ -25,9 +25,9 @@ for c in $COMPONENTS; do
 			[ -n "$out" ] && { echo "$out"; fail=1; }
 			out=$(scripts/kernel-doc -none "$ROOT/$c/$src" 2>&1)
 			[ -n "$out" ] && { echo "$out"; fail=1; }
-		done < "$ROOT/$c/overlay${KV_SFX:-}.list"
+		done < "$ROOT/$c/overlay.list"
 	fi
-	for p in "$ROOT/$c"/patches${KV_SFX:-}/*.patch; do
+	for p in "$ROOT/$c"/patches/*.patch; do
 		[ -e "$p" ] || continue
 		# FILE_PATH_CHANGES: MAINTAINERS covers whole driver directories.
 		out=$(scripts/checkpatch.pl "${cp_opts[@]}" "$p" 2>&1)

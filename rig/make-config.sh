@@ -8,12 +8,11 @@ set -euo pipefail
 : "${ROOT:?}" "${KSRC:?}" "${KBUILD:?}"
 
 # FLAVOR=release leaves out debug.config (KASAN, kmemleak, lockdep,
-# DEBUG_VM ...): the kernel users run, for benchmarks. KV_SFX picks each
-# component's kernel-7.3.config on 7.3.
+# DEBUG_VM ...): the kernel users run, for benchmarks.
 frags=("$ROOT"/rig/kconfig/base.config)
 [ "${FLAVOR:-debug}" = release ] || frags+=("$ROOT"/rig/kconfig/debug.config)
 for c in $COMPONENTS; do
-	f=$ROOT/$c/kernel${KV_SFX:-}.config
+	f=$ROOT/$c/kernel.config
 	[ -f "$f" ] && frags+=("$f")
 done
 

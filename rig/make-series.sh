@@ -15,9 +15,9 @@ GIT_AUTHOR_EMAIL=$(git -C "$ROOT" config user.email || echo "drm-svm@invalid")
 export GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL
 export GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
 
-out=$W/series${KV_SFX:-}
-wt=$W/series-tree${KV_SFX:-}
-check=$W/series-check${KV_SFX:-}
+out=$W/series
+wt=$W/series-tree
+check=$W/series-check
 git -C "$KSRC" worktree remove --force "$wt" >/dev/null 2>&1 || true
 git -C "$KSRC" worktree remove --force "$check" >/dev/null 2>&1 || true
 git -C "$KSRC" worktree prune
@@ -25,10 +25,10 @@ rm -rf "$out" "$wt" "$check"
 git -C "$KSRC" worktree add -q --detach "$wt" base
 
 for c in $COMPONENTS; do
-	list="$ROOT/$c/overlay${KV_SFX:-}.list"
+	list="$ROOT/$c/overlay.list"
 	if [ -f "$list" ]; then
-		msg="$ROOT/$c/overlay${KV_SFX:-}.commit"
-		[ -f "$msg" ] || { echo "rig: $c: overlay${KV_SFX:-}.list without overlay${KV_SFX:-}.commit" >&2; exit 1; }
+		msg="$ROOT/$c/overlay.commit"
+		[ -f "$msg" ] || { echo "rig: $c: overlay.list without overlay.commit" >&2; exit 1; }
 		while read -r src dst; do
 			case "$src" in ''|'#'*) continue ;; esac
 			mkdir -p "$(dirname "$wt/$dst")"
@@ -37,7 +37,7 @@ for c in $COMPONENTS; do
 		done < "$list"
 		git -C "$wt" commit -q -F "$msg"
 	fi
-	for p in "$ROOT/$c"/patches${KV_SFX:-}/*.patch; do
+	for p in "$ROOT/$c"/patches/*.patch; do
 		[ -e "$p" ] && git -C "$wt" am -q "$p"
 	done
 done

@@ -9,10 +9,7 @@
 #     not change keep their timestamps, so kbuild stays incremental.
 set -euo pipefail
 : "${ROOT:?}" "${W:?}" "${KSRC:?}"
-# KV_SFX picks the component files for this kernel ("" for 6.12: patches/,
-# overlay.list; "-7.3": patches-7.3/, overlay-7.3.list).
-sfx=${KV_SFX:-}
-ver=${KERNEL:-6.12}
+ver=${KERNEL:?}
 tmpd=$KSRC.tmp
 
 mkdir -p "$W"
@@ -49,48 +46,48 @@ git -C "$KSRC" config maintenance.auto false
 # Collect the series in order.
 patches=()
 for c in $COMPONENTS; do
-	[ -d "$ROOT/$c/patches$sfx" ] || continue
-	for p in "$ROOT/$c/patches$sfx"/*.patch; do
+	[ -d "$ROOT/$c/patches" ] || continue
+	for p in "$ROOT/$c/patches"/*.patch; do
 		[ -e "$p" ] && patches+=("$p")
 	done
 done
 # Test-only patches (<component>/test-patches/, e.g. radeon's GART switch)
 # come last; the rig applies them, "make series" does not export them.
 for c in $COMPONENTS; do
-	for p in "$ROOT/$c"/test-patches$sfx/*.patch; do
+	for p in "$ROOT/$c"/test-patches/*.patch; do
 		[ -e "$p" ] && patches+=("$p")
 	done
 done
 sum=$(cat /dev/null "${patches[@]}" | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$W/.series-applied$sfx" 2>/dev/null)" != "$sum" ] ||
+if [ "$(cat "$W/.series-applied-$ver" 2>/dev/null)" != "$sum" ] ||
    [ -n "$(git -C "$KSRC" status --porcelain --untracked-files=no)" ]; then
 	echo "  PATCH   ${#patches[@]} patch(es) onto base"
 	git -C "$KSRC" am --abort >/dev/null 2>&1 || true
 	# Overlay files are untracked; take them out so "git am" never
 	# trips over them (they are copied back below).
 	for c in $COMPONENTS; do
-		[ -f "$ROOT/$c/overlay$sfx.list" ] || continue
+		[ -f "$ROOT/$c/overlay.list" ] || continue
 		while read -r src dst; do
 			case "$src" in ''|'#'*) continue ;; esac
 			git -C "$KSRC" ls-files --error-unmatch "$dst" >/dev/null 2>&1 ||
 				rm -f "$KSRC/$dst"
-		done < "$ROOT/$c/overlay$sfx.list"
+		done < "$ROOT/$c/overlay.list"
 	done
 	git -C "$KSRC" checkout -q -f -B rig base
 	if [ ${#patches[@]} -gt 0 ]; then
 		git -C "$KSRC" am -q --committer-date-is-author-date "${patches[@]}"
 	fi
-	echo "$sum" > "$W/.series-applied$sfx"
+	echo "$sum" > "$W/.series-applied-$ver"
 fi
 
 # Overlay new files.
 for c in $COMPONENTS; do
-	list="$ROOT/$c/overlay$sfx.list"
+	list="$ROOT/$c/overlay.list"
 	[ -f "$list" ] || continue
 	while read -r src dst; do
 		case "$src" in ''|'#'*) continue ;; esac
 		if [ ! -f "$ROOT/$c/$src" ]; then
-			echo "rig: $c/overlay$sfx.list: missing $src" >&2
+			echo "rig: $c/overlay.list: missing $src" >&2
 			exit 1
 		fi
 		mkdir -p "$(dirname "$KSRC/$dst")"

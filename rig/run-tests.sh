@@ -37,7 +37,7 @@ append="console=ttyS0 panic=-1 nokaslr transparent_hugepage=madvise hugepages=16
 append+=" numa=fake=2 rig.cpus=$cpus"
 append+=" rig.kver=$(make -s -C "$KSRC" kernelversion) rig.flavor=${FLAVOR:-debug}"
 append+=" kunit.enable=$kunit kunit.filter_glob=$KUNIT_FILTER"
-# VM_APPEND: extra kernel parameters, e.g. drm_svm_test.lockdep_splat=1.
+# VM_APPEND: extra kernel parameters, e.g. slub_debug=FZ.
 append+="${VM_APPEND:+ $VM_APPEND}"
 
 # Host-side checks fold into the same summary.

@@ -17,18 +17,18 @@
 set -uo pipefail
 : "${ROOT:?}" "${W:?}" "${KSRC:?}" "${KBUILD:?}"
 out=$W/build-w1${KTAG:-}
-base_src=$W/base-tree${KV_SFX:-}
+base_src=$W/base-tree-${KERNEL:?}
 base_out=$W/build-w1-base${KTAG:-}
 
 files=()
 for c in $COMPONENTS; do
-	if [ -f "$ROOT/$c/overlay${KV_SFX:-}.list" ]; then
+	if [ -f "$ROOT/$c/overlay.list" ]; then
 		while read -r src dst; do
 			case "$src" in ''|'#'*) continue ;; esac
 			case "$dst" in *.c|*.h) files+=("$dst") ;; esac
-		done < "$ROOT/$c/overlay${KV_SFX:-}.list"
+		done < "$ROOT/$c/overlay.list"
 	fi
-	for p in "$ROOT/$c"/patches${KV_SFX:-}/*.patch; do
+	for p in "$ROOT/$c"/patches/*.patch; do
 		[ -e "$p" ] || continue
 		while read -r f; do
 			files+=("$f")

@@ -3,10 +3,9 @@
  * Copyright (c) 2026 The drm_svm project authors
  *
  * vsvm: a virtual GPU with a software engine whose access to user memory
- * goes through the drm_svm helper exactly as a real GPU's would.
+ * goes through the drm_gpusvm helper exactly as a real GPU's would.
  */
 
-#include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -30,7 +29,6 @@
 
 #define DRIVER_NAME	"vsvm"
 #define DRIVER_DESC	"Virtual SVM GPU"
-#define DRIVER_DATE	"20260101"
 #define DRIVER_MAJOR	1
 #define DRIVER_MINOR	0
 
@@ -40,19 +38,20 @@
  * vsvm is a render-only DRM driver for a virtual device, in the spirit of
  * vgem, with a software engine (see "vsvm engine") that executes copy, fill
  * and checksum commands between GPU virtual addresses of a per-file address
- * space. It exists so that the drm_svm helper, the generic userptr IOCTL and
+ * space. It exists so that the drm_gpusvm helper, the generic userptr IOCTL and
  * their IGT tests run in any virtual machine.
  *
  * Per open file (&struct vsvm_file): a GPU VM (an interval tree of
- * &struct vsvm_mapping, filled by DRM_IOCTL_VSVM_VM_BIND), the drm_svm
- * contexts of its userptr objects, one per mm (&struct vsvm_mirror), the
+ * &struct vsvm_mapping, filled by DRM_IOCTL_VSVM_VM_BIND), the drm_gpusvm
+ * instances of its userptr objects, one per mm (&struct vsvm_mirror), the
  * one of them SVM mode is enabled on (DRM_IOCTL_VSVM_SVM_ENABLE, see "vsvm
  * SVM mode internals"), and counters (DRM_IOCTL_VSVM_GET_STATS). The file structure is reference
  * counted: mirrors and queued jobs keep it alive after the DRM file is
  * closed.
  *
  * Lock order: &vsvm_file.vm_lock, then &vsvm_file.mirrors_lock, then the
- * mmap lock (drm_svm get_pages), then the reservation locks of userptr
+ * &vsvm_userptr.lock or &vsvm_mirror.svm_lock, then the mmap lock
+ * (drm_gpusvm_get_pages()), then the reservation locks of userptr
  * objects (EXEC), then the notifier lock. The engine takes no vsvm lock
  * while it touches memory, and a dma-fence job takes none at all.
  */
@@ -106,18 +105,19 @@ static int vsvm_open(struct drm_device *dev, struct drm_file *file)
 	struct vsvm_file *vfile;
 	int ret;
 
-	vfile = kzalloc(sizeof(*vfile), GFP_KERNEL_ACCOUNT);
+	vfile = kzalloc_obj(*vfile, VSVM_GFP);
 	if (!vfile)
 		return -ENOMEM;
 
 	kref_init(&vfile->ref);
 	vfile->vdev = to_vsvm_device(dev);
-	vfile->id = atomic_inc_return(&vfile->vdev->next_file_id);
+	vfile->client_id = file->client_id;
 	mutex_init(&vfile->vm_lock);
 	vfile->vm = RB_ROOT_CACHED;
 	mutex_init(&vfile->mirrors_lock);
 	INIT_LIST_HEAD(&vfile->mirrors);
 	spin_lock_init(&vfile->error_lock);
+	init_waitqueue_head(&vfile->ufence_wq);
 
 	ret = vsvm_engine_file_init(vfile);
 	if (ret) {
@@ -251,7 +251,7 @@ static int vsvm_vm_bind_ioctl(struct drm_device *dev, void *data,
 		return -EINVAL;
 	}
 
-	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
+	map = kzalloc_obj(*map, VSVM_GFP);
 	if (!map) {
 		drm_gem_object_put(obj);
 		return -ENOMEM;
@@ -263,8 +263,7 @@ static int vsvm_vm_bind_ioctl(struct drm_device *dev, void *data,
 	map->read_only = args->flags & DRM_VSVM_BIND_READ_ONLY;
 
 	if (vsvm_gem_is_userptr(obj)) {
-		if (test_bit(DRM_SVM_RANGE_READ_ONLY_BIT,
-			     &to_vsvm_userptr(obj)->range.flags))
+		if (to_vsvm_userptr(obj)->read_only)
 			map->read_only = true;
 	} else {
 		/*
@@ -333,7 +332,6 @@ static int vsvm_get_stats_ioctl(struct drm_device *dev, void *data,
 	struct vsvm_file *vfile = file->driver_priv;
 	struct drm_vsvm_get_stats *args = data;
 	struct vsvm_stats *stats = &vfile->stats;
-	struct vsvm_mirror *mirror;
 
 	if (args->flags)
 		return -EINVAL;
@@ -367,22 +365,8 @@ static int vsvm_get_stats_ioctl(struct drm_device *dev, void *data,
 		vsvm_svm_stats(vfile->svm, args);
 	mutex_unlock(&vfile->vm_lock);
 
-	/* drm_svm's own counters, over every context of the file. */
-	args->svm_dma_maps = 0;
-	args->svm_dma_unmaps = 0;
-	args->svm_retries = 0;
-	args->svm_timeouts = 0;
-	mutex_lock(&vfile->mirrors_lock);
-	list_for_each_entry(mirror, &vfile->mirrors, link) {
-		struct drm_svm_stats_snapshot snap;
-
-		drm_svm_stats_read(&mirror->svm, &snap);
-		args->svm_dma_maps += snap.dma_maps;
-		args->svm_dma_unmaps += snap.dma_unmaps;
-		args->svm_retries += snap.retries;
-		args->svm_timeouts += snap.timeouts;
-	}
-	mutex_unlock(&vfile->mirrors_lock);
+	/* The helper's own counters (drm_gpusvm_stats). */
+	vsvm_mirrors_stats(vfile, args);
 
 	return 0;
 }
@@ -403,7 +387,13 @@ static int vsvm_ufence_check(u64 __user *ptr, u64 value)
  * @file: DRM file of the caller
  *
  * Reads the user fence word with the caller's permissions (it may fault),
- * so the wait uses wait_woken() rather than a wait_event() condition.
+ * so the wait uses wait_woken() rather than a wait_event() condition. The
+ * file's own jobs wake its wait queue; the timeout is a deadline taken at
+ * entry, or given as an absolute CLOCK_MONOTONIC time with
+ * DRM_VSVM_UFENCE_WAIT_ABSTIME. A signal restarts the call: with a
+ * relative timeout, for the full timeout again (the IOCTL cannot write
+ * back what is left: DRM_IOW); with an absolute one, up to the same
+ * deadline.
  *
  * Return: 0 or a negative errno as documented for &struct
  * drm_vsvm_wait_ufence.
@@ -411,19 +401,26 @@ static int vsvm_ufence_check(u64 __user *ptr, u64 value)
 int vsvm_wait_ufence_ioctl(struct drm_device *dev, void *data,
 			   struct drm_file *file)
 {
-	struct vsvm_device *vdev = to_vsvm_device(dev);
+	struct vsvm_file *vfile = file->driver_priv;
 	struct drm_vsvm_wait_ufence *args = data;
 	u64 __user *ptr = u64_to_user_ptr(args->addr);
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	unsigned long deadline;
 	long timeout;
+	s64 left;
 	int ret;
 
-	if (args->flags || args->pad || !args->addr ||
-	    !IS_ALIGNED(args->addr, sizeof(u64)) || args->timeout_ns < 0)
+	if ((args->flags & ~DRM_VSVM_UFENCE_WAIT_ABSTIME) || args->pad ||
+	    !args->addr || !IS_ALIGNED(args->addr, sizeof(u64)) ||
+	    args->timeout_ns < 0)
 		return -EINVAL;
 
-	timeout = nsecs_to_jiffies(args->timeout_ns);
-	add_wait_queue(&vdev->ufence_wq, &wait);
+	/* Spurious wake-ups do not extend the wait. */
+	left = args->timeout_ns;
+	if (args->flags & DRM_VSVM_UFENCE_WAIT_ABSTIME)
+		left = max_t(s64, args->timeout_ns - ktime_get_ns(), 0);
+	deadline = jiffies + nsecs_to_jiffies(left);
+	add_wait_queue(&vfile->ufence_wq, &wait);
 	for (;;) {
 		ret = vsvm_ufence_check(ptr, args->value);
 		if (ret <= 0)
@@ -432,13 +429,14 @@ int vsvm_wait_ufence_ioctl(struct drm_device *dev, void *data,
 			ret = -ERESTARTSYS;
 			break;
 		}
+		timeout = time_before(jiffies, deadline) ? deadline - jiffies : 0;
 		if (!timeout) {
 			ret = -ETIME;
 			break;
 		}
-		timeout = wait_woken(&wait, TASK_INTERRUPTIBLE, timeout);
+		wait_woken(&wait, TASK_INTERRUPTIBLE, timeout);
 	}
-	remove_wait_queue(&vdev->ufence_wq, &wait);
+	remove_wait_queue(&vfile->ufence_wq, &wait);
 
 	return ret;
 }
@@ -477,7 +475,6 @@ static const struct drm_driver vsvm_driver = {
 
 	.name			= DRIVER_NAME,
 	.desc			= DRIVER_DESC,
-	.date			= DRIVER_DATE,
 	.major			= DRIVER_MAJOR,
 	.minor			= DRIVER_MINOR,
 };
@@ -486,9 +483,10 @@ static void vsvm_device_fini(struct drm_device *dev, void *data)
 {
 	struct vsvm_device *vdev = to_vsvm_device(dev);
 
-	destroy_workqueue(vdev->engine_wq);
+	/* Closed files' queues first: they wait for jobs on engine_wq. */
+	destroy_workqueue(vdev->fini_wq);
 	vsvm_engine_device_fini(vdev);
-	debugfs_remove_recursive(vdev->debugfs);
+	destroy_workqueue(vdev->engine_wq);
 }
 
 static int __init vsvm_init(void)
@@ -506,7 +504,7 @@ static int __init vsvm_init(void)
 		goto out_unregister;
 	}
 
-	/* drm_svm DMA-maps user pages for the device: let dma-direct do it. */
+	/* drm_gpusvm DMA-maps user pages for the device: dma-direct does it. */
 	ret = dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (ret)
 		goto out_devres;
@@ -518,9 +516,6 @@ static int __init vsvm_init(void)
 		goto out_devres;
 	}
 	vdev->platform = pdev;
-	init_waitqueue_head(&vdev->ufence_wq);
-	spin_lock_init(&vdev->dead_scheds_lock);
-	INIT_LIST_HEAD(&vdev->dead_scheds);
 
 	/* The files' queues run in parallel; reclaim may wait for them. */
 	vdev->engine_wq = alloc_workqueue("vsvm-engine",
@@ -529,11 +524,21 @@ static int __init vsvm_init(void)
 		ret = -ENOMEM;
 		goto out_devres;
 	}
+	vdev->fini_wq = alloc_workqueue("vsvm-fini", WQ_UNBOUND, 0);
+	if (!vdev->fini_wq) {
+		destroy_workqueue(vdev->engine_wq);
+		ret = -ENOMEM;
+		goto out_devres;
+	}
+	ret = vsvm_engine_device_init(vdev);
+	if (ret) {
+		destroy_workqueue(vdev->fini_wq);
+		destroy_workqueue(vdev->engine_wq);
+		goto out_devres;
+	}
 	ret = drmm_add_action_or_reset(&vdev->drm, vsvm_device_fini, NULL);
 	if (ret)
 		goto out_devres;
-	/* drm_svm's counters of every (file, mm) context; best effort */
-	vdev->debugfs = debugfs_create_dir(DRIVER_NAME, NULL);
 
 	ret = drm_dev_register(&vdev->drm, 0);
 	if (ret)

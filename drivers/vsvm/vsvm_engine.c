@@ -31,13 +31,16 @@
 /**
  * DOC: vsvm engine
  *
- * Each open file has its own queue: a DRM GPU scheduler (&vsvm_file.sched)
- * with one entity (&vsvm_file.entity), whose run_job callback executes a
- * job synchronously on the device's unbound engine workqueue. Jobs of one
- * file run one at a time, in submission order, like a GPU ring per
- * context; the files' queues run in parallel, so a file with a long queue
- * does not hold up the others. The scheduler handles in-fences
- * (dependencies) without blocking anyone.
+ * The device has %VSVM_NUM_SCHEDS DRM GPU schedulers, created at probe
+ * (v3d, etnaviv and panfrost do the same), whose run_job callback executes
+ * a job synchronously on the device's unbound engine workqueue. Each open
+ * file has one scheduler entity (&vsvm_file.entity) over all of them: jobs
+ * of one file run one at a time, in submission order, like a GPU context;
+ * the files' queues run in parallel and round-robin, so a file with a long
+ * queue does not hold up the others. The scheduler handles in-fences
+ * (dependencies) without blocking anyone. Running a whole job in run_job
+ * is a shortcut of this virtual engine: a real driver starts the job on
+ * the hardware and returns a fence the hardware signals.
  *
  * DRM_IOCTL_VSVM_EXEC checks the commands, resolves every GPU VA range they
  * touch to the mappings of the file's VM and takes references to them (so
@@ -52,7 +55,7 @@
  *   EXEC validates every userptr object first (vsvm_userptr_validate(),
  *   which may fault), locks their reservation objects and reserves a fence
  *   slot, then takes the mirror's notifier lock, checks
- *   drm_svm_range_pages_valid() for every one of them, writes their GPU
+ *   vsvm_userptr_valid() for every one of them, writes their GPU
  *   page tables (vsvm_userptr_gpu_pages_write()), arms the job and
  *   adds its fence to their reservation objects, pushes the job and drops
  *   the lock. A collision (a range invalidated since it was validated)
@@ -70,7 +73,7 @@
  *   out-syncobjs, they never enter a reservation object, and they report
  *   completion through the user fence (&drm_vsvm_exec.ufence_addr), which
  *   the engine stores into the submitter's mm with kthread_use_mm() and
- *   put_user(), then wakes &vsvm_device.ufence_wq. Their scheduler
+ *   put_user(), then wakes &vsvm_file.ufence_wq. Their scheduler
  *   fence exists but is private.
  *   Once SVM mode is on, every later job of the file is long-running, so
  *   no dma-fence job ever queues behind a long-running one.
@@ -87,7 +90,7 @@
  *
  * At most DRM_VSVM_MAX_JOBS_IN_FLIGHT jobs per file exist (submitted and
  * not yet freed); EXEC fails with -EAGAIN beyond. Jobs and their commands
- * are allocated with GFP_KERNEL_ACCOUNT. When a file is closed by a
+ * are allocated with %VSVM_GFP. When a file is closed by a
  * process killed with SIGKILL, its entity is finalised at once: jobs not
  * yet started are dropped (drm_sched signals them with -ESRCH). Otherwise
  * the queue drains in the background (vsvm_engine_file_close()).
@@ -137,12 +140,6 @@ struct vsvm_job {
 	struct mm_struct *ufence_mm;
 };
 
-/* A file's scheduler, kept on &vsvm_device.dead_scheds once the file is gone. */
-struct vsvm_sched {
-	struct drm_gpu_scheduler base;
-	struct list_head link;
-};
-
 static struct vsvm_job *to_vsvm_job(struct drm_sched_job *sched_job)
 {
 	return container_of(sched_job, struct vsvm_job, base);
@@ -181,7 +178,7 @@ void vsvm_copy_page(struct page *page, size_t off, void *buf, size_t n,
  * @write: copy @buf to the pages instead of the pages to @buf
  *
  * For pinned shmem pages and a userptr object's GPU page table (SVM and
- * locked userptr accesses go through vsvm_range_copy()). Does not sleep.
+ * locked userptr accesses go through vsvm_pfns_copy()). Does not sleep.
  */
 static void vsvm_copy_pages(struct page **pages, u64 offset, void *buf,
 			    size_t len, bool write)
@@ -377,7 +374,7 @@ static void vsvm_job_free(struct vsvm_job *job)
 	kfree(job);
 
 	atomic_dec(&vfile->in_flight);
-	wake_up_all(&vfile->vdev->ufence_wq);
+	wake_up_all(&vfile->ufence_wq);
 	vsvm_file_put(vfile);
 }
 
@@ -448,7 +445,7 @@ static struct dma_fence *vsvm_job_run(struct drm_sched_job *sched_job)
 				vsvm_job_set_error(job, ret);
 			}
 		}
-		wake_up_all(&vfile->vdev->ufence_wq);
+		wake_up_all(&vfile->ufence_wq);
 		return ret ? ERR_PTR(ret) : NULL;
 	}
 
@@ -480,7 +477,7 @@ static void vsvm_job_sched_free(struct drm_sched_job *sched_job)
 static enum drm_gpu_sched_stat vsvm_job_timedout(struct drm_sched_job *sched_job)
 {
 	/* The scheduler runs without a timeout: jobs are bounded. */
-	return DRM_GPU_SCHED_STAT_NOMINAL;
+	return DRM_GPU_SCHED_STAT_NO_HANG;
 }
 
 static const struct drm_sched_backend_ops vsvm_sched_ops = {
@@ -490,15 +487,18 @@ static const struct drm_sched_backend_ops vsvm_sched_ops = {
 };
 
 /**
- * vsvm_engine_file_init() - set up a file's queue
- * @vfile: the new file
+ * vsvm_engine_device_init() - create the device's schedulers
+ * @vdev: the device, being probed
+ *
+ * %VSVM_NUM_SCHEDS schedulers on the engine workqueue, each running one
+ * job at a time; the files' entities spread over them. They live as long
+ * as the device, so a job's fence never outlives its scheduler because a
+ * file was closed, and opening a file costs no scheduler.
  *
  * Return: 0 or a negative errno.
  */
-int vsvm_engine_file_init(struct vsvm_file *vfile)
+int vsvm_engine_device_init(struct vsvm_device *vdev)
 {
-	struct vsvm_device *vdev = vfile->vdev;
-	struct drm_gpu_scheduler *sched_list[1];
 	const struct drm_sched_init_args args = {
 		.ops = &vsvm_sched_ops,
 		.submit_wq = vdev->engine_wq,
@@ -508,36 +508,56 @@ int vsvm_engine_file_init(struct vsvm_file *vfile)
 		.name = "vsvm",
 		.dev = vdev->drm.dev,
 	};
-	struct vsvm_sched *vsched;
+	int i, ret;
+
+	for (i = 0; i < VSVM_NUM_SCHEDS; i++) {
+		ret = drm_sched_init(&vdev->scheds[i], &args);
+		if (ret) {
+			while (i--)
+				drm_sched_fini(&vdev->scheds[i]);
+			return ret;
+		}
+		vdev->sched_list[i] = &vdev->scheds[i];
+	}
+	return 0;
+}
+
+/**
+ * vsvm_engine_device_fini() - tear the device's schedulers down
+ * @vdev: the device, being released (no file is open any more, and the
+ *	  queues of closed files are gone)
+ */
+void vsvm_engine_device_fini(struct vsvm_device *vdev)
+{
+	int i;
+
+	for (i = 0; i < VSVM_NUM_SCHEDS; i++)
+		drm_sched_fini(&vdev->scheds[i]);
+}
+
+/**
+ * vsvm_engine_file_init() - set up a file's queue
+ * @vfile: the new file
+ *
+ * One scheduler entity over the device's schedulers: the file's jobs run
+ * in order, one at a time (drm_sched moves an entity to another scheduler
+ * only once its last job finished), beside other files' jobs.
+ *
+ * Return: 0 or a negative errno.
+ */
+int vsvm_engine_file_init(struct vsvm_file *vfile)
+{
+	struct vsvm_device *vdev = vfile->vdev;
 	int ret;
 
-	vfile->bounce = kvmalloc(VSVM_BOUNCE_SIZE, GFP_KERNEL_ACCOUNT);
+	vfile->bounce = kvmalloc(VSVM_BOUNCE_SIZE, VSVM_GFP);
 	if (!vfile->bounce)
 		return -ENOMEM;
 
-	vsched = kzalloc(sizeof(*vsched), GFP_KERNEL_ACCOUNT);
-	if (!vsched) {
-		ret = -ENOMEM;
-		goto err_bounce;
-	}
-	vfile->sched = &vsched->base;
-	sched_list[0] = vfile->sched;
-	ret = drm_sched_init(vfile->sched, &args);
-	if (ret)
-		goto err_free;
-
 	ret = drm_sched_entity_init(&vfile->entity, DRM_SCHED_PRIORITY_NORMAL,
-				    sched_list, 1, NULL);
+				    vdev->sched_list, VSVM_NUM_SCHEDS, NULL);
 	if (ret)
-		goto err_sched;
-	return 0;
-
-err_sched:
-	drm_sched_fini(vfile->sched);
-err_free:
-	kfree(vsched);
-err_bounce:
-	kvfree(vfile->bounce);
+		kvfree(vfile->bounce);
 	return ret;
 }
 
@@ -545,37 +565,13 @@ static void vsvm_engine_file_fini_work(struct work_struct *work)
 {
 	struct vsvm_file *vfile = container_of(work, struct vsvm_file,
 					       fini_work);
-	struct vsvm_device *vdev = vfile->vdev;
-	struct vsvm_sched *vsched;
 
 	if (!vfile->queue_killed)
 		drm_sched_entity_destroy(&vfile->entity);
 	/* Jobs are freed on the scheduler's workqueue: let them all go. */
-	wait_event(vfile->vdev->ufence_wq, !atomic_read(&vfile->in_flight));
-	drm_sched_fini(vfile->sched);
-	/*
-	 * The fences of the file's jobs may live on (in syncobjs, sync_files
-	 * of other processes), and drm_sched's timeline name reads
-	 * fence->sched: keep the scheduler until the device goes.
-	 */
-	vsched = container_of(vfile->sched, struct vsvm_sched, base);
-	spin_lock(&vdev->dead_scheds_lock);
-	list_add_tail(&vsched->link, &vdev->dead_scheds);
-	spin_unlock(&vdev->dead_scheds_lock);
+	wait_event(vfile->ufence_wq, !atomic_read(&vfile->in_flight));
 	kvfree(vfile->bounce);
 	vsvm_file_put(vfile);
-}
-
-/**
- * vsvm_engine_device_fini() - free the schedulers of closed files
- * @vdev: the device, being released (no file is open any more)
- */
-void vsvm_engine_device_fini(struct vsvm_device *vdev)
-{
-	struct vsvm_sched *vsched, *next;
-
-	list_for_each_entry_safe(vsched, next, &vdev->dead_scheds, link)
-		kfree(vsched);
 }
 
 /**
@@ -595,8 +591,13 @@ void vsvm_engine_file_close(struct vsvm_file *vfile)
 		vfile->queue_killed = true;
 	}
 
+	/*
+	 * Not on the engine's WQ_MEM_RECLAIM workqueue: the work waits for
+	 * jobs that run there, and under memory pressure only its rescuer
+	 * would be left to run them.
+	 */
 	INIT_WORK(&vfile->fini_work, vsvm_engine_file_fini_work);
-	queue_work(vfile->vdev->engine_wq, &vfile->fini_work);
+	queue_work(vfile->vdev->fini_wq, &vfile->fini_work);
 }
 
 static int vsvm_cmd_check(const struct drm_vsvm_cmd *cmd)
@@ -636,7 +637,8 @@ static int vsvm_cmd_check(const struct drm_vsvm_cmd *cmd)
 		    (cmd->value & ~(u64)DRM_VSVM_PREFETCH_WRITE) ||
 		    check_add_overflow(cmd->dst, cmd->size, &end))
 			return -EINVAL;
-		return 0;	case DRM_VSVM_OP_ATOMIC_ADD:
+		return 0;
+	case DRM_VSVM_OP_ATOMIC_ADD:
 		if (cmd->src || cmd->size || !IS_ALIGNED(cmd->dst, 4))
 			return -EINVAL;
 		return 0;
@@ -656,7 +658,7 @@ static int vsvm_job_add_map(struct vsvm_job *job, struct vsvm_mapping *map)
 
 	if (job->num_maps == job->max_maps) {
 		maps = krealloc_array(job->maps, job->max_maps + 8,
-				      sizeof(*maps), GFP_KERNEL);
+				      sizeof(*maps), VSVM_GFP);
 		if (!maps)
 			return -ENOMEM;
 		job->maps = maps;
@@ -680,7 +682,7 @@ static int vsvm_job_add_svm(struct vsvm_job *job, struct vsvm_file *vfile)
 
 	if (job->svm)
 		return 0;
-	if (!mirror || mirror->svm.mm != current->mm)
+	if (!mirror || vsvm_mirror_mm(mirror) != current->mm)
 		return -EFAULT;
 
 	kref_get(&mirror->ref);
@@ -716,7 +718,8 @@ static int vsvm_job_add_range(struct vsvm_job *job, struct vsvm_file *vfile,
 			return -EACCES;
 		/* A userptr object serves its creator's mm only. */
 		if (vsvm_gem_is_userptr(map->obj) &&
-		    to_vsvm_userptr(map->obj)->mirror->svm.mm != current->mm)
+		    vsvm_mirror_mm(to_vsvm_userptr(map->obj)->mirror) !=
+		    current->mm)
 			return -EPERM;
 		ret = vsvm_job_add_map(job, map);
 		if (ret)
@@ -786,14 +789,15 @@ static int vsvm_job_publish(struct vsvm_job *job, struct drm_syncobj *out,
 	struct vsvm_file *vfile = job->vfile;
 	struct drm_gem_object **objs;
 	struct ww_acquire_ctx ctx;
-	struct drm_svm *svm = NULL;
+	struct drm_gpusvm *gpusvm = NULL;
 	unsigned int i, j, n = 0;
 	int tries = 0;
 	int ret;
 
 	lockdep_assert_held(&vfile->vm_lock);
 
-	objs = kmalloc_array(job->num_maps, sizeof(*objs), GFP_KERNEL);
+	objs = kmalloc_array(job->num_maps, sizeof(*objs),
+			     VSVM_GFP);
 	if (!objs)
 		return -ENOMEM;
 	for (i = 0; i < job->num_maps; i++) {
@@ -807,7 +811,7 @@ static int vsvm_job_publish(struct vsvm_job *job, struct drm_syncobj *out,
 			continue;
 		objs[n++] = obj;
 		/* One mm (the caller's) per file: one notifier lock. */
-		svm = &to_vsvm_userptr(obj)->mirror->svm;
+		gpusvm = &to_vsvm_userptr(obj)->mirror->gpusvm;
 	}
 
 retry:
@@ -819,9 +823,9 @@ retry:
 		ret = vsvm_userptr_gpu_pages_alloc(uobj);
 		if (ret)
 			goto out_free;
-		drm_svm_notifier_lock(svm);
-		valid = drm_svm_range_pages_valid(&uobj->range);
-		drm_svm_notifier_unlock(svm);
+		drm_gpusvm_notifier_lock(gpusvm);
+		valid = vsvm_userptr_valid(uobj);
+		drm_gpusvm_notifier_unlock(gpusvm);
 		if (valid)
 			continue;
 		ret = vsvm_userptr_validate(vfile, uobj);
@@ -843,13 +847,13 @@ retry:
 			}
 		}
 
-		drm_svm_notifier_lock(svm);
+		drm_gpusvm_notifier_lock(gpusvm);
 		for (i = 0; i < n; i++) {
-			if (!drm_svm_range_pages_valid(&to_vsvm_userptr(objs[i])->range))
+			if (!vsvm_userptr_valid(to_vsvm_userptr(objs[i])))
 				break;
 		}
 		if (i < n) {
-			drm_svm_notifier_unlock(svm);
+			drm_gpusvm_notifier_unlock(gpusvm);
 			drm_gem_unlock_reservations(objs, n, &ctx);
 			goto collision;
 		}
@@ -869,7 +873,7 @@ retry:
 	atomic64_inc(&vfile->stats.jobs_submitted);
 	drm_sched_entity_push_job(&job->base);
 	if (n) {
-		drm_svm_notifier_unlock(svm);
+		drm_gpusvm_notifier_unlock(gpusvm);
 		drm_gem_unlock_reservations(objs, n, &ctx);
 	}
 	kfree(objs);
@@ -919,7 +923,7 @@ int vsvm_exec_ioctl(struct drm_device *dev, void *data,
 		return -EAGAIN;
 	}
 
-	job = kzalloc(sizeof(*job), GFP_KERNEL_ACCOUNT);
+	job = kzalloc_obj(*job, VSVM_GFP);
 	if (!job) {
 		ret = -ENOMEM;
 		goto err_in_flight;
@@ -930,7 +934,7 @@ int vsvm_exec_ioctl(struct drm_device *dev, void *data,
 	job->ufence_value = args->ufence_value;
 
 	job->cmds = kvmalloc_array(args->num_cmds, sizeof(*job->cmds),
-				   GFP_KERNEL_ACCOUNT);
+				   VSVM_GFP);
 	if (!job->cmds) {
 		ret = -ENOMEM;
 		goto err_free;
@@ -948,7 +952,8 @@ int vsvm_exec_ioctl(struct drm_device *dev, void *data,
 			goto err_free;
 	}
 
-	ret = drm_sched_job_init(&job->base, &vfile->entity, 1, vfile, 0);
+	ret = drm_sched_job_init(&job->base, &vfile->entity, 1, vfile,
+				 file->client_id);
 	if (ret)
 		goto err_free;
 

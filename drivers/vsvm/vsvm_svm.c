@@ -4,16 +4,18 @@
  */
 
 #include <linux/highmem.h>
+#include <linux/hmm.h>
 #include <linux/jiffies.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/rmap.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include <drm/drm_file.h>
-#include <drm/drm_svm.h>
+#include <drm/drm_gpusvm.h>
 #include <drm/vsvm_drm.h>
 
 #include "vsvm_drv.h"
@@ -21,142 +23,240 @@
 /**
  * DOC: vsvm SVM mode internals
  *
- * DRM_IOCTL_VSVM_SVM_ENABLE turns the file's drm_svm context for the
- * caller's mm (the &struct vsvm_mirror its userptr objects of that mm also
- * use) into a mirror with drm_svm_mirror_init(), and keeps a reference to
- * it in &vsvm_file.svm. A job whose commands touch GPU VAs that no bound
- * mapping covers takes a reference to that mirror at submission; the
- * engine then treats those VAs as CPU addresses, see vsvm_svm_access().
- *
- * Each mirror range is a &struct vsvm_svm_range, which drm_svm allocates
- * (&drm_svm_ops.range_size), whose @gpu_mapped flag plays the GPU
- * page-table entry:
+ * DRM_IOCTL_VSVM_SVM_ENABLE turns on SVM mode on the file's &struct
+ * vsvm_mirror for the caller's mm (whose &struct drm_gpusvm its userptr
+ * objects of that mm also use) and keeps a reference to it in
+ * &vsvm_file.svm. A job whose commands touch GPU VAs that no bound mapping
+ * covers takes a reference to that mirror at submission; the engine then
+ * treats those VAs as CPU addresses, see vsvm_svm_access(). This is xe's
+ * SVM design on drm_gpusvm, with the engine as the GPU:
  *
  * ::
  *
  *   engine                                   mm (munmap, mprotect ...)
  *   ------                                   -------------------------
  *   down_read(notifier_lock)
- *   range = drm_svm_mirror_find(va)
- *   range->gpu_mapped && pages_valid? --no--> up_read
- *       |                                    drm_svm_mirror_fault(va)
- *       | yes                                  -> commit: gpu_mapped = 1
- *   copy <= DRM_VSVM_CHUNK_PAGES pages       retry the lookup
- *   up_read(notifier_lock)                   drm_svm notifier:
- *                                              down_write(notifier_lock)
- *                                              invalidate: gpu_mapped = 0
+ *   range = drm_gpusvm_range_find(va)
+ *   range->gpu_mapped && pages valid? --no--> up_read
+ *       |                                    vsvm_svm_fault(va):
+ *       | yes                                  svm_lock, garbage collector
+ *   copy <= DRM_VSVM_CHUNK_PAGES pages         drm_gpusvm_range_find_or_insert()
+ *   up_read(notifier_lock)                     drm_gpusvm_get_pages()
+ *                                              hmm snapshot (engine's view)
+ *                                              commit: gpu_mapped = 1
+ *                                            retry the lookup
+ *
+ *   drm_gpusvm notifier, notifier lock held for write:
+ *     vsvm_svm_invalidate(): gpu_mapped = 0, drm_gpusvm_unmap_pages(),
+ *     on munmap drm_gpusvm_range_set_unmapped() and queue the range for
+ *     the garbage collector, which drm_gpusvm_range_remove()s it under
+ *     &vsvm_mirror.svm_lock
  *
  * so a CPU-side invalidation waits for the access in flight and the next
- * access faults again. The engine calls drm_svm_mirror_fault() without any
- * lock held; the helper takes its mirror lock, mmget_not_zero() (-ESRCH
- * once the process has exited), the mmap lock and the notifier lock.
+ * access faults again. Each range is a &struct vsvm_svm_range: drm_gpusvm's
+ * range, its &struct drm_gpusvm_pages, the engine's hmm snapshot of the
+ * pages (see "vsvm userptr objects" for why the engine needs one) and the
+ * flags that play the GPU page-table entry.
+ *
+ * A device read fault is served with drm_gpusvm_ctx.read_only set, so it
+ * neither breaks COW nor allocates for untouched memory; a later write
+ * fault on the range gets the pages mapped again for writing. Pages mapped
+ * for device writes are marked dirty by the helper. Both need the drm-svm
+ * drm_gpusvm patches ("read stays read", "device writes dirty"). There is
+ * no fault-around: a fault maps the one chunk drm_gpusvm picks for it.
  */
 
-/*
- * Fault-around window: a copy that faults also mirrors up to 16 MB of
- * present pages after its chunk (8 more 2M chunks), in the same
- * hmm_range_fault() and commit. Each fault saved is worth a walk and a
- * DMA mapping of 16 MB of present pages under TCG (per-fault machinery
- * is ~0.3 ms, bench P5), and the cost of guessing wrong is bounded:
- * 32 KB of entries and the DMA mappings of pages that already exist.
- */
-#define VSVM_SVM_FAULT_AROUND	SZ_16M
-
-/* Data passed from the engine to the commit callbacks. */
-struct vsvm_svm_commit {
-	bool write;
-	/* out: end of the range the fault committed */
-	u64 end;
-	/* DRM_VSVM_OP_ATOMIC_ADD: the word's address and the addend */
-	u64 atomic_va;
-	u32 atomic_add;
-};
-
-static struct vsvm_svm_range *to_vsvm_svm_range(struct drm_svm_range *range)
+static struct vsvm_svm_range *to_vsvm_svm_range(struct drm_gpusvm_range *r)
 {
-	return container_of(range, struct vsvm_svm_range, base);
+	return container_of(r, struct vsvm_svm_range, base);
 }
 
-static void vsvm_mirror_invalidate(struct drm_svm *svm,
-				   struct drm_svm_range *range,
-				   const struct mmu_notifier_range *mmu_range)
+static struct vsvm_mirror *to_vsvm_mirror(struct drm_gpusvm *gpusvm)
 {
-	struct vsvm_mirror *mirror = container_of(svm, struct vsvm_mirror, svm);
-	struct vsvm_stats *stats = &mirror->vfile->stats;
-
-	/*
-	 * Userptr range: wait for the dma-fence jobs that use it (they hold
-	 * no lock). Long-running jobs touch pages with the notifier lock held
-	 * for read and the helper holds it for write here: none is in flight,
-	 * and the next access finds the range invalid and faults it in again.
-	 */
-	if (!test_bit(DRM_SVM_RANGE_MIRROR_BIT, &range->flags)) {
-		atomic64_inc(&stats->invalidations);
-		vsvm_userptr_invalidate(container_of(range, struct vsvm_userptr,
-						     range));
-		return;
-	}
-
-	/* Zap the "GPU page table entry" of the SVM range. */
-	WRITE_ONCE(to_vsvm_svm_range(range)->gpu_mapped, false);
-	WRITE_ONCE(to_vsvm_svm_range(range)->gpu_writable, false);
-	/* Evictions and removals by the helper itself are not mm events. */
-	if (mmu_range->owner != svm)
-		atomic64_inc(&stats->svm_invalidations);
+	return container_of(gpusvm, struct vsvm_mirror, gpusvm);
 }
 
-static int vsvm_mirror_commit(struct drm_svm *svm, struct drm_svm_range *range,
-			      void *data)
+/* Set under the notifier lock held for write; may be read without it. */
+static bool vsvm_svm_range_unmapped(struct drm_gpusvm_range *range)
+{
+	struct drm_gpusvm_range_flags flags = {
+		.__flags = READ_ONCE(range->flags.__flags),
+	};
+
+	return flags.unmapped;
+}
+
+static unsigned long vsvm_svm_range_npages(struct drm_gpusvm_range *range)
+{
+	return drm_gpusvm_range_size(range) >> PAGE_SHIFT;
+}
+
+static struct drm_gpusvm_range *vsvm_svm_range_alloc(struct drm_gpusvm *gpusvm)
+{
+	struct vsvm_mirror *mirror = to_vsvm_mirror(gpusvm);
+	struct vsvm_svm_range *vrange;
+
+	vrange = kzalloc_obj(*vrange, VSVM_GFP);
+	if (!vrange)
+		return NULL;
+	drm_gpusvm_init_pages(&vrange->pages, &mirror->vfile->vdev->drm);
+	INIT_LIST_HEAD(&vrange->gc_link);
+	atomic64_inc(&mirror->ranges_live);
+	return &vrange->base;
+}
+
+static void vsvm_svm_range_free(struct drm_gpusvm_range *range)
 {
 	struct vsvm_svm_range *vrange = to_vsvm_svm_range(range);
-	struct vsvm_svm_commit *commit = data;
-	bool ro = test_bit(DRM_SVM_RANGE_READ_ONLY_BIT, &range->flags);
+	struct vsvm_mirror *mirror = to_vsvm_mirror(range->gpusvm);
 
-	/* drm_svm_mirror_fault() checked the VMA for a write fault. */
-	if (WARN_ON_ONCE(commit->write && ro))
-		return -EPERM;
-
-	/* Read faults may publish read-only pages; a write fault upgrades. */
-	WRITE_ONCE(vrange->gpu_writable, drm_svm_range_writable(range));
-	WRITE_ONCE(vrange->gpu_mapped, true);
-	commit->end = range->end;
-	return 0;
+	drm_gpusvm_free_pages(range->gpusvm, &vrange->pages,
+			      vsvm_svm_range_npages(range));
+	kvfree(vrange->pfns);
+	kfree(vrange);
+	atomic64_dec(&mirror->ranges_live);
 }
 
-/*
- * The "GPU atomic": @page is device-exclusive and locked by the helper, so
- * the CPU cannot touch it until this returns and its next access takes it
- * back (an invalidation without owner).
- */
-static int vsvm_mirror_commit_atomic(struct drm_svm *svm,
-				     struct drm_svm_range *range,
-				     unsigned long addr, struct page *page,
-				     void *data)
+/* Called by drm_gpusvm with the notifier lock held for write. */
+static void vsvm_svm_invalidate(struct drm_gpusvm *gpusvm,
+				struct drm_gpusvm_notifier *notifier,
+				const struct mmu_notifier_range *mmu_range)
 {
-	struct vsvm_svm_commit *commit = data;
-	__le32 *word;
+	struct vsvm_mirror *mirror = to_vsvm_mirror(gpusvm);
+	const struct drm_gpusvm_ctx ctx = { .in_notifier = true };
+	struct drm_gpusvm_range *range = NULL;
+	bool unmap = mmu_range->event == MMU_NOTIFY_UNMAP;
+	bool protect = mmu_range->event == MMU_NOTIFY_PROTECTION_VMA;
+	bool queued = false, hit = false;
 
-	if (WARN_ON_ONCE((commit->atomic_va & PAGE_MASK) != addr))
-		return -EFAULT;
-	word = kmap_local_page(page) + offset_in_page(commit->atomic_va);
-	*word = cpu_to_le32(le32_to_cpu(*word) + commit->atomic_add);
-	kunmap_local(word);
-	return 0;
+	/* Our own GPU atomics make pages exclusive: not an mm change. */
+	if (mmu_range->event == MMU_NOTIFY_EXCLUSIVE &&
+	    mmu_range->owner == mirror)
+		return;
+
+	drm_gpusvm_for_each_range(range, notifier, mmu_range->start,
+				  mmu_range->end) {
+		struct vsvm_svm_range *vrange = to_vsvm_svm_range(range);
+
+		hit = true;
+		/* Zap the "GPU page-table entry", then the DMA mapping. */
+		WRITE_ONCE(vrange->gpu_mapped, false);
+		WRITE_ONCE(vrange->gpu_writable, false);
+		vrange->inval_gen++;
+		drm_gpusvm_unmap_pages(gpusvm, &vrange->pages,
+				       vsvm_svm_range_npages(range), &ctx);
+		/*
+		 * munmap: the range goes. mprotect of a part of the range:
+		 * the range now spans mappings with different permissions,
+		 * and the next fault must pick a chunk inside one of them.
+		 */
+		if (unmap)
+			drm_gpusvm_range_set_unmapped(range, &vrange->pages, 1,
+						      mmu_range);
+		else if (!protect ||
+			 (drm_gpusvm_range_start(range) >= mmu_range->start &&
+			  drm_gpusvm_range_end(range) <= mmu_range->end))
+			continue;
+		spin_lock(&mirror->gc_lock);
+		if (list_empty(&vrange->gc_link) && !vrange->gc_removed) {
+			list_add_tail(&vrange->gc_link, &mirror->gc_list);
+			queued = true;
+		}
+		spin_unlock(&mirror->gc_lock);
+	}
+	if (hit)
+		atomic64_inc(&mirror->vfile->stats.svm_invalidations);
+	if (queued)
+		queue_work(system_dfl_wq, &mirror->gc_work);
 }
 
-/* drm_svm allocates the ranges: the range comes first. */
-static_assert(offsetof(struct vsvm_svm_range, base) == 0);
-
 /*
- * One set of ops for every vsvm drm_svm context: userptr ranges only ever
- * see @invalidate; @commit and the range hooks serve SVM mode.
+ * One set of ops for every vsvm drm_gpusvm: userptr objects have their own
+ * notifiers (vsvm_userptr.c); these serve SVM mode.
  */
-const struct drm_svm_ops vsvm_svm_ops = {
-	.invalidate = vsvm_mirror_invalidate,
-	.commit = vsvm_mirror_commit,
-	.commit_atomic = vsvm_mirror_commit_atomic,
-	.range_size = sizeof(struct vsvm_svm_range),
+const struct drm_gpusvm_ops vsvm_gpusvm_ops = {
+	.range_alloc = vsvm_svm_range_alloc,
+	.range_free = vsvm_svm_range_free,
+	.invalidate = vsvm_svm_invalidate,
 };
+
+/* Remove the ranges the CPU unmapped. */
+static void vsvm_svm_gc_locked(struct vsvm_mirror *mirror)
+{
+	struct drm_gpusvm *gpusvm = &mirror->gpusvm;
+	const struct drm_gpusvm_ctx ctx = {};
+	struct vsvm_svm_range *vrange;
+
+	lockdep_assert_held(&mirror->svm_lock);
+
+	for (;;) {
+		/*
+		 * Under the notifier lock, so that the notifier cannot queue
+		 * the range again before drm_gpusvm_range_remove() takes it
+		 * out of the tree (and frees it).
+		 */
+		down_write(&gpusvm->notifier_lock);
+		spin_lock(&mirror->gc_lock);
+		vrange = list_first_entry_or_null(&mirror->gc_list,
+						  struct vsvm_svm_range,
+						  gc_link);
+		if (vrange)
+			list_del_init(&vrange->gc_link);
+		spin_unlock(&mirror->gc_lock);
+		if (vrange) {
+			vrange->gc_removed = true;
+			/*
+			 * The notifier unmapped the pages; but the range may
+			 * have been faulted in again since (mprotect).
+			 */
+			vrange->gpu_mapped = false;
+		}
+		up_write(&gpusvm->notifier_lock);
+		if (!vrange)
+			return;
+		drm_gpusvm_unmap_pages(gpusvm, &vrange->pages,
+				       vsvm_svm_range_npages(&vrange->base),
+				       &ctx);
+		drm_gpusvm_range_remove(gpusvm, &vrange->base);
+		atomic64_inc(&mirror->ranges_collected);
+	}
+}
+
+/**
+ * vsvm_svm_gc_work() - the garbage collector of SVM ranges
+ * @work: &vsvm_mirror.gc_work
+ */
+void vsvm_svm_gc_work(struct work_struct *work)
+{
+	struct vsvm_mirror *mirror = container_of(work, struct vsvm_mirror,
+						  gc_work);
+
+	mutex_lock(&mirror->svm_lock);
+	vsvm_svm_gc_locked(mirror);
+	mutex_unlock(&mirror->svm_lock);
+}
+
+/**
+ * vsvm_svm_fini() - tear a mirror's drm_gpusvm down
+ * @mirror: the mirror, unreferenced
+ *
+ * Removes every range and notifier. Context: process context; sleeps.
+ */
+void vsvm_svm_fini(struct vsvm_mirror *mirror)
+{
+	mutex_lock(&mirror->svm_lock);
+	vsvm_svm_gc_locked(mirror);
+	drm_gpusvm_fini(&mirror->gpusvm);
+	/*
+	 * drm_gpusvm_fini() removed the notifiers, then freed every range,
+	 * including any the notifier queued meanwhile.
+	 */
+	spin_lock(&mirror->gc_lock);
+	INIT_LIST_HEAD(&mirror->gc_list);
+	spin_unlock(&mirror->gc_lock);
+	mutex_unlock(&mirror->svm_lock);
+	cancel_work_sync(&mirror->gc_work);
+}
 
 static const struct {
 	u32 flag;
@@ -181,16 +281,15 @@ static const struct {
 int vsvm_svm_enable_ioctl(struct drm_device *dev, void *data,
 			  struct drm_file *file)
 {
-	unsigned long sizes[ARRAY_SIZE(vsvm_svm_chunks)];
 	struct vsvm_file *vfile = file->driver_priv;
 	struct drm_vsvm_svm_enable *args = data;
 	struct vsvm_mirror *mirror;
 	unsigned int i, n = 0;
+	int ret = 0;
 	u32 mask;
-	int ret;
 
 	BUILD_BUG_ON(PAGE_SIZE != SZ_4K);
-	BUILD_BUG_ON(ARRAY_SIZE(vsvm_svm_chunks) > DRM_SVM_MAX_CHUNKS);
+	BUILD_BUG_ON(ARRAY_SIZE(vsvm_svm_chunks) != VSVM_SVM_MAX_CHUNKS);
 
 	mask = args->chunk_sizes ?: DRM_VSVM_SVM_CHUNKS_ALL;
 	if (args->flags || args->pad || (mask & ~DRM_VSVM_SVM_CHUNKS_ALL) ||
@@ -198,10 +297,6 @@ int vsvm_svm_enable_ioctl(struct drm_device *dev, void *data,
 		return -EINVAL;
 	if (!current->mm)
 		return -ESRCH;
-
-	for (i = 0; i < ARRAY_SIZE(vsvm_svm_chunks); i++)
-		if (mask & vsvm_svm_chunks[i].flag)
-			sizes[n++] = vsvm_svm_chunks[i].size;
 
 	mutex_lock(&vfile->vm_lock);
 	if (vfile->svm) {
@@ -215,20 +310,13 @@ int vsvm_svm_enable_ioctl(struct drm_device *dev, void *data,
 		goto out_unlock;
 	}
 
-	ret = drm_svm_mirror_init(&mirror->svm, sizes, n);
-	/* DRM_VSVM_OP_ATOMIC_ADD makes pages exclusive with our owner. */
-	if (!ret)
-		ret = drm_svm_set_event_filter(&mirror->svm,
-					       DRM_SVM_FILTER_OWN_EXCLUSIVE);
-	if (!ret)
-		ret = drm_svm_mirror_set_fault_around(&mirror->svm,
-						      VSVM_SVM_FAULT_AROUND);
-	if (ret) {
-		/* Only a programming error can get us here. */
-		WARN_ON_ONCE(ret == -EINVAL);
-		vsvm_mirror_put(mirror);
-		goto out_unlock;
-	}
+	/* No SVM range exists before SVM mode: set the chunk sizes now. */
+	mutex_lock(&mirror->svm_lock);
+	for (i = 0; i < ARRAY_SIZE(vsvm_svm_chunks); i++)
+		if (mask & vsvm_svm_chunks[i].flag)
+			mirror->chunks[n++] = vsvm_svm_chunks[i].size;
+	mirror->gpusvm.num_chunks = n;
+	mutex_unlock(&mirror->svm_lock);
 	vfile->svm = mirror;
 
 out_unlock:
@@ -243,48 +331,177 @@ out_unlock:
  */
 void vsvm_svm_stats(struct vsvm_mirror *mirror, struct drm_vsvm_get_stats *args)
 {
-	struct drm_svm *svm = &mirror->svm;
-	struct drm_svm_stats_snapshot snap;
-	unsigned int i;
+	int i;
 
-	drm_svm_stats_read(svm, &snap);
-	/* The chunk sizes never change once mirror mode is enabled. */
-	for (i = 0; i < svm->mirror.num_chunks; i++) {
-		switch (svm->mirror.chunk_sizes[i]) {
+	/* The chunk sizes never change once SVM mode is enabled. */
+	for (i = 0; i < mirror->gpusvm.num_chunks; i++) {
+		u64 faults = atomic64_read(&mirror->chunk_faults[i]);
+
+		switch (mirror->chunks[i]) {
 		case SZ_2M:
-			args->svm_faults_2m = snap.chunk_faults[i];
+			args->svm_faults_2m = faults;
 			break;
 		case SZ_64K:
-			args->svm_faults_64k = snap.chunk_faults[i];
+			args->svm_faults_64k = faults;
 			break;
 		case SZ_4K:
-			args->svm_faults_4k = snap.chunk_faults[i];
+			args->svm_faults_4k = faults;
 			break;
 		}
 	}
-	args->svm_ranges_live = snap.ranges_live;
-	args->svm_ranges_collected = snap.ranges_collected;
+	args->svm_ranges_live = atomic64_read(&mirror->ranges_live);
+	args->svm_ranges_collected = atomic64_read(&mirror->ranges_collected);
 }
 
 /*
  * Under the notifier lock: the range mapping @va if the engine may access
- * it now (its "GPU page table entry" is present, for writing if @write).
+ * it now (its "GPU page-table entry" is present, for writing if @write).
  */
-static struct vsvm_svm_range *vsvm_svm_lookup(struct drm_svm *svm, u64 va,
-					      bool write)
+static struct vsvm_svm_range *vsvm_svm_lookup(struct vsvm_mirror *mirror,
+					      u64 va, bool write)
 {
-	struct drm_svm_range *range = drm_svm_mirror_find(svm, va);
+	struct drm_gpusvm *gpusvm = &mirror->gpusvm;
+	struct drm_gpusvm_notifier *notifier;
+	struct drm_gpusvm_range *range;
 	struct vsvm_svm_range *vrange;
 
+	lockdep_assert_held(&gpusvm->notifier_lock);
+
+	notifier = drm_gpusvm_notifier_find(gpusvm, va, va + 1);
+	if (!notifier)
+		return NULL;
+	range = drm_gpusvm_range_find(notifier, va, va + 1);
 	if (!range)
 		return NULL;
 	vrange = to_vsvm_svm_range(range);
-	if (!READ_ONCE(vrange->gpu_mapped) ||
-	    (write && !READ_ONCE(vrange->gpu_writable)) ||
-	    !drm_svm_range_pages_valid(range))
+	if (!vrange->gpu_mapped || (write && !vrange->gpu_writable) ||
+	    !drm_gpusvm_pages_valid(gpusvm, &vrange->pages))
 		return NULL;
 
 	return vrange;
+}
+
+static int vsvm_svm_errno(int err)
+{
+	switch (err) {
+	case -ENOENT:	/* nothing mapped there */
+	case -EIO:	/* VM_IO, VM_PFNMAP */
+	case -EINVAL:	/* outside the user address space */
+		return -EFAULT;
+	case -EBUSY:	/* kept being invalidated */
+		return -EAGAIN;
+	}
+	return err;
+}
+
+/* A GPU page fault at @va: map the SVM range around it. */
+static int vsvm_svm_fault_locked(struct vsvm_mirror *mirror, u64 va,
+				 bool write)
+{
+	struct drm_gpusvm *gpusvm = &mirror->gpusvm;
+	struct drm_gpusvm_ctx ctx = { .read_only = !write };
+	struct vsvm_svm_range *vrange;
+	struct drm_gpusvm_range *range;
+	unsigned long gen, seq, start, end;
+	bool upgrade;
+	int i, ret;
+
+	lockdep_assert_held(&mirror->svm_lock);
+
+	vsvm_svm_gc_locked(mirror);
+
+	/*
+	 * A read fault asks the CPU for read access only, so that it maps
+	 * the zero page and keeps COW pages shared, as a CPU read would. A
+	 * write fault where the mapping allows it, else a read fault (the
+	 * write then fails with -EPERM, or -EFAULT if the CPU cannot even
+	 * read there).
+	 */
+	range = drm_gpusvm_range_find_or_insert(gpusvm, va, 0, TASK_SIZE,
+						&ctx);
+	if (IS_ERR(range) && PTR_ERR(range) == -EPERM) {
+		ctx.read_only = true;
+		range = drm_gpusvm_range_find_or_insert(gpusvm, va, 0,
+							TASK_SIZE, &ctx);
+	}
+	if (IS_ERR(range))
+		return vsvm_svm_errno(PTR_ERR(range));
+	if (vsvm_svm_range_unmapped(range))
+		return -EAGAIN;	/* the collector removes it first */
+
+	vrange = to_vsvm_svm_range(range);
+	start = drm_gpusvm_range_start(range);
+	end = drm_gpusvm_range_end(range);
+	if (!vrange->pfns) {
+		vrange->pfns = kvcalloc(vsvm_svm_range_npages(range),
+					sizeof(*vrange->pfns),
+					VSVM_GFP);
+		if (!vrange->pfns)
+			return -ENOMEM;
+	}
+
+	for (i = 0; i < gpusvm->num_chunks; i++)
+		if (mirror->chunks[i] == end - start)
+			atomic64_inc(&mirror->chunk_faults[i]);
+
+	/*
+	 * Read-only pages and a write: drop the mapping, then fault for
+	 * writing. Nobody else touches the engine's view of the range while
+	 * gpu_mapped is clear (we hold svm_lock).
+	 */
+	down_write(&gpusvm->notifier_lock);
+	upgrade = vrange->gpu_mapped && write && !vrange->gpu_writable;
+	if (upgrade)
+		vrange->gpu_mapped = false;
+	gen = vrange->inval_gen;
+	up_write(&gpusvm->notifier_lock);
+	if (upgrade)
+		drm_gpusvm_unmap_pages(gpusvm, &vrange->pages,
+				       vsvm_svm_range_npages(range), &ctx);
+
+	ret = drm_gpusvm_get_pages(gpusvm, &vrange->pages, gpusvm->mm,
+				   &range->notifier->notifier, start, end,
+				   &ctx);
+	if (ret == -EFAULT && vsvm_svm_range_unmapped(range))
+		return -EAGAIN;
+	if (ret)
+		return vsvm_svm_errno(ret);
+
+	ret = vsvm_hmm_snapshot(&range->notifier->notifier, start, end,
+				!ctx.read_only, false, vrange->pfns, &seq);
+	if (ret)
+		return vsvm_svm_errno(ret);
+
+	/* Commit: map the range for the engine unless it was invalidated. */
+	down_write(&gpusvm->notifier_lock);
+	if (vrange->inval_gen == gen && !range->flags.unmapped &&
+	    drm_gpusvm_pages_valid(gpusvm, &vrange->pages)) {
+		vrange->gpu_writable = !ctx.read_only;
+		vrange->gpu_mapped = true;
+	} else {
+		ret = -EAGAIN;
+	}
+	up_write(&gpusvm->notifier_lock);
+
+	if (!ret && write && ctx.read_only)
+		ret = -EPERM;
+	return ret;
+}
+
+static int vsvm_svm_fault(struct vsvm_mirror *mirror, u64 va, bool write)
+{
+	struct mm_struct *mm = vsvm_mirror_mm(mirror);
+	int ret;
+
+	/* The process has exited. */
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	mutex_lock(&mirror->svm_lock);
+	ret = vsvm_svm_fault_locked(mirror, va, write);
+	mutex_unlock(&mirror->svm_lock);
+	mmput(mm);
+
+	return ret;
 }
 
 /**
@@ -296,26 +513,23 @@ static struct vsvm_svm_range *vsvm_svm_lookup(struct drm_svm *svm, u64 va,
  * @len: bytes
  * @write: the engine writes (or prefetches for writing)
  *
- * Walks [@va, @va + @len) range by range. For each piece, looks the
- * mirror range up under the notifier lock; if it is present and valid,
- * copies at most DRM_VSVM_CHUNK_PAGES pages of it under that lock (or,
- * to prefetch, skips to its end); otherwise drops the lock and takes a
- * GPU page fault through drm_svm_mirror_fault(), then looks again.
+ * Walks [@va, @va + @len) range by range. For each piece, looks the SVM
+ * range up under the notifier lock; if it is mapped for the engine, copies
+ * at most DRM_VSVM_CHUNK_PAGES pages of it under that lock (or, to
+ * prefetch, skips to its end); otherwise drops the lock and takes a GPU
+ * page fault (vsvm_svm_fault()), then looks again.
  *
- * Context: process context (the engine); sleeps. No vsvm or drm_svm lock
- * may be held.
+ * Context: process context (the engine); sleeps. No vsvm or drm_gpusvm
+ * lock may be held.
  *
- * Return: 0; the error of drm_svm_mirror_fault() (-EFAULT, -EPERM,
- * -ESRCH, -ENOMEM); or -ETIMEDOUT if one address could not be made
- * accessible for DRM_VSVM_VALIDATE_TIMEOUT_MS because it kept being
- * invalidated.
+ * Return: 0; the error of the fault (-EFAULT, -EPERM, -ESRCH, -ENOMEM);
+ * or -ETIMEDOUT if one address could not be made accessible for
+ * DRM_VSVM_VALIDATE_TIMEOUT_MS because it kept being invalidated.
  */
 int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 		    u64 va, void *buf, size_t len, bool write)
 {
-	struct vsvm_svm_commit commit = { .write = write };
-	struct drm_svm *svm = &mirror->svm;
-	struct drm_svm_fault fault;
+	struct drm_gpusvm *gpusvm = &mirror->gpusvm;
 	unsigned long deadline = 0;
 	bool faulted = false;
 	int ret;
@@ -324,20 +538,21 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 		struct vsvm_svm_range *vrange;
 		size_t n;
 
-		drm_svm_notifier_lock(svm);
-		vrange = vsvm_svm_lookup(svm, va, write);
+		drm_gpusvm_notifier_lock(gpusvm);
+		vrange = vsvm_svm_lookup(mirror, va, write);
 		if (vrange) {
-			struct drm_svm_range *range = &vrange->base;
+			struct drm_gpusvm_range *range = &vrange->base;
+			u64 start = drm_gpusvm_range_start(range);
 
-			n = min_t(u64, len, range->end - va);
+			n = min_t(u64, len, drm_gpusvm_range_end(range) - va);
 			if (buf) {
 				n = min_t(size_t, n,
 					  DRM_VSVM_CHUNK_PAGES * PAGE_SIZE -
 					  offset_in_page(va));
-				vsvm_range_copy(range, va - range->start, buf,
-						n, write);
+				vsvm_pfns_copy(vrange->pfns, va - start, buf, n,
+					       write);
 			}
-			drm_svm_notifier_unlock(svm);
+			drm_gpusvm_notifier_unlock(gpusvm);
 
 			if (buf) {
 				atomic64_add(n, &vfile->stats.bytes_accessed);
@@ -349,7 +564,7 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 			cond_resched();
 			continue;
 		}
-		drm_svm_notifier_unlock(svm);
+		drm_gpusvm_notifier_unlock(gpusvm);
 
 		/* A GPU page fault. */
 		if (!faulted)
@@ -361,37 +576,9 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 			return -ETIMEDOUT;
 
 		atomic64_inc(&vfile->stats.svm_faults);
-		fault = (struct drm_svm_fault) {
-			.addr = va,
-			.flags = write ? DRM_SVM_FAULT_WRITE : 0,
-			/*
-			 * A prefetch is about to touch all of it: set up its
-			 * ranges in one go. A copy faults its chunk, and
-			 * fault-around mirrors the present ones after it.
-			 */
-			.size = buf ? 0 : len,
-		};
-		ret = drm_svm_mirror_fault_batch(svm, &fault, 1,
-						 DRM_SVM_TIMEOUT_DEFAULT_MS,
-						 &commit) ?: fault.ret;
-		if (ret == -EAGAIN)
-			ret = 0;
-		if (ret)
+		ret = vsvm_svm_fault(mirror, va, write);
+		if (ret && ret != -EAGAIN)
 			return ret;
-		/*
-		 * A prefetch touches nothing: the commit made the range
-		 * usable, go on after it without looking it up again.
-		 */
-		if (!buf && commit.end > va) {
-			n = min_t(u64, len, commit.end - va);
-			va += n;
-			len -= n;
-			commit.end = 0;
-			faulted = false;
-			cond_resched();
-			continue;
-		}
-		commit.end = 0;
 		faulted = true;
 	}
 
@@ -405,39 +592,61 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
  * @va: CPU address of the little-endian 32-bit word, 4-byte aligned
  * @add: the addend
  *
- * A GPU atomic on SVM memory: an atomic fault through
- * drm_svm_mirror_fault_batch() makes the page device-exclusive and the
- * commit_atomic callback does the addition on it.
+ * A GPU atomic on SVM memory, as nouveau does them: make_device_exclusive()
+ * takes the page away from the CPU (whose next access takes it back
+ * through an MMU_NOTIFY_EXCLUSIVE invalidation), and the engine does the
+ * addition on it while it holds the folio lock. drm_gpusvm has no atomic
+ * path for system memory.
  *
- * Context: process context (the engine); sleeps. No vsvm or drm_svm lock
- * may be held.
+ * Context: process context (the engine); sleeps. No vsvm or drm_gpusvm
+ * lock may be held.
  *
  * Return: 0; -EFAULT (nothing mapped, or the page cannot be made
- * exclusive), -EPERM (read-only mapping), -ESRCH, -ENOMEM; -ETIMEDOUT if
- * the page kept being invalidated.
+ * exclusive), -EPERM (read-only mapping), -ESRCH (the process exited).
  */
 int vsvm_svm_atomic_add(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 			u64 va, u32 add)
 {
-	struct vsvm_svm_commit commit = {
-		.write = true,
-		.atomic_va = va,
-		.atomic_add = add,
-	};
-	struct drm_svm_fault fault = {
-		.addr = va,
-		.flags = DRM_SVM_FAULT_ATOMIC,
-	};
-	int ret;
+	struct mm_struct *mm = vsvm_mirror_mm(mirror);
+	struct vm_area_struct *vma;
+	struct folio *folio;
+	struct page *page;
+	__le32 *word;
+	int ret = 0;
 
 	atomic64_inc(&vfile->stats.svm_faults);
-	ret = drm_svm_mirror_fault_batch(&mirror->svm, &fault, 1,
-					 DRM_VSVM_VALIDATE_TIMEOUT_MS, &commit);
-	if (!ret)
-		ret = fault.ret;
-	if (ret == -EAGAIN)
-		ret = -ETIMEDOUT;
-	if (!ret)
-		atomic64_add(sizeof(u32), &vfile->stats.bytes_accessed);
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	ret = mmap_read_lock_killable(mm);
+	if (ret)
+		goto out_put;
+
+	vma = vma_lookup(mm, va);
+	if (!vma) {
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+	if (!(vma->vm_flags & VM_WRITE)) {
+		ret = -EPERM;
+		goto out_unlock;
+	}
+	page = make_device_exclusive(mm, va & PAGE_MASK, mirror, &folio);
+	if (IS_ERR(page)) {
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+	word = kmap_local_page(page) + offset_in_page(va);
+	*word = cpu_to_le32(le32_to_cpu(*word) + add);
+	kunmap_local(word);
+	/* Device-exclusive entries are clean to core mm: we wrote it. */
+	folio_mark_dirty(folio);
+	folio_unlock(folio);
+	folio_put(folio);
+	atomic64_add(sizeof(u32), &vfile->stats.bytes_accessed);
+
+out_unlock:
+	mmap_read_unlock(mm);
+out_put:
+	mmput(mm);
 	return ret;
 }

@@ -3,20 +3,22 @@
  * Copyright (c) 2026 The drm_svm project authors
  */
 
-#include <linux/debugfs.h>
 #include <linux/dma-resv.h>
 #include <linux/err.h>
-#include <linux/highmem.h>
+#include <linux/hmm.h>
 #include <linux/jiffies.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
-#include <drm/drm_svm.h>
+#include <drm/drm_gpusvm.h>
+#include <drm/drm_pagemap.h>
 #include <drm/vsvm_drm.h>
 
 #include "vsvm_drv.h"
@@ -26,41 +28,38 @@
  *
  * A userptr object (created by the generic DRM_IOCTL_USERPTR_CREATE, which
  * DRM core routes to vsvm_userptr_create()) is a GEM object without backing
- * storage of its own: it embeds a &struct drm_svm_range over the user's
- * address range. The ranges of one file that belong to the same mm share one
- * &struct drm_svm context (a &struct vsvm_mirror), as the userptr objects of
- * one GPU VM share one notifier lock on real hardware.
+ * storage of its own, built the way xe builds its userptr VMAs: it owns an
+ * &struct mmu_interval_notifier over the user's range and a &struct
+ * drm_gpusvm_pages that drm_gpusvm_get_pages() fills with the DMA mapping of
+ * the range. The objects of one file that belong to the same mm share one
+ * &struct drm_gpusvm (a &struct vsvm_mirror), whose notifier lock is their
+ * notifier lock, as the userptrs of one GPU VM share one on real hardware.
+ *
+ * vsvm's engine is the CPU, and a virtual device cannot use DMA addresses:
+ * it must never turn them back into pages (an IOMMU or swiotlb makes that
+ * wrong). After drm_gpusvm_get_pages() it therefore takes its own snapshot
+ * of the CPU page table with hmm_range_fault() and the same notifier
+ * (&vsvm_userptr.pfns), the way a device that walks the CPU page tables
+ * (ATS) sees the pages. The object is valid (vsvm_userptr_valid()) while
+ * drm_gpusvm_pages_valid() holds and the notifier did not fire since the
+ * snapshot.
  *
  * The engine reaches the pages in one of two ways (see "vsvm engine"):
  *
  * - dma-fence jobs (a GPU without recoverable page faults, as amdgpu's
- *   CS): EXEC validates the range and, under the notifier lock while
- *   drm_svm_range_pages_valid() holds, writes the object's "GPU page
- *   table" (vsvm_userptr_gpu_pages_write()) and publishes the job's fence
- *   in the object's reservation object. &drm_svm_ops.invalidate
- *   (vsvm_userptr_invalidate()) waits for those fences, so the job uses the
- *   pages of its page table without a lock and never faults.
+ *   CS): EXEC validates the object and, under the notifier lock while
+ *   vsvm_userptr_valid() holds, writes the object's "GPU page table"
+ *   (vsvm_userptr_gpu_pages_write()) and publishes the job's fence in the
+ *   object's reservation object. The invalidate callback waits for those
+ *   fences before drm_gpusvm_unmap_pages(), so the job uses the pages of
+ *   its page table without a lock and never faults.
  * - long-running jobs (SVM mode, a GPU with recoverable page faults),
- *   vsvm_userptr_access():
+ *   vsvm_userptr_access(): chunk by chunk, under the notifier lock held
+ *   for read after vsvm_userptr_valid(), faulting the object in again
+ *   whenever it was invalidated. The invalidate callback takes the lock
+ *   for write, so it waits for the chunk in flight.
  *
- * ::
- *
- *   for each chunk of at most DRM_VSVM_CHUNK_PAGES pages:
- *       down_read(notifier_lock)
- *       while (!drm_svm_range_pages_valid(range)):      commit check
- *           up_read(notifier_lock)
- *           drm_svm_range_get_pages(range)              fault (sleeps)
- *           down_read(notifier_lock)
- *       kmap_local_page() + memcpy over the chunk      "DMA"
- *       up_read(notifier_lock)
- *
- *   The helper's notifier callback takes the notifier lock for write, so an
- *   invalidation waits for the chunk in flight, and the next chunk faults
- *   the range in again and sees the new pages. Such jobs never publish a
- *   fence in the reservation object.
- *
- * Nothing allocates memory while the notifier lock is held, as the helper
- * requires.
+ * Nothing allocates memory while the notifier lock is held.
  *
  * A userptr object mirrors its creator's mm only: EXEC (-EPERM, see
  * vsvm_job_add_range()), GEM_OPEN of its flink name and PRIME export
@@ -68,22 +67,42 @@
  * other mm, as amdgpu and radeon do.
  */
 
-/*
- * debugfs: <debugfs>/vsvm/pid<tgid>-file<id>/drm_svm_stats, the helper's
- * counters of this (file, mm) context; best effort.
- */
-static void vsvm_mirror_debugfs_init(struct vsvm_mirror *mirror)
+static void vsvm_gpusvm_stats_add(struct drm_gpusvm_stats *to,
+				  struct drm_gpusvm_stats *from)
 {
-	struct dentry *root = mirror->vfile->vdev->debugfs;
-	char name[48];
+	atomic64_add(atomic64_read(&from->dma_maps), &to->dma_maps);
+	atomic64_add(atomic64_read(&from->dma_unmaps), &to->dma_unmaps);
+	atomic64_add(atomic64_read(&from->retries), &to->retries);
+	atomic64_add(atomic64_read(&from->timeouts), &to->timeouts);
+}
 
-	if (IS_ERR_OR_NULL(root))
-		return;
-	snprintf(name, sizeof(name), "pid%d-file%u", task_tgid_nr(current),
-		 mirror->vfile->id);
-	mirror->debugfs = debugfs_create_dir(name, root);
-	if (!IS_ERR(mirror->debugfs))
-		drm_svm_debugfs_init(&mirror->svm, mirror->debugfs);
+/**
+ * vsvm_mirrors_stats() - the drm_gpusvm counters of a file
+ * @vfile: the file
+ * @args: GET_STATS arguments to fill in
+ *
+ * Sums the helper's counters over the file's mirrors, live and released.
+ * A mirror's counters move to the file's when its last user goes, so a
+ * GET_STATS racing with that may miss them once.
+ *
+ * Context: process context; takes &vsvm_file.mirrors_lock.
+ */
+void vsvm_mirrors_stats(struct vsvm_file *vfile,
+			struct drm_vsvm_get_stats *args)
+{
+	struct drm_gpusvm_stats sum = {};
+	struct vsvm_mirror *mirror;
+
+	vsvm_gpusvm_stats_add(&sum, &vfile->stats.gone);
+	mutex_lock(&vfile->mirrors_lock);
+	list_for_each_entry(mirror, &vfile->mirrors, link)
+		vsvm_gpusvm_stats_add(&sum, &mirror->gpusvm.stats);
+	mutex_unlock(&vfile->mirrors_lock);
+
+	args->svm_dma_maps = atomic64_read(&sum.dma_maps);
+	args->svm_dma_unmaps = atomic64_read(&sum.dma_unmaps);
+	args->svm_retries = atomic64_read(&sum.retries);
+	args->svm_timeouts = atomic64_read(&sum.timeouts);
 }
 
 /* Called by kref_put_mutex() with vfile->mirrors_lock held; drops it. */
@@ -95,9 +114,10 @@ static void vsvm_mirror_release(struct kref *ref)
 	list_del(&mirror->link);
 	mutex_unlock(&vfile->mirrors_lock);
 
-	drm_svm_mirror_fini(&mirror->svm);
-	drm_svm_fini(&mirror->svm);
-	debugfs_remove_recursive(mirror->debugfs);
+	vsvm_svm_fini(mirror);
+	/* drm_gpusvm_fini() leaves the counters readable. */
+	vsvm_gpusvm_stats_add(&vfile->stats.gone, &mirror->gpusvm.stats);
+	mutex_destroy(&mirror->svm_lock);
 	kfree(mirror);
 	vsvm_file_put(vfile);
 }
@@ -106,9 +126,9 @@ static void vsvm_mirror_release(struct kref *ref)
  * vsvm_mirror_put() - drop a reference to a mirror
  * @mirror: the mirror
  *
- * The last reference disables SVM mode on it, tears it down and drops its
- * file reference. Context: process context; sleeps. The caller must not
- * hold &vsvm_file.mirrors_lock.
+ * The last reference tears its drm_gpusvm down and drops its file
+ * reference. Context: process context; sleeps. The caller must not hold
+ * &vsvm_file.mirrors_lock.
  */
 void vsvm_mirror_put(struct vsvm_mirror *mirror)
 {
@@ -117,7 +137,7 @@ void vsvm_mirror_put(struct vsvm_mirror *mirror)
 }
 
 /**
- * vsvm_mirror_get() - find or create the drm_svm context of a file for an mm
+ * vsvm_mirror_get() - find or create the drm_gpusvm of a file for an mm
  * @vfile: the file
  * @mm: the address space
  *
@@ -132,28 +152,37 @@ struct vsvm_mirror *vsvm_mirror_get(struct vsvm_file *vfile,
 
 	mutex_lock(&vfile->mirrors_lock);
 	list_for_each_entry(mirror, &vfile->mirrors, link) {
-		if (mirror->svm.mm == mm && kref_get_unless_zero(&mirror->ref))
+		if (vsvm_mirror_mm(mirror) == mm &&
+		    kref_get_unless_zero(&mirror->ref))
 			goto out_unlock;
 	}
 
-	mirror = kzalloc(sizeof(*mirror), GFP_KERNEL);
+	mirror = kzalloc_obj(*mirror, VSVM_GFP);
 	if (!mirror) {
 		mirror = ERR_PTR(-ENOMEM);
 		goto out_unlock;
 	}
-	/* The owner tells our own exclusive events apart (ATOMIC_ADD). */
-	ret = drm_svm_init(&mirror->svm, vfile->vdev->drm.dev, mm,
-			   &vsvm_svm_ops, vfile->vdev);
+	/* SVM_ENABLE may restrict the chunk sizes before the first range. */
+	mirror->chunks[0] = SZ_2M;
+	mirror->chunks[1] = SZ_64K;
+	mirror->chunks[2] = SZ_4K;
+	ret = drm_gpusvm_init(&mirror->gpusvm, "vsvm", mm, 0, TASK_SIZE,
+			      SZ_512M, &vsvm_gpusvm_ops, mirror->chunks,
+			      VSVM_SVM_MAX_CHUNKS);
 	if (ret) {
 		kfree(mirror);
 		mirror = ERR_PTR(ret);
 		goto out_unlock;
 	}
+	mutex_init(&mirror->svm_lock);
+	drm_gpusvm_driver_set_lock(&mirror->gpusvm, &mirror->svm_lock);
+	spin_lock_init(&mirror->gc_lock);
+	INIT_LIST_HEAD(&mirror->gc_list);
+	INIT_WORK(&mirror->gc_work, vsvm_svm_gc_work);
 	kref_init(&mirror->ref);
 	kref_get(&vfile->ref);
 	mirror->vfile = vfile;
 	list_add(&mirror->link, &vfile->mirrors);
-	vsvm_mirror_debugfs_init(mirror);
 
 out_unlock:
 	mutex_unlock(&vfile->mirrors_lock);
@@ -165,9 +194,13 @@ static void vsvm_userptr_free(struct drm_gem_object *obj)
 	struct vsvm_userptr *uobj = to_vsvm_userptr(obj);
 
 	/* Jobs hold references: nothing can access the range any more. */
-	drm_svm_range_fini(&uobj->range);
+	drm_gpusvm_free_pages(&uobj->mirror->gpusvm, &uobj->pages,
+			      uobj->npages);
+	mmu_interval_notifier_remove(&uobj->notifier);
 	vsvm_mirror_put(uobj->mirror);
 	drm_gem_object_release(obj);
+	mutex_destroy(&uobj->lock);
+	kvfree(uobj->pfns);
 	kvfree(uobj->gpu_pages);
 	kfree(uobj);
 }
@@ -175,7 +208,7 @@ static void vsvm_userptr_free(struct drm_gem_object *obj)
 /* A userptr object serves its creator's mm only (as in amdgpu, radeon). */
 static bool vsvm_userptr_foreign(struct drm_gem_object *obj)
 {
-	return to_vsvm_userptr(obj)->mirror->svm.mm != current->mm;
+	return vsvm_mirror_mm(to_vsvm_userptr(obj)->mirror) != current->mm;
 }
 
 static struct dma_buf *vsvm_userptr_export(struct drm_gem_object *obj,
@@ -207,13 +240,209 @@ bool vsvm_gem_is_userptr(const struct drm_gem_object *obj)
 	return obj->funcs == &vsvm_userptr_funcs;
 }
 
+/*
+ * The notifier of a userptr object: wait for the dma-fence jobs that use
+ * it (they hold no lock), then let drm_gpusvm unmap the pages. Long-running
+ * jobs touch the pages with the notifier lock held for read: none is in
+ * flight while we hold it for write.
+ */
+static bool vsvm_userptr_invalidate(struct mmu_interval_notifier *mni,
+				    const struct mmu_notifier_range *range,
+				    unsigned long cur_seq)
+{
+	struct vsvm_userptr *uobj = container_of(mni, struct vsvm_userptr,
+						 notifier);
+	struct drm_gpusvm *gpusvm = &uobj->mirror->gpusvm;
+	const struct drm_gpusvm_ctx ctx = {
+		.in_notifier = true,
+		.read_only = uobj->read_only,
+	};
+
+	if (!mmu_notifier_range_blockable(range)) {
+		/*
+		 * The OOM reaper: succeed without sleeping if the device
+		 * cannot be using the pages, else ask it to come back.
+		 */
+		if (!down_write_trylock(&gpusvm->notifier_lock))
+			return false;
+		if (uobj->pages.flags.has_dma_mapping ||
+		    !dma_resv_test_signaled(uobj->base.resv,
+					    DMA_RESV_USAGE_BOOKKEEP)) {
+			up_write(&gpusvm->notifier_lock);
+			return false;
+		}
+		mmu_interval_set_seq(mni, cur_seq);
+		up_write(&gpusvm->notifier_lock);
+		return true;
+	}
+
+	down_write(&gpusvm->notifier_lock);
+	mmu_interval_set_seq(mni, cur_seq);
+	/* Our own GPU atomics make pages exclusive: not an mm change. */
+	if (range->event != MMU_NOTIFY_EXCLUSIVE ||
+	    range->owner != uobj->mirror) {
+		atomic64_inc(&uobj->mirror->vfile->stats.invalidations);
+		dma_resv_wait_timeout(uobj->base.resv, DMA_RESV_USAGE_BOOKKEEP,
+				      false, MAX_SCHEDULE_TIMEOUT);
+		drm_gpusvm_unmap_pages(gpusvm, &uobj->pages, uobj->npages,
+				       &ctx);
+	}
+	up_write(&gpusvm->notifier_lock);
+
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops vsvm_userptr_notifier_ops = {
+	.invalidate = vsvm_userptr_invalidate,
+};
+
+/* Does [@start, @end) hold anything but private anonymous memory? */
+static bool vsvm_range_has_file(struct mm_struct *mm, unsigned long start,
+				unsigned long end)
+{
+	VMA_ITERATOR(vmi, mm, start);
+	struct vm_area_struct *vma;
+
+	for_each_vma_range(vmi, vma, end)
+		if (!vma_is_anonymous(vma))
+			return true;
+	return false;
+}
+
+/**
+ * vsvm_hmm_snapshot() - the engine's view of the pages of a range
+ * @notifier: interval notifier covering the range
+ * @start: first address
+ * @end: end address (exclusive)
+ * @write: fault for writing
+ * @anon_only: fail with -EPERM if the range holds a file-backed mapping
+ * @pfns: out: one hmm pfn per page
+ * @seq: out: @notifier sequence the snapshot is valid for
+ *
+ * Called after drm_gpusvm_get_pages() faulted the range in, so this
+ * normally only reads the CPU page table. The caller checks @seq with
+ * mmu_interval_read_retry() under the notifier lock before it uses @pfns.
+ *
+ * Context: process context; takes the mmap lock; no vsvm lock held but
+ * the caller's validation lock.
+ * Return: 0, -ESRCH if the mm is gone, or an error of hmm_range_fault().
+ */
+int vsvm_hmm_snapshot(struct mmu_interval_notifier *notifier,
+		      unsigned long start, unsigned long end, bool write,
+		      bool anon_only, unsigned long *pfns, unsigned long *seq)
+{
+	struct mm_struct *mm = notifier->mm;
+	struct hmm_range range = {
+		.notifier = notifier,
+		.start = start,
+		.end = end,
+		.hmm_pfns = pfns,
+		.default_flags = HMM_PFN_REQ_FAULT |
+				 (write ? HMM_PFN_REQ_WRITE : 0),
+	};
+	unsigned long timeout = jiffies +
+				msecs_to_jiffies(DRM_VSVM_VALIDATE_TIMEOUT_MS);
+	int ret;
+
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	do {
+		if (time_after(jiffies, timeout)) {
+			ret = -EAGAIN;
+			break;
+		}
+		range.notifier_seq = mmu_interval_read_begin(notifier);
+		ret = mmap_read_lock_killable(mm);
+		if (ret)
+			break;
+		if (anon_only && vsvm_range_has_file(mm, start, end))
+			ret = -EPERM;
+		else
+			ret = hmm_range_fault(&range);
+		mmap_read_unlock(mm);
+	} while (ret == -EBUSY);
+	mmput(mm);
+
+	*seq = range.notifier_seq;
+	return ret;
+}
+
+/**
+ * vsvm_userptr_valid() - may the engine use the object's pages now?
+ * @uobj: the object
+ *
+ * Context: the mirror's notifier lock held.
+ * Return: true if drm_gpusvm's mapping and the engine's snapshot are both
+ * current.
+ */
+bool vsvm_userptr_valid(struct vsvm_userptr *uobj)
+{
+	lockdep_assert_held(&uobj->mirror->gpusvm.notifier_lock);
+
+	return uobj->snap_valid &&
+	       drm_gpusvm_pages_valid(&uobj->mirror->gpusvm, &uobj->pages) &&
+	       !mmu_interval_read_retry(&uobj->notifier, uobj->snap_seq);
+}
+
+static int vsvm_userptr_fault(struct vsvm_userptr *uobj)
+{
+	struct drm_gpusvm *gpusvm = &uobj->mirror->gpusvm;
+	struct drm_gpusvm_ctx ctx = { .read_only = uobj->read_only };
+	unsigned long end = uobj->start + (uobj->npages << PAGE_SHIFT);
+	unsigned long seq;
+	bool valid;
+	int ret;
+
+	drm_gpusvm_notifier_lock(gpusvm);
+	valid = vsvm_userptr_valid(uobj);
+	drm_gpusvm_notifier_unlock(gpusvm);
+	/* Another validation got there first. */
+	if (valid)
+		return 0;
+
+	if (!uobj->pfns) {
+		uobj->pfns = kvcalloc(uobj->npages, sizeof(*uobj->pfns),
+				      VSVM_GFP);
+		if (!uobj->pfns)
+			return -ENOMEM;
+	}
+
+	ret = drm_gpusvm_get_pages(gpusvm, &uobj->pages,
+				   vsvm_mirror_mm(uobj->mirror),
+				   &uobj->notifier, uobj->start, end, &ctx);
+	if (ret == -EBUSY)
+		return -EAGAIN;
+	if (ret)
+		return ret;
+
+	/* Nobody reads @pfns while the object is invalid. */
+	ret = vsvm_hmm_snapshot(&uobj->notifier, uobj->start, end,
+				!uobj->read_only, uobj->anon_only, uobj->pfns,
+				&seq);
+	if (ret)
+		return ret;
+
+	down_write(&gpusvm->notifier_lock);
+	if (!mmu_interval_read_retry(&uobj->notifier, seq)) {
+		uobj->snap_seq = seq;
+		uobj->snap_valid = true;
+	} else {
+		ret = -EAGAIN;
+	}
+	up_write(&gpusvm->notifier_lock);
+
+	return ret;
+}
+
 /**
  * vsvm_userptr_validate() - fault a userptr object's range in
  * @vfile: file whose counters to update
  * @uobj: the object
  *
- * Context: process context, no vsvm or drm_svm lock held; faults, sleeps.
- * Return: 0 or the error of drm_svm_range_get_pages().
+ * Context: process context, no vsvm or drm_gpusvm lock held; faults,
+ * sleeps.
+ * Return: 0; -EAGAIN if the range was invalidated meanwhile (the caller
+ * retries); or -EFAULT, -EPERM, -ESRCH, -ENOMEM, -EINTR.
  */
 int vsvm_userptr_validate(struct vsvm_file *vfile, struct vsvm_userptr *uobj)
 {
@@ -223,29 +452,13 @@ int vsvm_userptr_validate(struct vsvm_file *vfile, struct vsvm_userptr *uobj)
 	if (uobj->ever_valid)
 		atomic64_inc(&vfile->stats.revalidations);
 
-	ret = drm_svm_range_get_pages(&uobj->range,
-				      DRM_SVM_TIMEOUT_DEFAULT_MS);
+	mutex_lock(&uobj->lock);
+	ret = vsvm_userptr_fault(uobj);
 	if (!ret)
 		uobj->ever_valid = true;
+	mutex_unlock(&uobj->lock);
 
 	return ret;
-}
-
-/**
- * vsvm_range_page() - the page behind page @idx of a drm_svm range
- * @range: a userptr range or an SVM mirror range
- * @idx: page index into the range
- *
- * The one place the engine reads the helper's view of user pages (so a
- * change of the helper's page accessors is a one-line change here). The
- * caller holds the mirror's notifier lock, and drm_svm_range_pages_valid()
- * was true under it.
- *
- * Return: the page.
- */
-struct page *vsvm_range_page(struct drm_svm_range *range, pgoff_t idx)
-{
-	return drm_svm_range_page(range, idx);
 }
 
 /**
@@ -264,8 +477,8 @@ int vsvm_userptr_gpu_pages_alloc(struct vsvm_userptr *uobj)
 
 	if (READ_ONCE(uobj->gpu_pages))
 		return 0;
-	pages = kvcalloc(drm_svm_range_npages(&uobj->range), sizeof(*pages),
-			 GFP_KERNEL_ACCOUNT);
+	pages = kvcalloc(uobj->npages, sizeof(*pages),
+			 VSVM_GFP);
 	if (!pages)
 		return -ENOMEM;
 	if (cmpxchg(&uobj->gpu_pages, NULL, pages))
@@ -275,70 +488,52 @@ int vsvm_userptr_gpu_pages_alloc(struct vsvm_userptr *uobj)
 
 /**
  * vsvm_userptr_gpu_pages_write() - "write the GPU page table" at commit
- * @uobj: an object whose pages EXEC found valid
+ * @uobj: an object EXEC found valid
  *
- * Copies the published pages into @uobj->gpu_pages, unless they are there
- * already (same notifier sequence). Called with the notifier lock held
- * for read after drm_svm_range_pages_valid(), and with the object's
- * reservation held (which serialises EXECs on it). dma-fence jobs then
- * read @uobj->gpu_pages without a lock: the invalidate callback waits for
- * their fences before the helper takes the pages away, as a real GPU's
- * invalidation waits before its page tables may point elsewhere.
+ * Copies the engine's view of the pages into @uobj->gpu_pages, unless they
+ * are there already (same snapshot). Called with the notifier lock held
+ * for read after vsvm_userptr_valid(), and with the object's reservation
+ * held (which serialises EXECs on it). dma-fence jobs then read
+ * @uobj->gpu_pages without a lock: the invalidate callback waits for their
+ * fences before drm_gpusvm unmaps the pages.
  */
 void vsvm_userptr_gpu_pages_write(struct vsvm_userptr *uobj)
 {
-	struct drm_svm_range *range = &uobj->range;
-	unsigned long seq = drm_svm_range_seq(range);
-	pgoff_t i;
+	unsigned long i;
 
 	dma_resv_assert_held(uobj->base.resv);
-	if (uobj->gpu_pages_set && uobj->gpu_seq == seq)
+	if (uobj->gpu_pages_set && uobj->gpu_seq == uobj->snap_seq)
 		return;
-	for (i = 0; i < drm_svm_range_npages(range); i++)
-		uobj->gpu_pages[i] = vsvm_range_page(range, i);
-	uobj->gpu_seq = seq;
+	for (i = 0; i < uobj->npages; i++)
+		uobj->gpu_pages[i] = hmm_pfn_to_page(uobj->pfns[i]);
+	uobj->gpu_seq = uobj->snap_seq;
 	uobj->gpu_pages_set = true;
 }
 
 /**
- * vsvm_range_copy() - copy between a drm_svm range and a kernel buffer
- * @range: the range
- * @offset: byte offset into the range
+ * vsvm_pfns_copy() - copy between pages of an hmm snapshot and a buffer
+ * @pfns: the snapshot, index 0 for byte 0
+ * @offset: byte offset
  * @buf: kernel buffer
- * @len: bytes to copy; [@offset, @offset + @len) lies in the range
- * @write: copy @buf to the range instead of the range to @buf
+ * @len: bytes to copy
+ * @write: copy @buf to the pages instead of the pages to @buf
  *
- * Through vsvm_range_page(), whose rules the caller follows. Does not
- * sleep or allocate.
+ * The caller holds the notifier lock and checked that the snapshot is
+ * current. Does not sleep or allocate.
  */
-void vsvm_range_copy(struct drm_svm_range *range, u64 offset, void *buf,
-		     size_t len, bool write)
+void vsvm_pfns_copy(const unsigned long *pfns, u64 offset, void *buf,
+		    size_t len, bool write)
 {
 	while (len) {
 		size_t off = offset_in_page(offset);
 		size_t n = min_t(size_t, len, PAGE_SIZE - off);
 
-		vsvm_copy_page(vsvm_range_page(range, offset >> PAGE_SHIFT),
+		vsvm_copy_page(hmm_pfn_to_page(pfns[offset >> PAGE_SHIFT]),
 			       off, buf, n, write);
 		offset += n;
 		buf += n;
 		len -= n;
 	}
-}
-
-/**
- * vsvm_userptr_invalidate() - the CPU side invalidates a userptr range
- * @uobj: the object
- *
- * Waits for the fences of the dma-fence jobs that use the object (they
- * access its pages without a lock, see "vsvm engine"). Called from
- * &drm_svm_ops.invalidate, with the notifier lock held for write, possibly
- * from reclaim: those jobs never allocate or fault, so this terminates.
- */
-void vsvm_userptr_invalidate(struct vsvm_userptr *uobj)
-{
-	dma_resv_wait_timeout(uobj->base.resv, DMA_RESV_USAGE_BOOKKEEP, false,
-			      MAX_SCHEDULE_TIMEOUT);
 }
 
 /**
@@ -359,15 +554,20 @@ int vsvm_userptr_create(struct drm_device *dev, struct drm_file *file,
 	struct vsvm_file *vfile = file->driver_priv;
 	struct vsvm_mirror *mirror;
 	struct vsvm_userptr *uobj;
-	unsigned long flags = 0;
 	int ret;
 
-	if (args->flags & DRM_USERPTR_READ_ONLY)
-		flags |= DRM_SVM_RANGE_READ_ONLY;
-	if (args->flags & DRM_USERPTR_ANON_ONLY)
-		flags |= DRM_SVM_RANGE_ANON_ONLY;
+	if (!current->mm)
+		return -ESRCH;
+	/*
+	 * An object whose tracking arrays alone (drm_gpusvm's DMA addresses,
+	 * the engine's pfns) would not fit in memory can never be used.
+	 */
+	if (args->size >> PAGE_SHIFT >
+	    div_u64((u64)totalram_pages() << PAGE_SHIFT,
+		    sizeof(struct drm_pagemap_addr) + sizeof(unsigned long)))
+		return -ENOMEM;
 
-	uobj = kzalloc(sizeof(*uobj), GFP_KERNEL);
+	uobj = kzalloc_obj(*uobj, VSVM_GFP);
 	if (!uobj)
 		return -ENOMEM;
 
@@ -377,9 +577,17 @@ int vsvm_userptr_create(struct drm_device *dev, struct drm_file *file,
 		return PTR_ERR(mirror);
 	}
 
-	ret = drm_svm_range_init(&mirror->svm, &uobj->range, args->addr,
-				 args->size, flags);
+	uobj->start = args->addr;
+	uobj->npages = args->size >> PAGE_SHIFT;
+	uobj->read_only = args->flags & DRM_USERPTR_READ_ONLY;
+	uobj->anon_only = args->flags & DRM_USERPTR_ANON_ONLY;
+	mutex_init(&uobj->lock);
+	drm_gpusvm_init_pages(&uobj->pages, dev);
+	ret = mmu_interval_notifier_insert(&uobj->notifier, current->mm,
+					   args->addr, args->size,
+					   &vsvm_userptr_notifier_ops);
 	if (ret) {
+		mutex_destroy(&uobj->lock);
 		vsvm_mirror_put(mirror);
 		kfree(uobj);
 		return ret;
@@ -390,7 +598,11 @@ int vsvm_userptr_create(struct drm_device *dev, struct drm_file *file,
 
 	/* From here on, dropping the last reference frees everything. */
 	if (args->flags & DRM_USERPTR_VALIDATE) {
-		ret = vsvm_userptr_validate(vfile, uobj);
+		unsigned int tries = 0;
+
+		do {
+			ret = vsvm_userptr_validate(vfile, uobj);
+		} while (ret == -EAGAIN && ++tries < 8);
 		if (ret)
 			goto out_put;
 	}
@@ -420,20 +632,19 @@ out_put:
  * Context: process context; sleeps. Must not be called with the notifier
  * lock of any vsvm mirror held.
  *
- * Return: 0, or the error of drm_svm_range_get_pages() (-EFAULT, -EPERM,
- * -ESRCH, -ENOMEM), or -ETIMEDOUT.
+ * Return: 0, or the error of the fault (-EFAULT, -EPERM, -ESRCH, -ENOMEM),
+ * or -ETIMEDOUT.
  */
 int vsvm_userptr_access(struct vsvm_file *vfile, struct vsvm_userptr *uobj,
 			u64 offset, void *buf, size_t len, bool write)
 {
-	struct drm_svm *svm = &uobj->mirror->svm;
-	struct drm_svm_range *range = &uobj->range;
+	struct drm_gpusvm *gpusvm = &uobj->mirror->gpusvm;
 	unsigned long deadline;
 	bool faulted;
 	size_t chunk;
 	int ret;
 
-	if (write && test_bit(DRM_SVM_RANGE_READ_ONLY_BIT, &range->flags))
+	if (write && uobj->read_only)
 		return -EACCES;
 
 	while (len) {
@@ -444,10 +655,10 @@ int vsvm_userptr_access(struct vsvm_file *vfile, struct vsvm_userptr *uobj,
 		faulted = false;
 
 		for (;;) {
-			drm_svm_notifier_lock(svm);
-			if (drm_svm_range_pages_valid(range))
+			drm_gpusvm_notifier_lock(gpusvm);
+			if (vsvm_userptr_valid(uobj))
 				break;
-			drm_svm_notifier_unlock(svm);
+			drm_gpusvm_notifier_unlock(gpusvm);
 
 			if (faulted)
 				atomic64_inc(&vfile->stats.retries);
@@ -462,8 +673,8 @@ int vsvm_userptr_access(struct vsvm_file *vfile, struct vsvm_userptr *uobj,
 			faulted = true;
 		}
 
-		vsvm_range_copy(range, offset, buf, chunk, write);
-		drm_svm_notifier_unlock(svm);
+		vsvm_pfns_copy(uobj->pfns, offset, buf, chunk, write);
+		drm_gpusvm_notifier_unlock(gpusvm);
 
 		atomic64_add(chunk, &vfile->stats.bytes_accessed);
 		offset += chunk;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Fault-injection suite: the userptr and SVM basics on vsvm with allocation
-# failures injected into the vsvm/drm_svm paths (igt-tests/vsvm/
+# failures injected into the vsvm/drm_gpusvm paths (igt-tests/vsvm/
 # vsvm_fault_inject.c, staged in /igt by the igt suite's host.sh). Every
 # failure must reach userspace as a documented errno; then vsvm is
 # unloaded and nothing may have leaked. Any splat fails the run.
