@@ -41,6 +41,13 @@ DEB_PKGS := \
 	meson ninja-build python3-mako ccache dpkg-dev libexpat1-dev zlib1g-dev \
 	gnuplot-nox
 
+# sparse for the W=1 C=1 gate (rig/wcheck.sh). Since 6.19 the kernel needs
+# one that parses __typeof_unqual__, which Debian's 0.6.4 does not: it is
+# Debian's source with rig/sparse/*.patch, built into the cache by
+# `make sparse` (rig/README.md, "sparse"). SPARSE=sparse tries Debian's.
+SPARSE_DEB_VERSION := 0.6.4-3
+SPARSE ?= $(DRM_SVM_CACHE)/sparse-$(SPARSE_DEB_VERSION)+typeof-unqual/bin/sparse
+
 # Where the kernel's state lives: one tree, and one build directory (and
 # guest image) per flavor.
 KTAG := -$(KERNEL)$(if $(filter release,$(FLAVOR)),-release)
@@ -62,7 +69,7 @@ KBUILD_LOCK ?= $(W)/kbuild.lock
 
 export ROOT W KSRC KBUILD KHDR COMPONENTS LINUX_TARBALL LINUX_TARBALL_SHA256 \
 	LINUX_DEB_VERSION LINUX_PIN SUITES KUNIT_FILTER VM_TIMEOUT JOBS KBUILD_LOCK \
-	KERNEL FLAVOR KTAG DRM_SVM_CACHE
+	KERNEL FLAVOR KTAG DRM_SVM_CACHE SPARSE SPARSE_DEB_VERSION
 
 # Kernel compiles go through Debian's ccache when it is installed (deps
 # installs it), with the cache outside the clone beside Mesa's; paths are
@@ -74,7 +81,7 @@ KMAKE = CCACHE_DIR=$(DRM_SVM_CACHE)/ccache CCACHE_BASEDIR=$(ROOT) \
 	$(MAKE) -C $(KSRC) O=$(KBUILD) -j$(JOBS) CC="$(KCC)"
 
 .PHONY: help deps tree config kernel mesa initramfs check run bench bench-one vm series \
-	checkpatch clean distclean
+	checkpatch sparse wcheck clean distclean
 
 help:
 	@echo "make run                  build, boot the VM, run the demo"
@@ -88,6 +95,7 @@ help:
 	@echo "make mesa                 libdrm + Mesa with mesa-patches/ (meson tests too)"
 	@echo "make series               export the kernel patch series to work/series/"
 	@echo "make checkpatch           checkpatch --strict + kernel-doc on our files"
+	@echo "make wcheck               the W=1 + sparse gate alone (as make check runs it)"
 	@echo "make clean | distclean    drop the build dir | drop all of work/"
 
 # Install build and run dependencies (root, Debian 12). A no-op when present.
@@ -117,8 +125,15 @@ initramfs: kernel
 	@$(if $(filter mesa,$(SUITES)),$(ROOT)/mesa-patches/build.sh all)
 	@flock $(KBUILD_LOCK) $(ROOT)/rig/build-initramfs.sh
 
-check: initramfs
+check: initramfs sparse
 	@$(ROOT)/rig/run-tests.sh check
+
+# The patched sparse where this kernel needs it; a no-op once built.
+sparse: deps
+	@$(if $(SPARSE_DEB_VERSION),$(ROOT)/rig/sparse/build-sparse.sh >/dev/null)
+
+wcheck: kernel sparse
+	@$(ROOT)/rig/wcheck.sh
 
 # make run and make bench stage only their own suite: no Mesa build.
 run: SUITES := demo

@@ -12,6 +12,9 @@
 # first, so every run compiles and checks again (gcc through ccache, which
 # replays the warnings; sparse runs each time).
 #
+# sparse is $SPARSE (the Makefile's: ours, from rig/sparse/; SPARSE=sparse
+# for Debian's), for both builds, so the comparison stays fair.
+#
 # A warning is "path: message" without line numbers, counted per path.
 # Prints the new warnings and a summary; exits non-zero on any new one.
 set -uo pipefail
@@ -55,6 +58,7 @@ fi
 
 kcc=gcc
 command -v ccache >/dev/null && kcc="ccache gcc"
+check=${SPARSE:-sparse}
 
 # build SRC OUT LOG OBJ...: compile OBJs with W=1 C=1, log to LOG.
 build() {
@@ -68,7 +72,7 @@ build() {
 	CCACHE_DIR=${DRM_SVM_CACHE:-/var/cache/drm-svm}/ccache \
 		CCACHE_BASEDIR=$ROOT CCACHE_NOHASHDIR=1 \
 		make -s -C "$src" O="$bout" -j"${JOBS:-2}" CC="$kcc" W=1 C=1 \
-		"$@" > "$log" 2>&1
+		CHECK="$check" "$@" > "$log" 2>&1
 }
 
 # warnings SRC LOG: "path: message" for our files, one per line.
@@ -86,9 +90,17 @@ warnings() {
 	done | sort
 }
 
+# Since 6.19 kbuild silently drops C=1 when the checker cannot parse the
+# kernel's headers (scripts/checker-valid.sh); say so.
+sparse_note="sparse $("$check" --version 2>/dev/null)"
+if [ -x "$KSRC/scripts/checker-valid.sh" ] &&
+   ! [ "$("$KSRC/scripts/checker-valid.sh" "$check" 2>/dev/null)" = 1 ]; then
+	sparse_note="$check cannot parse this kernel (scripts/checker-valid.sh): kbuild drops C=1, W=1 only"
+fi
+
 exec 9> "${KBUILD_LOCK:-$W/kbuild.lock}"
 flock 9
-echo "wcheck: W=1 C=1 on ${#objs[@]} objects (${#files[@]} files)"
+echo "wcheck: W=1 C=1 on ${#objs[@]} objects (${#files[@]} files), $sparse_note"
 if ! build "$KSRC" "$out" "$out/wcheck.log" "${objs[@]}"; then
 	cat "$out/wcheck.log"
 	echo "wcheck: build failed"
