@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Build Debian's sparse with our patches (rig/sparse/*.patch: typeof_unqual)
-# for the W=1 C=1 gate on kernels that need it (rig/README.md, "sparse").
+# Build Debian's sparse with our patches (rig/sparse/*.patch: typeof_unqual,
+# constant __builtin_strlen) for the W=1 C=1 gate on kernels that need it
+# (rig/README.md, "sparse").
 #
 # The source package comes with `apt-get source` from the deb-src entry the
 # rig uses for Mesa (/etc/apt/sources.list.d/drm-svm-src.sources, added if
@@ -9,8 +10,9 @@
 # plain `make` builds sparse (no llvm, gtk, libxml or sqlite parts). Its own
 # tests of our patches run (SPARSE_SELFTEST=1: sparse's whole `make check`).
 # Installs to $DRM_SVM_CACHE/sparse-<version>+typeof-unqual/ (outside the
-# clone, like ccache) and prints the binary's path on stdout. Idempotent:
-# nothing is fetched or built while the install matches version and patches.
+# clone, like ccache; the name stays for any patch set) and prints the
+# binary's path on stdout. Idempotent: nothing is fetched or built while
+# the install matches the version and the patches.
 set -euo pipefail
 
 # The Makefile passes its pin; the default is the same (bookworm).
@@ -78,7 +80,8 @@ make -s -j"${JOBS:-$(nproc)}" "${opts[@]}" > build.log 2>&1 || {
 if [ -n "${SPARSE_SELFTEST:-}" ]; then
 	tests=(check)
 else
-	tests=(validation/typeof-unqual*.c)
+	# The validation tests our patches add.
+	mapfile -t tests < <(sed -n 's,^+++ b/\(validation/.*\.c\)$,\1,p' "${patches[@]}")
 fi
 make -s "${opts[@]}" "${tests[@]}" > check.log 2>&1 || {
 	cat check.log >&2
