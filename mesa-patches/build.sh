@@ -30,24 +30,7 @@ export PATH=/usr/bin:/bin:$PATH
 
 # --- sources -------------------------------------------------------------
 fetch() {
-	local pkg=$1 ver=$2 dsc
-	dsc=$CACHE/src/${pkg}_${ver#*:}.dsc
-	[ -e "$dsc" ] && return 0
-	if [ ! -e /etc/apt/sources.list.d/drm-svm-src.sources ]; then
-		cat > /etc/apt/sources.list.d/drm-svm-src.sources <<-EOS
-		Types: deb-src
-		URIs: http://deb.debian.org/debian
-		Suites: bookworm bookworm-updates
-		Components: main
-		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-		EOS
-		apt-get update -qq
-	fi
-	mkdir -p "$CACHE/src"
-	echo "  FETCH   $pkg $ver"
-	(cd "$CACHE/src" && apt-get source -qq --download-only "$pkg=$ver" >/dev/null 2>&1) ||
-		(apt-get update -qq && cd "$CACHE/src" &&
-		 apt-get source -qq --download-only "$pkg=$ver" >/dev/null)
+	"$ROOT/rig/fetch-source.sh" "$1" "$2" "$CACHE/src"
 }
 
 # Unpack (Debian's patches applied), then apply ours with git am. Redone

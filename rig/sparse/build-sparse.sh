@@ -36,21 +36,7 @@ if [ ! -e "$dsc" ]; then
 		echo "build-sparse: needs dpkg-dev (make deps)" >&2
 		exit 1
 	}
-	if [ ! -e /etc/apt/sources.list.d/drm-svm-src.sources ]; then
-		cat > /etc/apt/sources.list.d/drm-svm-src.sources <<-EOS
-		Types: deb-src
-		URIs: http://deb.debian.org/debian
-		Suites: bookworm bookworm-updates
-		Components: main
-		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-		EOS
-		apt-get update -qq
-	fi
-	mkdir -p "$src"
-	echo "  FETCH   sparse $ver (source)" >&2
-	(cd "$src" && apt-get source -qq --download-only "sparse=$ver" >/dev/null 2>&1) ||
-		(apt-get update -qq && cd "$src" &&
-		 apt-get source -qq --download-only "sparse=$ver" >/dev/null)
+	"$(dirname "$0")/../fetch-source.sh" sparse "$ver" "$src"
 fi
 
 # --- unpack, patch, build, test ----------------------------------------------
