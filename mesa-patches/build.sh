@@ -1,25 +1,61 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Fetch Debian bookworm's libdrm and Mesa sources, apply mesa-patches/, build
-# libdrm (and run its meson tests) and a minimal Mesa (r600, EGL surfaceless,
-# the radeon drm-shim) into work/mesa/prefix.
+# Fetch Debian's libdrm and Mesa sources, apply mesa-patches/, build libdrm
+# (and run its meson tests) and Mesa into work/mesa*/prefix.
 #
-#   $1 = sources | libdrm | mesa | all (default all)
+#   $1 = sources | tools | libdrm | mesa | all (default all)
 #
-# Sources are downloaded once into $DRM_SVM_CACHE/src (outside the clone) from
-# a deb-src entry this script adds; compiles go through ccache with its cache
-# in $DRM_SVM_CACHE/ccache, so a fresh clone rebuilds from the cache.
-# meson always runs with Debian's python3 (python3-mako), whatever python3
-# comes first on PATH.
+# MESA_SERIES picks the pinned sources and the patch series:
+#   22.3 (default)  bookworm's libdrm 2.4.114-1 and Mesa 22.3.6-1+deb12u2,
+#                   mesa-patches/libdrm and mesa-patches/mesa; a minimal Mesa
+#                   (r600, EGL surfaceless, the radeon drm-shim) in work/mesa
+#   25.0            trixie's libdrm 2.4.124-2 and Mesa 25.0.7-2+deb13u1,
+#                   mesa-patches/libdrm-2.4.124 and mesa-patches/mesa-25.0;
+#                   r600, radeonsi, radv and both AMD drm-shims, with LLVM 15,
+#                   in work/mesa-25.0 (meson 1.7.0 from bookworm-backports,
+#                   unpacked privately: see tools())
+#
+# Sources are downloaded once into $DRM_SVM_CACHE/src (outside the clone)
+# with a private deb-src list ($DRM_SVM_CACHE/apt-mesa-src; the host's apt
+# sources are left alone); compiles go through ccache with its cache in
+# $DRM_SVM_CACHE/ccache, so a fresh clone rebuilds from the cache. meson
+# always runs with Debian's python3 (python3-mako), whatever python3 comes
+# first on PATH.
 set -euo pipefail
 : "${ROOT:?}" "${W:?}"
 
-LIBDRM_VERSION=${LIBDRM_VERSION:-2.4.114-1}
-MESA_VERSION=${MESA_VERSION:-22.3.6-1+deb12u2}
+MESA_SERIES=${MESA_SERIES:-22.3}
 CACHE=${DRM_SVM_CACHE:-/var/cache/drm-svm}
-M=$W/mesa
+case $MESA_SERIES in
+22.3)
+	LIBDRM_VERSION=${LIBDRM_VERSION:-2.4.114-1}
+	MESA_VERSION=${MESA_VERSION:-22.3.6-1+deb12u2}
+	LIBDRM_PATCHES=$ROOT/mesa-patches/libdrm
+	MESA_PATCHES=$ROOT/mesa-patches/mesa
+	M=$W/mesa
+	MESON=(/usr/bin/python3 /usr/bin/meson)
+	;;
+25.0)
+	# Mesa 25.0.7-2~bpo12+1 (bookworm-backports) is listed but its .dsc is
+	# gone from the archive; trixie's 25.0.7-2+deb13u1 is the same
+	# upstream tarball and Debian patches plus one CVE fix (SPIR-V).
+	LIBDRM_VERSION=${LIBDRM_VERSION:-2.4.124-2}
+	MESA_VERSION=${MESA_VERSION:-25.0.7-2+deb13u1}
+	LIBDRM_PATCHES=$ROOT/mesa-patches/libdrm-2.4.124
+	MESA_PATCHES=$ROOT/mesa-patches/mesa-25.0
+	M=$W/mesa-25.0
+	# Mesa 25.0 needs meson >= 1.1 (Debian built it with >= 1.4); bookworm
+	# has 1.0.1, so bookworm-backports' meson is unpacked under the cache.
+	MESON_BPO=${MESON_BPO:-1.7.0-1~bpo12+1}
+	MESON_DIR=$CACHE/tools/meson-$MESON_BPO
+	MESON=(/usr/bin/python3 "$MESON_DIR/meson")
+	# From bookworm (main): what Mesa 25.0 needs beyond the rig's DEB_PKGS
+	# for radeonsi and radv.
+	MESA_DEB_PKGS=(llvm-15-dev glslang-tools python3-yaml python3-packaging libelf-dev)
+	;;
+*) echo "MESA_SERIES=$MESA_SERIES: 22.3 or 25.0" >&2; exit 2 ;;
+esac
 PREFIX=$M/prefix
-MESON=(/usr/bin/python3 /usr/bin/meson)
 JOBS=${JOBS:-$(nproc)}
 what=${1:-all}
 
@@ -29,6 +65,10 @@ export CC="ccache gcc" CXX="ccache g++"
 export PATH=/usr/bin:/bin:$PATH
 
 # --- sources -------------------------------------------------------------
+# Sources through rig/fetch-source.sh, tools through rig/apt-private.sh:
+# private apt lists under $CACHE, the host's apt sources are left alone.
+. "$ROOT/rig/apt-private.sh"
+
 fetch() {
 	"$ROOT/rig/fetch-source.sh" "$1" "$2" "$CACHE/src"
 }
@@ -36,11 +76,11 @@ fetch() {
 # Unpack (Debian's patches applied), then apply ours with git am. Redone
 # whenever the patch series changes.
 unpack() {
-	local pkg=$1 ver=$2 dir=$M/src/$1 stamp sum
-	sum=$(find "$ROOT/mesa-patches/$pkg" -name '*.patch' | sort | xargs -r cat | sha256sum | cut -c1-16)
+	local pkg=$1 ver=$2 patches=$3 dir=$M/src/$1 stamp sum
+	sum=$(find "$patches" -name '*.patch' | sort | xargs -r cat | sha256sum | cut -c1-16)
 	stamp="$ver $sum"
 	[ -f "$dir.stamp" ] && [ "$(cat "$dir.stamp")" = "$stamp" ] && return 0
-	echo "  UNPACK  $pkg $ver + mesa-patches/$pkg ($(find "$ROOT/mesa-patches/$pkg" -name '*.patch' | wc -l) patches)"
+	echo "  UNPACK  $pkg $ver + ${patches#"$ROOT"/} ($(find "$patches" -name '*.patch' | wc -l) patches)"
 	rm -rf "$dir" "$dir.stamp"
 	mkdir -p "$M/src"
 	dpkg-source --no-check -x "$CACHE/src/${pkg}_${ver#*:}.dsc" "$dir" >/dev/null
@@ -51,7 +91,7 @@ unpack() {
 		git -c user.name=drm-svm -c user.email=drm-svm@localhost \
 			commit -q -m "$pkg $ver (Debian source package)"
 		git tag debian-base
-		for p in "$ROOT"/mesa-patches/"$pkg"/*.patch; do
+		for p in "$patches"/*.patch; do
 			[ -e "$p" ] || continue
 			git -c user.name=drm-svm -c user.email=drm-svm@localhost \
 				am -q --whitespace=nowarn "$p" || {
@@ -67,20 +107,51 @@ unpack() {
 sources() {
 	fetch libdrm "$LIBDRM_VERSION"
 	fetch mesa "$MESA_VERSION"
-	unpack libdrm "$LIBDRM_VERSION"
-	unpack mesa "$MESA_VERSION"
+	unpack libdrm "$LIBDRM_VERSION" "$LIBDRM_PATCHES"
+	unpack mesa "$MESA_VERSION" "$MESA_PATCHES"
+}
+
+# --- build tools (25.0) ------------------------------------------------------
+# bookworm's packages through the rig's installer; meson from
+# bookworm-backports downloaded with a private list and unpacked under the
+# cache (not installed: the host's meson 1.0.1 stays for the 22.3 series).
+tools() {
+	[ "$MESA_SERIES" = 25.0 ] || return 0
+	"$ROOT/rig/install-deps.sh" "${MESA_DEB_PKGS[@]}"
+	[ -x "$MESON_DIR/meson" ] && return 0
+	apt_private bookworm-backports "deb $DEBIAN_ARCHIVE bookworm-backports main"
+	local dl
+	dl=$(mktemp -d "$CACHE/meson.XXXXXX")
+	echo "  FETCH   meson $MESON_BPO (bookworm-backports)"
+	if ! (cd "$dl" && apt-get "${apt_opts[@]}" -qq download "meson=$MESON_BPO") >/dev/null 2>&1; then
+		echo "mesa-patches: meson $MESON_BPO is not in bookworm-backports any more; on offer:" \
+			"$(apt-cache "${apt_opts[@]}" madison meson | awk '{print $3}' | paste -sd' ')" \
+			"(set MESON_BPO)" >&2
+		rm -rf "$dl"
+		exit 1
+	fi
+	dpkg-deb -x "$dl"/meson_*.deb "$dl/x"
+	rm -rf "$MESON_DIR"
+	mkdir -p "$(dirname "$MESON_DIR")"
+	# The script finds mesonbuild/ beside itself when run uninstalled.
+	mv "$dl/x/usr/lib/python3/dist-packages" "$MESON_DIR"
+	cp "$dl/x/usr/bin/meson" "$MESON_DIR/meson"
+	rm -rf "$dl"
+	"${MESON[@]}" --version >/dev/null
 }
 
 # --- libdrm --------------------------------------------------------------
 libdrm() {
 	local b=$M/build-libdrm
 	if [ ! -f "$b/build.ninja" ]; then
+		local vc4=(-Dvc4=disabled)
+		[ "$MESA_SERIES" = 22.3 ] || vc4=() # gone in 2.4.124
 		"${MESON[@]}" setup "$b" "$M/src/libdrm" --prefix="$PREFIX" \
 			--libdir=lib -Dbuildtype=debugoptimized \
 			-Dradeon=enabled -Damdgpu=enabled -Dintel=disabled \
 			-Dnouveau=disabled -Dvmwgfx=disabled -Domap=disabled \
 			-Dexynos=disabled -Dfreedreno=disabled -Dtegra=disabled \
-			-Dvc4=disabled -Detnaviv=disabled -Dcairo-tests=disabled \
+			"${vc4[@]}" -Detnaviv=disabled -Dcairo-tests=disabled \
 			-Dman-pages=disabled -Dvalgrind=disabled -Dudev=false \
 			-Dtests=true -Dinstall-test-programs=false >"$M/libdrm-setup.log" 2>&1 ||
 			{ cat "$M/libdrm-setup.log"; exit 1; }
@@ -96,6 +167,7 @@ libdrm() {
 
 # --- Mesa ----------------------------------------------------------------
 mesa() {
+	[ "$MESA_SERIES" = 22.3 ] || { mesa25; return; }
 	local b=$M/build-mesa
 	if [ ! -f "$b/build.ninja" ]; then
 		PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig \
@@ -119,11 +191,51 @@ mesa() {
 	ninja -C "$b" install >/dev/null
 }
 
+# Mesa 25.0: r600, radeonsi and radv (LLVM 15) with both AMD drm-shims and
+# EGL surfaceless; Mesa's unit tests are built, and those of the parts the
+# series touches (suites amd and gallium) run after the build.
+MESA25_TEST_SUITES=${MESA25_TEST_SUITES:-amd gallium}
+mesa25() {
+	local b=$M/build-mesa
+	if [ ! -f "$b/build.ninja" ]; then
+		PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig \
+		"${MESON[@]}" setup "$b" "$M/src/mesa" --prefix="$PREFIX" \
+			--libdir=lib -Dbuildtype=release -Db_ndebug=false \
+			-Dplatforms= -Degl=enabled -Dglx=disabled -Dgbm=disabled \
+			-Dopengl=true -Dgles1=disabled -Dgles2=disabled \
+			-Dshared-glapi=enabled -Dglvnd=disabled \
+			-Dllvm=enabled -Dshared-llvm=enabled -Ddraw-use-llvm=false \
+			-Dgallium-drivers=r600,radeonsi -Dvulkan-drivers=amd \
+			-Dvulkan-layers= -Dtools=drm-shim \
+			-Dgallium-vdpau=disabled -Dgallium-va=disabled \
+			-Dgallium-xa=disabled -Dgallium-nine=false \
+			-Dgallium-opencl=disabled -Dgallium-rusticl=false \
+			-Dvalgrind=disabled -Dlibunwind=disabled -Dlmsensors=disabled \
+			-Dzstd=disabled -Dshader-cache=disabled \
+			-Dbuild-tests=true -Dbuild-aco-tests=false \
+			-Dselinux=false -Dosmesa=false -Dvideo-codecs= \
+			-Dmicrosoft-clc=disabled -Dxmlconfig=disabled \
+			-Dperfetto=false -Damdgpu-virtio=false -Dteflon=false \
+			>"$M/mesa-setup.log" 2>&1 || { cat "$M/mesa-setup.log"; exit 1; }
+	fi
+	echo "  BUILD   mesa $MESA_VERSION (r600, radeonsi, radv, AMD drm-shims)"
+	ninja -C "$b" -j"$JOBS" >"$M/mesa-build.log" 2>&1 || { grep -B5 -A20 'error' "$M/mesa-build.log" | head -80; exit 1; }
+	grep -c 'warning:' "$M/mesa-build.log" | sed 's/^/  BUILD   mesa compiler warnings: /'
+	ninja -C "$b" install >/dev/null
+	local suites=()
+	for s in $MESA25_TEST_SUITES; do suites+=(--suite "$s"); done
+	"${MESON[@]}" test -C "$b" --no-rebuild --print-errorlogs "${suites[@]}" \
+		>"$M/mesa-test.log" 2>&1 || { tail -60 "$M/mesa-test.log"; exit 1; }
+	grep -E '^(Ok|Expected Fail|Fail|Unexpected Pass|Skipped|Timeout):' "$M/mesa-test.log" |
+		tr -s ' ' | paste -sd' ' | sed "s/^/  TEST    mesa meson test ($MESA25_TEST_SUITES): /"
+}
+
 start=$(date +%s)
 case $what in
 sources) sources ;;
-libdrm) sources; libdrm ;;
-mesa|all) sources; libdrm; mesa ;;
-*) echo "usage: $0 sources|libdrm|mesa|all" >&2; exit 2 ;;
+tools) tools ;;
+libdrm) tools; sources; libdrm ;;
+mesa|all) tools; sources; libdrm; mesa ;;
+*) echo "usage: $0 sources|tools|libdrm|mesa|all" >&2; exit 2 ;;
 esac
 echo "  MESA    $what done in $(( $(date +%s) - start ))s (ccache: $(ccache -s 2>/dev/null | grep -Ei '^ *(hits|cache hit \(rate\))' | head -1 | tr -s ' '))"

@@ -4,9 +4,9 @@
 # constant __builtin_strlen) for the W=1 C=1 gate on kernels that need it
 # (rig/README.md, "sparse").
 #
-# The source package comes with `apt-get source` from the deb-src entry the
-# rig uses for Mesa (/etc/apt/sources.list.d/drm-svm-src.sources, added if
-# missing), is unpacked with Debian's own patches, then ours are applied and
+# The source package comes with `apt-get source` (rig/fetch-source.sh: a
+# private deb-src list under the cache; the host's sources are left alone),
+# is unpacked with Debian's own patches, then ours are applied and
 # plain `make` builds sparse (no llvm, gtk, libxml or sqlite parts). Its own
 # tests of our patches run (SPARSE_SELFTEST=1: sparse's whole `make check`).
 # Installs to $DRM_SVM_CACHE/sparse-<version>+typeof-unqual/ (outside the
