@@ -209,11 +209,11 @@ mesa25() {
 			-Dvulkan-layers= -Dtools=drm-shim \
 			-Dgallium-vdpau=disabled -Dgallium-va=disabled \
 			-Dgallium-xa=disabled -Dgallium-nine=false \
-			-Dgallium-opencl=disabled -Dgallium-rusticl=false \
+			-Dgallium-rusticl=false \
 			-Dvalgrind=disabled -Dlibunwind=disabled -Dlmsensors=disabled \
 			-Dzstd=disabled -Dshader-cache=disabled \
 			-Dbuild-tests=true -Dbuild-aco-tests=false \
-			-Dselinux=false -Dosmesa=false -Dvideo-codecs= \
+			-Dosmesa=false -Dvideo-codecs= \
 			-Dmicrosoft-clc=disabled -Dxmlconfig=disabled \
 			-Dperfetto=false -Damdgpu-virtio=false -Dteflon=false \
 			>"$M/mesa-setup.log" 2>&1 || { cat "$M/mesa-setup.log"; exit 1; }

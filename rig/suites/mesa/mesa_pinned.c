@@ -1,21 +1,24 @@
 // SPDX-License-Identifier: MIT
 /*
  * GL_AMD_pinned_memory on Mesa's r600 driver, through the radeon drm-shim,
- * against the real kernel's generic userptr IOCTL (vsvm).
+ * or on radeonsi through the amdgpu drm-shim (Mesa 25.0), against the real
+ * kernel's generic userptr IOCTL (vsvm).
  *
- *   mesa_pinned generic|fallback
+ *   mesa_pinned [r600|radeonsi] generic|fallback      (default r600)
  *
  * generic: the shim reports DRM_CAP_USERPTR, so the radeon winsys must
  * create the buffer with DRM_IOCTL_USERPTR_CREATE (through libdrm's
  * drmUserptrCreate()); fallback: the shim hides the cap
- * (DRM_SHIM_USERPTR_CAP=0), so the winsys must use DRM_RADEON_GEM_USERPTR.
+ * (DRM_SHIM_USERPTR_CAP=0), so the winsys must use DRM_RADEON_GEM_USERPTR
+ * (radeonsi: DRM_AMDGPU_GEM_USERPTR).
  * Either way the shim backs the buffer by a vsvm userptr object and, for
  * every command stream that uses it, has vsvm's engine copy it: the test
  * compares those bytes (DRM_SHIM_VSVM_DUMP) with the CPU's, and reads the
  * shim's event log (DRM_SHIM_VSVM_LOG) for which IOCTL was used and for the
  * result of each use.
  *
- * Prints "RESULT pass|fail|skip mesa.pinned.<mode>.<check> [reason]".
+ * Prints "RESULT pass|fail mesa.pinned.<mode>.<check> [reason]" (r600) or
+ * "RESULT pass|fail mesa.radeonsi.<mode>.<check> [reason]".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,6 +40,7 @@
 #define SIZE (64 * 1024)
 
 static const char *mode;
+static const char *prefix = "pinned";
 static const char *log_path, *dump_path;
 static int failed;
 
@@ -44,7 +48,7 @@ static void result(bool ok, const char *check, const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("RESULT %s mesa.pinned.%s.%s", ok ? "pass" : "fail", mode, check);
+	printf("RESULT %s mesa.%s.%s.%s", ok ? "pass" : "fail", prefix, mode, check);
 	if (!ok && fmt) {
 		putchar(' ');
 		va_start(ap, fmt);
@@ -129,16 +133,28 @@ int main(int argc, char **argv)
 	char why[128], *l;
 	uint32_t seed = (uint32_t)time(NULL) ^ (uint32_t)getpid();
 
+	bool radeonsi = argc == 3 && !strcmp(argv[1], "radeonsi");
+
+	if (argc == 3 && (radeonsi || !strcmp(argv[1], "r600"))) {
+		argc--;
+		argv++;
+	}
 	if (argc != 2 || (strcmp(argv[1], "generic") && strcmp(argv[1], "fallback"))) {
-		fprintf(stderr, "usage: %s generic|fallback\n", argv[0]);
+		fprintf(stderr, "usage: %s [r600|radeonsi] generic|fallback\n", argv[0]);
 		return 2;
 	}
 	mode = argv[1];
 	generic = !strcmp(mode, "generic");
+	if (radeonsi)
+		prefix = "radeonsi";
+	/* The chip each shim is told to be, and the driver's own userptr IOCTL. */
+	const char *chip = radeonsi ? "renoir" : "CEDAR";
+	const char *drv_ioctl = radeonsi ? "userptr-create amdgpu-gem-userptr" :
+					   "userptr-create radeon-gem-userptr";
 	log_path = getenv("DRM_SHIM_VSVM_LOG");
 	dump_path = getenv("DRM_SHIM_VSVM_DUMP");
 	if (!log_path || !dump_path) {
-		printf("RESULT fail mesa.pinned.%s.setup DRM_SHIM_VSVM_LOG/DUMP not set\n", mode);
+		printf("RESULT fail mesa.%s.%s.setup DRM_SHIM_VSVM_LOG/DUMP not set\n", prefix, mode);
 		return 1;
 	}
 
@@ -179,8 +195,9 @@ int main(int argc, char **argv)
 	l = log_since(&pos);
 	bool shim_vsvm = strstr(l, "vsvm /dev/dri/renderD");
 	free(l);
-	result(renderer && strstr(renderer, "CEDAR") && shim_vsvm, "driver",
-	       "want r600 (CEDAR) on the drm-shim with vsvm; renderer %s, shim log %s",
+	result(renderer && strcasestr(renderer, chip) && shim_vsvm, "driver",
+	       "want %s (%s) on the drm-shim with vsvm; renderer %s, shim log %s",
+	       radeonsi ? "radeonsi" : "r600", chip,
 	       renderer ? renderer : "(none)", shim_vsvm ? "ok" : "has no vsvm node");
 	if (!exts || !strstr(exts, "GL_AMD_pinned_memory")) {
 		result(false, "extension", "GL_AMD_pinned_memory not exposed");
@@ -204,7 +221,7 @@ int main(int argc, char **argv)
 	glBindBuffer(GL_EXTERNAL_VIRTUAL_MEMORY_BUFFER_AMD, 0);
 	l = log_since(&pos);
 	bool via_generic = strstr(l, "userptr-create generic") && strstr(l, "ret=0");
-	bool via_radeon = strstr(l, "userptr-create radeon-gem-userptr") && strstr(l, "ret=0");
+	bool via_radeon = strstr(l, drv_ioctl) && strstr(l, "ret=0");
 	unsigned vsvm_handle = 0;
 	char *c = strstr(l, " vsvm=");
 	if (c)
@@ -213,7 +230,8 @@ int main(int argc, char **argv)
 	       "glBufferData: GL error 0x%x; shim log: %s", err, l);
 	result(generic ? via_generic && !via_radeon : via_radeon && !via_generic,
 	       "ioctl", "want %s; shim log: %s",
-	       generic ? "DRM_IOCTL_USERPTR_CREATE" : "DRM_RADEON_GEM_USERPTR", l);
+	       generic ? "DRM_IOCTL_USERPTR_CREATE" :
+	       radeonsi ? "DRM_AMDGPU_GEM_USERPTR" : "DRM_RADEON_GEM_USERPTR", l);
 	free(l);
 	if (err != GL_NO_ERROR || !vsvm_handle)
 		return 1;
