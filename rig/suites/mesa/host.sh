@@ -1,22 +1,41 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Mesa suite, host side: stage the patched libdrm and Mesa (r600, EGL, the
-# radeon drm-shim) from work/mesa/prefix ("make mesa", mesa-patches/) into
-# $RIG_STAGE/mesa/, and build mesa_pinned against them. The rig adds the
-# ldd closure (expat, zlib, ...). Nothing is staged when Mesa was not built
+# Mesa suite, host side: stage the patched libdrm and Mesa ("make mesa",
+# mesa-patches/) into $RIG_STAGE/mesa/, and build the test programs against
+# them. The rig adds the ldd closure (expat, zlib, LLVM for 25.0, ...).
+#
+# MESA_SERIES=22.3 (default): r600 and the radeon drm-shim from
+# work/mesa/prefix. MESA_SERIES=25.0: also radeonsi, radv and the amdgpu
+# drm-shim, from work/mesa-25.0/prefix; guest.sh runs their tests when it
+# finds libvulkan_radeon.so. Nothing is staged when Mesa was not built
 # (SUITES without mesa): the guest side then reports that.
 set -euo pipefail
 : "${RIG_ROOT:?}" "${RIG_STAGE:?}" "${RIG_OUT:?}"
-prefix=${W:-$RIG_ROOT/work}/mesa/prefix
-src=${W:-$RIG_ROOT/work}/mesa/src/mesa
+case ${MESA_SERIES:-22.3} in
+22.3) m=${W:-$RIG_ROOT/work}/mesa ;;
+25.0) m=${W:-$RIG_ROOT/work}/mesa-25.0 ;;
+*) echo "mesa: MESA_SERIES=$MESA_SERIES: 22.3 or 25.0" >&2; exit 1 ;;
+esac
+prefix=$m/prefix
+src=$m/src/mesa
 [ -e "$prefix/lib/libEGL.so.1" ] || exit 0
 
 dst=$RIG_STAGE/mesa
 mkdir -p "$dst/lib/dri"
 cp -a "$prefix"/lib/lib*.so* "$dst/lib/"
-strip --strip-unneeded -o "$dst/lib/dri/r600_dri.so" "$prefix/lib/dri/r600_dri.so"
+for f in "$prefix"/lib/dri/*_dri.so; do
+	strip --strip-unneeded -o "$dst/lib/dri/${f##*/}" "$f"
+done
+for f in "$dst"/lib/libgallium-*.so "$dst"/lib/libvulkan_radeon.so; do
+	[ -f "$f" ] && [ ! -L "$f" ] && strip --strip-unneeded "$f"
+done
 out=$RIG_OUT/mesa
 mkdir -p "$out"
 gcc -O2 -Wall -Werror -o "$out/mesa_pinned" "$RIG_ROOT/rig/suites/mesa/mesa_pinned.c" \
 	-I"$src/include" -L"$prefix/lib" -lEGL -Wl,-rpath,/mesa/lib
 cp "$out/mesa_pinned" "$dst/"
+if [ -e "$prefix/lib/libvulkan_radeon.so" ]; then
+	gcc -O2 -Wall -Werror -o "$out/mesa_radv_hostptr" \
+		"$RIG_ROOT/rig/suites/mesa/mesa_radv_hostptr.c" -I"$src/include" -ldl
+	cp "$out/mesa_radv_hostptr" "$dst/"
+fi
