@@ -39,77 +39,7 @@
 
 #define SIZE (64 * 1024)
 
-static const char *mode;
-static const char *prefix = "pinned";
-static const char *log_path, *dump_path;
-static int failed;
-
-static void result(bool ok, const char *check, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("RESULT %s mesa.%s.%s.%s", ok ? "pass" : "fail", prefix, mode, check);
-	if (!ok && fmt) {
-		putchar(' ');
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-	}
-	putchar('\n');
-	fflush(stdout);
-	if (!ok)
-		failed++;
-}
-
-/* The shim's log from byte offset *pos on; *pos moves to its end. */
-static char *log_since(long *pos)
-{
-	FILE *f = fopen(log_path, "r");
-	char *buf;
-	long end;
-
-	if (!f)
-		return strdup("");
-	fseek(f, 0, SEEK_END);
-	end = ftell(f);
-	buf = calloc(1, end - *pos + 1);
-	fseek(f, *pos, SEEK_SET);
-	if (fread(buf, 1, end - *pos, f) != (size_t)(end - *pos))
-		buf[0] = 0;
-	fclose(f);
-	*pos = end;
-	for (char *c = buf; *c; c++)
-		if (*c == '\n')
-			*c = ';';
-	return buf;
-}
-
-static bool dump_matches(const void *expect, size_t size, char *why, size_t len)
-{
-	unsigned char *got = malloc(size);
-	FILE *f = fopen(dump_path, "r");
-	size_t n = f ? fread(got, 1, size, f) : 0;
-	bool ok = false;
-
-	if (!f) {
-		snprintf(why, len, "no dump %s", dump_path);
-	} else if (n != size) {
-		snprintf(why, len, "dump has %zu bytes, want %zu", n, size);
-	} else {
-		ok = !memcmp(got, expect, size);
-		for (size_t i = 0; !ok && i < size; i++) {
-			if (got[i] != ((const unsigned char *)expect)[i]) {
-				snprintf(why, len, "byte %zu: GPU 0x%02x CPU 0x%02x",
-					 i, got[i], ((const unsigned char *)expect)[i]);
-				break;
-			}
-		}
-	}
-	if (f)
-		fclose(f);
-	free(got);
-	return ok;
-}
+#include "shim_check.h"
 
 static void fill(uint32_t *p, size_t size, uint32_t seed)
 {
@@ -145,8 +75,7 @@ int main(int argc, char **argv)
 	}
 	mode = argv[1];
 	generic = !strcmp(mode, "generic");
-	if (radeonsi)
-		prefix = "radeonsi";
+	prefix = radeonsi ? "radeonsi" : "pinned";
 	/* The chip each shim is told to be, and the driver's own userptr IOCTL. */
 	const char *chip = radeonsi ? "renoir" : "CEDAR";
 	const char *drv_ioctl = radeonsi ? "userptr-create amdgpu-gem-userptr" :
