@@ -3,7 +3,7 @@
 # Fetch the pinned linux-source binary package ($LINUX_PIN: "package version
 # sha256-of-the-tarball") from trixie-backports without touching the host's
 # apt sources: apt-get download with a private sources list and private
-# list/cache directories under $DRM_SVM_CACHE/apt-<suite>. The tarball is
+# list/cache directories under $DRM_SVM_CACHE/apt-<suite> (rig/apt-private.sh). The tarball is
 # unpacked from the .deb to $LINUX_TARBALL and its sha256 verified.
 #
 # The archive drops superseded versions. When the pinned one is gone, this
@@ -19,18 +19,9 @@ if [ -f "$LINUX_TARBALL" ] &&
 	exit 0
 fi
 
-apt_dir=$DRM_SVM_CACHE/apt-$suite
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
-echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
-	> "$apt_dir/sources.list"
-apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list"
-	  -o "Dir::Etc::SourceParts=/dev/null"
-	  -o "Dir::State::Lists=$apt_dir/lists"
-	  -o "Dir::Cache=$apt_dir/cache"
-	  -o "APT::Sandbox::User=root")
-
+. "$(dirname "$0")/apt-private.sh"
 echo "  FETCH   $pkg $ver ($suite)"
-apt-get "${apt_opts[@]}" -qq update
+apt_private "$suite" "deb $DEBIAN_ARCHIVE $suite main"
 newest() {
 	apt-cache "${apt_opts[@]}" madison "$pkg" 2>/dev/null |
 		awk -v s="$suite" '$0 ~ s { print $3 }' | sort -V | tail -n 1
@@ -43,7 +34,10 @@ tarball_of() {
 
 dl=$(mktemp -d "$DRM_SVM_CACHE/fetch.XXXXXX")
 trap 'rm -rf "$dl"' EXIT
-if ! (cd "$dl" && apt-get "${apt_opts[@]}" -qq download "$pkg=$ver") >/dev/null 2>&1; then
+# A stale package list gets one apt-get update and a second try.
+if ! (cd "$dl" && apt-get "${apt_opts[@]}" -qq download "$pkg=$ver") >/dev/null 2>&1 &&
+   ! (apt-get "${apt_opts[@]}" -qq update && cd "$dl" &&
+      apt-get "${apt_opts[@]}" -qq download "$pkg=$ver") >/dev/null 2>&1; then
 	cand=$(newest)
 	echo "rig: $pkg $ver is no longer in Debian's $suite archive." >&2
 	if [ -n "$cand" ]; then
