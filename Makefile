@@ -46,7 +46,8 @@ DEB_PKGS := \
 # Debian's source with rig/sparse/*.patch, built into the cache by
 # `make sparse` (rig/README.md, "sparse"). SPARSE=sparse tries Debian's.
 SPARSE_DEB_VERSION := 0.6.4-3
-SPARSE ?= $(DRM_SVM_CACHE)/sparse-$(SPARSE_DEB_VERSION)+typeof-unqual/bin/sparse
+SPARSE_OURS := $(DRM_SVM_CACHE)/sparse-$(SPARSE_DEB_VERSION)+typeof-unqual/bin/sparse
+SPARSE ?= $(SPARSE_OURS)
 
 # Where the kernel's state lives: one tree, and one build directory (and
 # guest image) per flavor.
@@ -128,9 +129,9 @@ initramfs: kernel
 check: initramfs sparse
 	@$(ROOT)/rig/run-tests.sh check
 
-# The patched sparse where this kernel needs it; a no-op once built.
+# Our patched sparse, unless SPARSE names another; a no-op once built.
 sparse: deps
-	@$(if $(SPARSE_DEB_VERSION),$(ROOT)/rig/sparse/build-sparse.sh >/dev/null)
+	@$(if $(filter $(SPARSE_OURS),$(SPARSE)),$(ROOT)/rig/sparse/build-sparse.sh >/dev/null)
 
 wcheck: kernel sparse
 	@$(ROOT)/rig/wcheck.sh
