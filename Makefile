@@ -11,6 +11,7 @@
 SHELL := /bin/bash
 ROOT := $(abspath .)
 W := $(ROOT)/work
+space := $(subst ,, )
 
 # --- which kernel: Linux 7.3 (KERNEL is its series, the name of its
 # work/ directories); FLAVOR=debug (tests) or release (benchmarks) ---
@@ -51,16 +52,29 @@ SPARSE ?= $(SPARSE_OURS)
 
 # Where the kernel's state lives: one tree, and one build directory (and
 # guest image) per flavor.
-KTAG := -$(KERNEL)$(if $(filter release,$(FLAVOR)),-release)
+KTAG = -$(KERNEL)$(if $(filter release,$(FLAVOR)),-release)$(if \
+	$(MODULE_DRIVERS),-$(subst $(space),-,$(MODULE_DRIVERS)))
 KSRC := $(W)/linux-source-$(KERNEL)
-KBUILD := $(W)/build$(KTAG)
-KHDR := $(W)/headers$(KTAG)
+KBUILD = $(W)/build$(KTAG)
+KHDR = $(W)/headers$(KTAG)
 # Components, in the order their patches are applied (missing ones are
 # skipped). Each may have patches/*.patch, overlay.list and kernel.config.
 COMPONENTS := rig drm-svm uapi drivers/vsvm drivers/radeon drivers/amdgpu drivers/nouveau
 
+# amdgpu and nouveau have no QEMU device, and their modules are most of a
+# from-nothing make check's kernel build (about 20 of its minutes on 2
+# cores). Their patches are applied to every tree and make check compiles
+# each file they touch with W=1 + sparse (rig/wcheck.sh, in a config that
+# has both drivers); DRIVERS="amdgpu nouveau" (make check-drivers) also
+# builds both modules into the test kernel, in a build directory of its
+# own, with their load/unload suites and nouveau's KUnit suite.
+DRIVERS ?=
+MODULE_DRIVERS = $(sort $(DRIVERS) $(filter amdgpu nouveau,$(SUITES)))
+CONFIG_COMPONENTS = $(filter-out $(addprefix drivers/,$(filter-out \
+	$(MODULE_DRIVERS),amdgpu nouveau)),$(COMPONENTS))
+
 # Test selection and VM knobs (see README.md).
-SUITES ?= rig kunit hmm igt fault mesa amdgpu nouveau radeon
+SUITES ?= rig kunit hmm igt fault mesa radeon $(DRIVERS)
 KUNIT_FILTER ?= *
 VM_TIMEOUT ?= 2400
 CMD ?= uname -a
@@ -70,7 +84,7 @@ KBUILD_LOCK ?= $(W)/kbuild.lock
 
 export ROOT W KSRC KBUILD KHDR COMPONENTS LINUX_TARBALL LINUX_TARBALL_SHA256 \
 	LINUX_DEB_VERSION LINUX_PIN SUITES KUNIT_FILTER VM_TIMEOUT JOBS KBUILD_LOCK \
-	KERNEL FLAVOR KTAG DRM_SVM_CACHE SPARSE SPARSE_DEB_VERSION
+	KERNEL FLAVOR KTAG DRM_SVM_CACHE SPARSE SPARSE_DEB_VERSION CONFIG_COMPONENTS
 
 # Kernel compiles go through Debian's ccache when it is installed (deps
 # installs it), with the cache outside the clone beside Mesa's; paths are
@@ -81,13 +95,15 @@ KMAKE = CCACHE_DIR=$(DRM_SVM_CACHE)/ccache CCACHE_BASEDIR=$(ROOT) \
 	CCACHE_NOHASHDIR=1 flock $(KBUILD_LOCK) \
 	$(MAKE) -C $(KSRC) O=$(KBUILD) -j$(JOBS) CC="$(KCC)"
 
-.PHONY: help deps tree config kernel mesa initramfs check run bench bench-one vm series \
+.PHONY: help deps tree config kernel mesa initramfs check check-drivers run bench bench-one vm series \
 	checkpatch sparse wcheck clean distclean
 
 help:
 	@echo "make run                  build, boot the VM, run the demo"
-	@echo "make check                build, boot the VM, run all suites ($(SUITES))"
+	@echo "make check                build, boot the VM, run all suites ($(strip $(SUITES)))"
 	@echo "make check SUITES=kunit KUNIT_FILTER='drm_gpusvm*'   one suite / KUnit glob"
+	@echo "make check-drivers        make check plus the amdgpu and nouveau modules"
+	@echo "                          (DRIVERS=\"amdgpu nouveau\"): load/unload, KFD, KUnit"
 	@echo "make bench                benchmarks in the VM (ratios, no pass/fail on time),"
 	@echo "                          once on the release and once on the debug kernel"
 	@echo "make kernel FLAVOR=release  the release kernel (no KASAN/kmemleak/lockdep/DEBUG_VM)"
@@ -129,11 +145,15 @@ initramfs: kernel
 check: initramfs sparse
 	@$(ROOT)/rig/run-tests.sh check
 
+# make check with the amdgpu and nouveau modules built and load-tested.
+check-drivers:
+	@$(MAKE) --no-print-directory check DRIVERS="amdgpu nouveau"
+
 # Our patched sparse, unless SPARSE names another; a no-op once built.
 sparse: deps
 	@$(if $(filter $(SPARSE_OURS),$(SPARSE)),$(ROOT)/rig/sparse/build-sparse.sh >/dev/null)
 
-wcheck: kernel sparse
+wcheck: tree sparse
 	@$(ROOT)/rig/wcheck.sh
 
 # make run and make bench stage only their own suite: no Mesa build.

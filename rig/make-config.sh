@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Generate $KBUILD/.config: tinyconfig + rig/kconfig/*.config + each
-# component's kernel.config, then verify every requested option took effect
+# Generate $KBUILD/.config: tinyconfig + rig/kconfig/*.config + the
+# kernel.config of each component in $CONFIG_COMPONENTS (default: every
+# one in $COMPONENTS; the Makefile leaves amdgpu and nouveau out unless
+# DRIVERS names them), then verify every requested option took effect
 # (a silently dropped option, e.g. a missing dependency, is an error).
 # .config is only replaced when its content changes, to keep builds incremental.
 set -euo pipefail
@@ -11,7 +13,7 @@ set -euo pipefail
 # DEBUG_VM ...): the kernel users run, for benchmarks.
 frags=("$ROOT"/rig/kconfig/base.config)
 [ "${FLAVOR:-debug}" = release ] || frags+=("$ROOT"/rig/kconfig/debug.config)
-for c in $COMPONENTS; do
+for c in ${CONFIG_COMPONENTS:-$COMPONENTS}; do
 	f=$ROOT/$c/kernel.config
 	[ -f "$f" ] && frags+=("$f")
 done

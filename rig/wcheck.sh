@@ -3,14 +3,17 @@
 # W=1 + sparse gate for every kernel C file we add or change: the .c files
 # of each component's overlay.list and the .c/.h files its patches touch.
 #
-# Each object that the test kernel builds from those files is compiled
-# again with W=1 C=1 in a build directory of its own ($W/build-w1, same
-# .config), so the main build keeps its flags and stays incremental. The
-# same objects are compiled from the pristine tree too (a git worktree of
-# $KSRC at tag "base", $W/build-w1-base), and only warnings the pristine
-# files do not have count: "without new warnings". Objects are deleted
-# first, so every run compiles and checks again (gcc through ccache, which
-# replays the warnings; sparse runs each time).
+# The object of each of those C files is compiled with W=1 C=1 in a build
+# directory of its own ($W/build-w1-$KERNEL), so the test kernel keeps its
+# flags and stays incremental. Its .config is the debug test kernel's with
+# every component's kernel.config, amdgpu's and nouveau's included even
+# when the test kernel leaves those modules out (DRIVERS in the Makefile):
+# every file we touch is compiled here, and one that does not build fails
+# the gate. The same objects are compiled from the pristine tree too (a
+# git worktree of $KSRC at tag "base", $W/build-w1-base-$KERNEL), and only
+# warnings the pristine files do not have count: "without new warnings".
+# Objects are deleted first, so every run compiles and checks again (gcc
+# through ccache, which replays the warnings; sparse runs each time).
 #
 # sparse is $SPARSE (the Makefile's: ours, from rig/sparse/; SPARSE=sparse
 # for Debian's), for both builds, so the comparison stays fair.
@@ -19,9 +22,9 @@
 # Prints the new warnings and a summary; exits non-zero on any new one.
 set -uo pipefail
 : "${ROOT:?}" "${W:?}" "${KSRC:?}" "${KBUILD:?}"
-out=$W/build-w1${KTAG:-}
-base_src=$W/base-tree-${KERNEL:?}
-base_out=$W/build-w1-base${KTAG:-}
+out=$W/build-w1-${KERNEL:?}
+base_src=$W/base-tree-$KERNEL
+base_out=$W/build-w1-base-$KERNEL
 
 files=()
 for c in $COMPONENTS; do
@@ -44,17 +47,10 @@ if [ ${#files[@]} = 0 ]; then
 fi
 mapfile -t files < <(printf '%s\n' "${files[@]}" | sort -u)
 
-# The objects the test kernel builds from those C files.
 objs=()
 for f in "${files[@]}"; do
-	case "$f" in *.c) ;; *) continue ;; esac
-	o=${f%.c}.o
-	[ -e "$KBUILD/$o" ] && objs+=("$o")
+	case "$f" in *.c) objs+=("${f%.c}.o") ;; esac
 done
-if [ ${#objs[@]} = 0 ]; then
-	echo "wcheck: no objects to check (build the kernel first)"
-	exit 1
-fi
 
 kcc=gcc
 command -v ccache >/dev/null && kcc="ccache gcc"
@@ -65,7 +61,7 @@ build() {
 	local src=$1 bout=$2 log=$3 o
 	shift 3
 	mkdir -p "$bout"
-	cmp -s "$KBUILD/.config" "$bout/.config" || cp "$KBUILD/.config" "$bout/.config"
+	cmp -s "$out/.config" "$bout/.config" || cp "$out/.config" "$bout/.config"
 	for o in "$@"; do
 		rm -f "$bout/$o"
 	done
@@ -100,6 +96,9 @@ fi
 
 exec 9> "${KBUILD_LOCK:-$W/kbuild.lock}"
 flock 9
+mkdir -p "$out"
+KBUILD=$out FLAVOR=debug CONFIG_COMPONENTS=$COMPONENTS \
+	"$ROOT/rig/make-config.sh" > /dev/null || exit 1
 echo "wcheck: W=1 C=1 on ${#objs[@]} objects (${#files[@]} files), $sparse_note"
 if ! build "$KSRC" "$out" "$out/wcheck.log" "${objs[@]}"; then
 	cat "$out/wcheck.log"
