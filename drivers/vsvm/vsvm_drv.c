@@ -387,8 +387,9 @@ static int vsvm_ufence_check(u64 __user *ptr, u64 value)
  * @file: DRM file of the caller
  *
  * Reads the user fence word with the caller's permissions (it may fault),
- * so the wait uses wait_woken() rather than a wait_event() condition. The
- * file's own jobs wake its wait queue; the timeout is a deadline taken at
+ * so the wait uses wait_woken() rather than a wait_event() condition. Any
+ * file of the device may wait for any user fence, so every user fence
+ * write wakes the device's wait queue; the timeout is a deadline taken at
  * entry, or given as an absolute CLOCK_MONOTONIC time with
  * DRM_VSVM_UFENCE_WAIT_ABSTIME. A signal restarts the call: with a
  * relative timeout, for the full timeout again (the IOCTL cannot write
@@ -420,7 +421,7 @@ int vsvm_wait_ufence_ioctl(struct drm_device *dev, void *data,
 	if (args->flags & DRM_VSVM_UFENCE_WAIT_ABSTIME)
 		left = max_t(s64, args->timeout_ns - ktime_get_ns(), 0);
 	deadline = jiffies + nsecs_to_jiffies(left);
-	add_wait_queue(&vfile->ufence_wq, &wait);
+	add_wait_queue(&vfile->vdev->ufence_wq, &wait);
 	for (;;) {
 		ret = vsvm_ufence_check(ptr, args->value);
 		if (ret <= 0)
@@ -436,7 +437,7 @@ int vsvm_wait_ufence_ioctl(struct drm_device *dev, void *data,
 		}
 		wait_woken(&wait, TASK_INTERRUPTIBLE, timeout);
 	}
-	remove_wait_queue(&vfile->ufence_wq, &wait);
+	remove_wait_queue(&vfile->vdev->ufence_wq, &wait);
 
 	return ret;
 }
@@ -516,6 +517,7 @@ static int __init vsvm_init(void)
 		goto out_devres;
 	}
 	vdev->platform = pdev;
+	init_waitqueue_head(&vdev->ufence_wq);
 
 	/* The files' queues run in parallel; reclaim may wait for them. */
 	vdev->engine_wq = alloc_workqueue("vsvm-engine",

@@ -53,6 +53,9 @@ struct platform_device;
  *	     not WQ_MEM_RECLAIM, and flushed before the module goes
  * @scheds: the GPU schedulers ("rings"), created at probe
  * @sched_list: pointers to @scheds, for the files' entities
+ * @ufence_wq: woken whenever a long-running job of any file wrote its
+ *	       user fence: DRM_IOCTL_VSVM_WAIT_UFENCE of every file of the
+ *	       device waits here, since any of them may wait for any fence
  */
 struct vsvm_device {
 	struct drm_device drm;
@@ -61,6 +64,7 @@ struct vsvm_device {
 	struct workqueue_struct *fini_wq;
 	struct drm_gpu_scheduler scheds[VSVM_NUM_SCHEDS];
 	struct drm_gpu_scheduler *sched_list[VSVM_NUM_SCHEDS];
+	wait_queue_head_t ufence_wq;
 };
 
 /**
@@ -114,8 +118,8 @@ struct vsvm_stats {
  * @error_lock: protects @last_error and @last_error_seqno
  * @last_error: error of the last failed job
  * @last_error_seqno: its sequence number
- * @ufence_wq: woken whenever one of the file's long-running jobs wrote
- *	       its user fence, and whenever one of its jobs is freed
+ * @ufence_wq: woken whenever one of the file's jobs is freed (close
+ *	       waits here for @in_flight to drop to zero)
  * @fini_work: tears the queue down after close without blocking close()
  * @queue_killed: the entity was finalised at close (the process was killed)
  * @stats: counters

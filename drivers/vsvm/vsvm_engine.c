@@ -73,7 +73,7 @@
  *   out-syncobjs, they never enter a reservation object, and they report
  *   completion through the user fence (&drm_vsvm_exec.ufence_addr), which
  *   the engine stores into the submitter's mm with kthread_use_mm() and
- *   put_user(), then wakes &vsvm_file.ufence_wq. Their scheduler
+ *   put_user(), then wakes &vsvm_device.ufence_wq. Their scheduler
  *   fence exists but is private.
  *   Once SVM mode is on, every later job of the file is long-running, so
  *   no dma-fence job ever queues behind a long-running one.
@@ -444,8 +444,8 @@ static struct dma_fence *vsvm_job_run(struct drm_sched_job *sched_job)
 				ret = err;
 				vsvm_job_set_error(job, ret);
 			}
+			wake_up_all(&vfile->vdev->ufence_wq);
 		}
-		wake_up_all(&vfile->ufence_wq);
 		return ret ? ERR_PTR(ret) : NULL;
 	}
 

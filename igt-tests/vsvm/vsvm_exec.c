@@ -342,8 +342,14 @@ static void test_svm_wait_ufence(void)
 	igt_assert_eq(__vsvm_wait_ufence(f, ufence, 7, 20ll * 1000 * 1000),
 		      -ETIME);
 	igt_assert(now_ns() - t0 >= 15ull * 1000 * 1000);
-	/* any file of the device can wait */
+	/*
+	 * Any file of the device can wait, and is woken by the write, not by
+	 * its deadline: the job takes 300 ms, the deadline is 60 s away.
+	 */
+	t0 = now_ns();
 	igt_assert_eq(__vsvm_wait_ufence(fd, ufence, 7, JOB_TIMEOUT_NS), 0);
+	igt_assert_f(now_ns() - t0 < JOB_TIMEOUT_NS / 2,
+		     "a wait on another file ended only at its deadline\n");
 	igt_assert_eq_u64(*ufence, 7);
 	/* already reached: no wait, also with a zero timeout */
 	igt_assert_eq(__vsvm_wait_ufence(f, ufence, 6, 0), 0);
@@ -941,7 +947,7 @@ igt_main
 	igt_subtest("svm-no-out-fence")
 		test_svm_no_out_fence();
 
-	igt_describe("DRM_IOCTL_VSVM_WAIT_UFENCE: bad arguments, timeout, any file.");
+	igt_describe("DRM_IOCTL_VSVM_WAIT_UFENCE: bad arguments, timeout, any file, woken by the write.");
 	igt_subtest("svm-wait-ufence")
 		test_svm_wait_ufence();
 
