@@ -11,9 +11,12 @@
 # (SUITES without mesa): the guest side then reports that.
 set -euo pipefail
 : "${RIG_ROOT:?}" "${RIG_STAGE:?}" "${RIG_OUT:?}"
+# The read-only case of mesa_pinned needs the 25.0 series' GL frontend
+# (mesa-25.0/0010: unwritable memory is pinned read-only).
+pinned_flags=()
 case ${MESA_SERIES:-22.3} in
 22.3) m=${W:-$RIG_ROOT/work}/mesa ;;
-25.0) m=${W:-$RIG_ROOT/work}/mesa-25.0 ;;
+25.0) m=${W:-$RIG_ROOT/work}/mesa-25.0 pinned_flags=(-DPINNED_READ_ONLY) ;;
 *) echo "mesa: MESA_SERIES=$MESA_SERIES: 22.3 or 25.0" >&2; exit 1 ;;
 esac
 prefix=$m/prefix
@@ -31,7 +34,7 @@ for f in "$dst"/lib/libgallium-*.so "$dst"/lib/libvulkan_radeon.so; do
 done
 out=$RIG_OUT/mesa
 mkdir -p "$out"
-gcc -O2 -Wall -Werror -o "$out/mesa_pinned" "$RIG_ROOT/rig/suites/mesa/mesa_pinned.c" \
+gcc -O2 -Wall -Werror "${pinned_flags[@]}" -o "$out/mesa_pinned" "$RIG_ROOT/rig/suites/mesa/mesa_pinned.c" \
 	-I"$src/include" -L"$prefix/lib" -lEGL -Wl,-rpath,/mesa/lib
 cp "$out/mesa_pinned" "$dst/"
 if [ -e "$prefix/lib/libvulkan_radeon.so" ]; then

@@ -191,7 +191,53 @@ int main(int argc, char **argv)
 	       "%s; shim log: %s", why, l);
 	free(l);
 
-	/* 3. After munmap, the next use fails (-EFAULT from vsvm's EXEC). */
+	/* 3. Memory the process cannot write: the writable object is
+	 * refused (-EPERM), Mesa retries read-only (PIPE_USAGE_IMMUTABLE, a
+	 * read-only userptr object) and the GPU reads the CPU's bytes. Only
+	 * the 25.0 series has that retry (mesa-25.0/0010): host.sh builds
+	 * with PINNED_READ_ONLY then.
+	 */
+#ifdef PINNED_READ_ONLY
+	uint32_t *ro = mmap(NULL, SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	GLuint robuf;
+	if (ro == MAP_FAILED) {
+		result(false, "read-only-create", "mmap: %s", strerror(errno));
+		return 1;
+	}
+	fill(ro, SIZE, seed ^ 0x5a5a5a5au);
+	mprotect(ro, SIZE, PROT_READ);
+	glGenBuffers(1, &robuf);
+	glBindBuffer(GL_EXTERNAL_VIRTUAL_MEMORY_BUFFER_AMD, robuf);
+	glBufferData(GL_EXTERNAL_VIRTUAL_MEMORY_BUFFER_AMD, SIZE, ro, GL_STREAM_READ);
+	err = glGetError();
+	glBindBuffer(GL_EXTERNAL_VIRTUAL_MEMORY_BUFFER_AMD, 0);
+	l = log_since(&pos);
+	bool ro_ok = read_only_created(l, generic ? "userptr-create generic" : drv_ioctl);
+	result(err == GL_NO_ERROR && ro_ok, "read-only-create",
+	       "glBufferData over PROT_READ memory: GL error 0x%x; want a read-only "
+	       "object through %s; shim log: %s", err,
+	       generic ? "DRM_IOCTL_USERPTR_CREATE" : drv_ioctl, l);
+	free(l);
+	if (err == GL_NO_ERROR) {
+		glBindBuffer(GL_COPY_READ_BUFFER, robuf);
+		glCopyBufferSubData(GL_COPY_READ_BUFFER, GL_COPY_WRITE_BUFFER, 0, 0, SIZE);
+		glFinish();
+		l = log_since(&pos);
+		why[0] = 0;
+		used = strstr(l, "cs handle=") && strstr(l, "ret=0");
+		result(used && dump_matches(ro, SIZE, why, sizeof(why)), "read-only-gpu-view",
+		       "%s; shim log: %s", why, l);
+		free(l);
+		glBindBuffer(GL_COPY_READ_BUFFER, pinned);
+	}
+	glDeleteBuffers(1, &robuf);
+	glFinish();
+	munmap(ro, SIZE);
+	free(log_since(&pos));
+#endif
+
+	/* 4. After munmap, the next use fails (-EFAULT from vsvm's EXEC). */
 	munmap(mem, SIZE);
 	glCopyBufferSubData(GL_COPY_READ_BUFFER, GL_COPY_WRITE_BUFFER, 0, 0, SIZE);
 	glFinish();
@@ -200,7 +246,7 @@ int main(int argc, char **argv)
 	       "want the CS to fail with -EFAULT; shim log: %s", l);
 	free(l);
 
-	/* 4. Deleting the buffer closes the vsvm object. */
+	/* 5. Deleting the buffer closes the vsvm object. */
 	glBindBuffer(GL_COPY_READ_BUFFER, 0);
 	glBindBuffer(GL_COPY_WRITE_BUFFER, 0);
 	glDeleteBuffers(1, &pinned);

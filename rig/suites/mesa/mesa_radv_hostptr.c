@@ -386,20 +386,10 @@ int main(int argc, char **argv)
 	if (!r)
 		r = src_buffer(romem, &rosrc);
 	l = log_since(&pos);
-	/* A vsvm object with DRM_USERPTR_READ_ONLY (the shim logs the
-	 * DRM_USERPTR_* flags, bit 0, whichever IOCTL made it) was created.
-	 */
-	bool ro_ok = false;
-	char *copy_of_log = strdup(l), *save = NULL;
-	for (char *e = strtok_r(copy_of_log, ";", &save); e; e = strtok_r(NULL, ";", &save)) {
-		char *f = strstr(e, "flags=0x");
-		if (strstr(e, "userptr-create") && f &&
-		    (strtoul(f + 8, NULL, 16) & 1) && strstr(e, " ret=0"))
-			ro_ok = true;
-	}
-	free(copy_of_log);
+	bool ro_ok = read_only_created(l, want_ioctl);
 	result(!r && ro_ok, "read-only-import",
-	       "import of PROT_READ memory: %d; shim log: %s", r, l);
+	       "import of PROT_READ memory: %d; want a read-only object through '%s'; "
+	       "shim log: %s", r, want_ioctl, l);
 	free(l);
 	if (!r) {
 		r = copy(rosrc);

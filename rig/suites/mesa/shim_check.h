@@ -61,6 +61,28 @@ static char *log_since(long *pos)
 	return buf;
 }
 
+/* Whether the log (entries separated by ';') has a successful
+ * "userptr-create" of a read-only object (DRM_USERPTR_READ_ONLY, bit 0 of
+ * the DRM_USERPTR_* flags the shim logs whichever IOCTL made it) through
+ * the IOCTL named how ("userptr-create generic", "userptr-create
+ * amdgpu-gem-userptr", ...).
+ */
+static bool read_only_created(const char *log, const char *how)
+{
+	char *copy = strdup(log), *save = NULL;
+	bool found = false;
+
+	for (char *e = strtok_r(copy, ";", &save); e; e = strtok_r(NULL, ";", &save)) {
+		char *f = strstr(e, " flags=0x");
+
+		if (strstr(e, how) && f && (strtoul(f + 9, NULL, 16) & 1) &&
+		    strstr(e, " ret=0"))
+			found = true;
+	}
+	free(copy);
+	return found;
+}
+
 static bool dump_matches(const void *expect, size_t size, char *why, size_t len)
 {
 	unsigned char *got = malloc(size);
