@@ -203,9 +203,10 @@ mesa() {
 # Mesa 25.0: r600, radeonsi and radv (LLVM 15) with both AMD drm-shims and
 # EGL surfaceless; Mesa's unit tests are built, and those of the parts the
 # series touches run after the build: amd (ac_surface, radv's symbols),
-# gallium (aux), r600, mesa and st_mesa (GL frontend), egl (symbols).
-# The drm-shim and the winsys have no meson tests of their own.
-MESA25_TEST_SUITES=${MESA25_TEST_SUITES:-amd gallium r600 mesa st_mesa egl}
+# gallium (aux), r600, mesa:mesa and st_mesa (GL frontend), egl (symbols):
+# 16 tests. ("mesa" alone names the whole project.) The drm-shim and the
+# winsys have no meson tests of their own.
+MESA25_TEST_SUITES=${MESA25_TEST_SUITES:-amd gallium r600 mesa:mesa st_mesa egl}
 mesa25() {
 	local b=$M/build-mesa
 	# -O1 rather than a release build's -O3: the tests check what Mesa
