@@ -26,7 +26,10 @@ src=$m/src/mesa
 dst=$RIG_STAGE/mesa
 mkdir -p "$dst/lib/dri"
 cp -a "$prefix"/lib/lib*.so* "$dst/lib/"
+# (Mesa 25.0 without a DRI platform has no lib/dri: libEGL loads
+# libgallium-*.so itself.)
 for f in "$prefix"/lib/dri/*_dri.so; do
+	[ -e "$f" ] || continue
 	strip --strip-unneeded -o "$dst/lib/dri/${f##*/}" "$f"
 done
 for f in "$dst"/lib/libgallium-*.so "$dst"/lib/libvulkan_radeon.so; do
@@ -35,7 +38,8 @@ done
 out=$RIG_OUT/mesa
 mkdir -p "$out"
 gcc -O2 -Wall -Werror "${pinned_flags[@]}" -o "$out/mesa_pinned" "$RIG_ROOT/rig/suites/mesa/mesa_pinned.c" \
-	-I"$src/include" -L"$prefix/lib" -lEGL -Wl,-rpath,/mesa/lib
+	-I"$src/include" -L"$prefix/lib" -lEGL -Wl,-rpath,/mesa/lib \
+	-Wl,-rpath-link,"$prefix/lib"
 cp "$out/mesa_pinned" "$dst/"
 if [ -e "$prefix/lib/libvulkan_radeon.so" ]; then
 	gcc -O2 -Wall -Werror -o "$out/mesa_radv_hostptr" \
