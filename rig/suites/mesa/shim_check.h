@@ -67,7 +67,7 @@ static char *log_since(long *pos)
  * the IOCTL named how ("userptr-create generic", "userptr-create
  * amdgpu-gem-userptr", ...).
  */
-static bool read_only_created(const char *log, const char *how)
+static inline bool read_only_created(const char *log, const char *how)
 {
 	char *copy = strdup(log), *save = NULL;
 	bool found = false;
