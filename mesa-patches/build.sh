@@ -166,17 +166,24 @@ libdrm() {
 }
 
 # --- Mesa ----------------------------------------------------------------
+# Mesa is built at -O1 rather than a release build's -O3: the tests check
+# what Mesa does, not how fast, and a from-nothing make check pays for
+# every compile (mesa-patches/README.md has the times). MESA_OPT overrides
+# the level (e.g. 3 to keep a release build's directory).
+MESA_OPT=${MESA_OPT:-1}
+
+# mesa_stale_dir DIR: remove DIR when it was set up at another -O level
+# (the level is recorded in DIR/rig-options after setup).
+mesa_stale_dir() {
+	if [ -f "$1/build.ninja" ] && ! grep -qx "optimization=$MESA_OPT" "$1/rig-options" 2>/dev/null; then
+		rm -rf "$1"
+	fi
+}
+
 mesa() {
 	[ "$MESA_SERIES" = 22.3 ] || { mesa25; return; }
-	local b=$M/build-mesa
-	# -O1 rather than a release build's -O3: the tests check what Mesa
-	# does, not how fast, and a from-nothing make check pays for every
-	# compile (mesa-patches/README.md has the times). A build directory
-	# set up with other options is set up again.
-	local opt=1
-	if [ -f "$b/build.ninja" ] && ! grep -qx "optimization=$opt" "$b/rig-options" 2>/dev/null; then
-		rm -rf "$b"
-	fi
+	local b=$M/build-mesa opt=$MESA_OPT
+	mesa_stale_dir "$b"
 	if [ ! -f "$b/build.ninja" ]; then
 		PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig \
 		"${MESON[@]}" setup "$b" "$M/src/mesa" --prefix="$PREFIX" \
@@ -208,16 +215,8 @@ mesa() {
 # winsys have no meson tests of their own.
 MESA25_TEST_SUITES=${MESA25_TEST_SUITES:-amd gallium r600 mesa:mesa st_mesa egl}
 mesa25() {
-	local b=$M/build-mesa
-	# -O1 rather than a release build's -O3: the tests check what Mesa
-	# does, not how fast, and a from-nothing make check pays for every
-	# compile (mesa-patches/README.md has the times). A build directory
-	# set up with other options is set up again. MESA_OPT overrides the
-	# level (e.g. 3 to keep a release build's directory).
-	local opt=${MESA_OPT:-1}
-	if [ -f "$b/build.ninja" ] && ! grep -qx "optimization=$opt" "$b/rig-options" 2>/dev/null; then
-		rm -rf "$b"
-	fi
+	local b=$M/build-mesa opt=$MESA_OPT
+	mesa_stale_dir "$b"
 	if [ ! -f "$b/build.ninja" ]; then
 		PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig \
 		"${MESON[@]}" setup "$b" "$M/src/mesa" --prefix="$PREFIX" \

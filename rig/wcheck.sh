@@ -21,7 +21,7 @@
 # A warning is "path: message" without line numbers, counted per path.
 # Prints the new warnings and a summary; exits non-zero on any new one.
 set -uo pipefail
-: "${ROOT:?}" "${W:?}" "${KSRC:?}" "${KBUILD:?}"
+: "${ROOT:?}" "${W:?}" "${KSRC:?}"
 out=$W/build-w1-${KERNEL:?}
 base_src=$W/base-tree-$KERNEL
 base_out=$W/build-w1-base-$KERNEL

@@ -56,11 +56,30 @@ typedef const GLubyte *(APIENTRYP get_string_fn)(GLenum name);
 typedef GLenum (APIENTRYP get_error_fn)(void);
 typedef void (APIENTRYP finish_fn)(void);
 
+/*
+ * Copy the GL_COPY_READ_BUFFER binding into GL_COPY_WRITE_BUFFER and report
+ * whether the shim ran that CS and the GPU's (vsvm's) bytes equal expect.
+ */
+static void check_gpu_copy(PFNGLCOPYBUFFERSUBDATAPROC copy, finish_fn finish,
+			   const uint32_t *expect, const char *check, long *pos)
+{
+	char why[128] = "", *l;
+	bool used;
+
+	copy(GL_COPY_READ_BUFFER, GL_COPY_WRITE_BUFFER, 0, 0, SIZE);
+	finish();
+	l = log_since(pos);
+	used = strstr(l, "cs handle=") && strstr(l, "ret=0");
+	result(used && dump_matches(expect, SIZE, why, sizeof(why)), check,
+	       "%s; shim log: %s", why, l);
+	free(l);
+}
+
 int main(int argc, char **argv)
 {
 	bool generic;
 	long pos = 0;
-	char why[128], *l;
+	char *l;
 	uint32_t seed = (uint32_t)time(NULL) ^ (uint32_t)getpid();
 
 	bool radeonsi = argc == 3 && !strcmp(argv[1], "radeonsi");
@@ -171,25 +190,11 @@ int main(int argc, char **argv)
 	glBindBuffer(GL_COPY_READ_BUFFER, pinned);
 
 	/* 1. The GPU (vsvm) sees the CPU's bytes. */
-	glCopyBufferSubData(GL_COPY_READ_BUFFER, GL_COPY_WRITE_BUFFER, 0, 0, SIZE);
-	glFinish();
-	l = log_since(&pos);
-	why[0] = 0;
-	bool used = strstr(l, "cs handle=") && strstr(l, "ret=0");
-	result(used && dump_matches(mem, SIZE, why, sizeof(why)), "gpu-view",
-	       "%s; shim log: %s", why, l);
-	free(l);
+	check_gpu_copy(glCopyBufferSubData, glFinish, mem, "gpu-view", &pos);
 
 	/* 2. The object mirrors the memory, not a snapshot: new CPU bytes. */
 	fill(mem, SIZE, ~seed);
-	glCopyBufferSubData(GL_COPY_READ_BUFFER, GL_COPY_WRITE_BUFFER, 0, 0, SIZE);
-	glFinish();
-	l = log_since(&pos);
-	why[0] = 0;
-	used = strstr(l, "cs handle=") && strstr(l, "ret=0");
-	result(used && dump_matches(mem, SIZE, why, sizeof(why)), "gpu-view-after-write",
-	       "%s; shim log: %s", why, l);
-	free(l);
+	check_gpu_copy(glCopyBufferSubData, glFinish, mem, "gpu-view-after-write", &pos);
 
 	/* 3. Memory the process cannot write: the writable object is
 	 * refused (-EPERM), Mesa retries read-only (PIPE_USAGE_IMMUTABLE, a
@@ -221,14 +226,7 @@ int main(int argc, char **argv)
 	free(l);
 	if (err == GL_NO_ERROR) {
 		glBindBuffer(GL_COPY_READ_BUFFER, robuf);
-		glCopyBufferSubData(GL_COPY_READ_BUFFER, GL_COPY_WRITE_BUFFER, 0, 0, SIZE);
-		glFinish();
-		l = log_since(&pos);
-		why[0] = 0;
-		used = strstr(l, "cs handle=") && strstr(l, "ret=0");
-		result(used && dump_matches(ro, SIZE, why, sizeof(why)), "read-only-gpu-view",
-		       "%s; shim log: %s", why, l);
-		free(l);
+		check_gpu_copy(glCopyBufferSubData, glFinish, ro, "read-only-gpu-view", &pos);
 		glBindBuffer(GL_COPY_READ_BUFFER, pinned);
 	}
 	glDeleteBuffers(1, &robuf);
