@@ -18,6 +18,10 @@ apt_private() {
 		  -o "Dir::Cache=$dir/cache"
 		  -o "APT::Sandbox::User=root")
 	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+	# One apt at a time on these lists (make check fetches side by side);
+	# held until the calling script exits.
+	exec {apt_lock_fd}> "$dir/rig.lock"
+	flock "$apt_lock_fd"
 	printf '%s\n' "$@" > "$dir/sources.list.new"
 	if ! cmp -s "$dir/sources.list.new" "$dir/sources.list" ||
 	   [ ! -e "$dir/updated" ]; then

@@ -880,14 +880,15 @@ static void open_use_close(void *buf, uint64_t size)
 	close(f);
 }
 
-#define OPEN_CLOSE_CYCLES 1000
+#define OPEN_CLOSE_CYCLES 400
 #define OPEN_CLOSE_MAX_BYTES 512
 
 /*
  * A file costs nothing once it is gone: the kernel memory that a file
  * which created an object and ran a job on it leaves behind, averaged over
- * OPEN_CLOSE_CYCLES files, is at most OPEN_CLOSE_MAX_BYTES per file (the
- * noise of two settled SUnreclaim samples over that many cycles).
+ * OPEN_CLOSE_CYCLES files, is at most OPEN_CLOSE_MAX_BYTES per file. Two
+ * settled SUnreclaim samples differ by up to 32 kB from run to run (80
+ * bytes a cycle over 400 cycles); the 6.12 vsvm kept 6.6 kB a file.
  */
 static void test_open_close_cost(void)
 {
@@ -983,7 +984,7 @@ igt_main
 	igt_subtest("bind-beyond-available")
 		test_bind_beyond_available();
 
-	igt_describe("Opening, using and closing the device 1000 times leaves at most 512 bytes of unreclaimable slab per file.");
+	igt_describe("Opening, using and closing the device 400 times leaves at most 512 bytes of unreclaimable slab per file.");
 	igt_subtest("open-close-cost")
 		test_open_close_cost();
 
