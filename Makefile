@@ -138,10 +138,10 @@ linux-tarball:
 
 # Unpack the pinned tree, apply the patch series, copy our new files in.
 tree: deps linux-tarball
-	@flock $(KBUILD_LOCK) $(ROOT)/rig/prepare-tree.sh
+	@$(OWN_JOBS) flock $(KBUILD_LOCK) $(ROOT)/rig/prepare-tree.sh
 
 config: tree
-	@flock $(KBUILD_LOCK) $(ROOT)/rig/make-config.sh
+	@$(OWN_JOBS) flock $(KBUILD_LOCK) $(ROOT)/rig/make-config.sh
 
 kernel: config
 	@echo "  BUILD   kernel ($(KBUILD))"
