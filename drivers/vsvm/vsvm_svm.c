@@ -35,13 +35,13 @@
  *
  *   engine                                   mm (munmap, mprotect ...)
  *   ------                                   -------------------------
- *   down_read(notifier_lock)
+ *   svm_lock, down_read(notifier_lock)
  *   range = drm_gpusvm_range_find(va)
- *   range->gpu_mapped && pages valid? --no--> up_read
+ *   range->gpu_mapped && pages valid? --no--> up_read, unlock svm_lock
  *       |                                    vsvm_svm_fault(va):
  *       | yes                                  svm_lock, garbage collector
  *   copy <= DRM_VSVM_CHUNK_PAGES pages         drm_gpusvm_range_find_or_insert()
- *   up_read(notifier_lock)                     drm_gpusvm_get_pages()
+ *   up_read(notifier_lock), unlock svm_lock    drm_gpusvm_get_pages()
  *                                              hmm snapshot (engine's view)
  *                                              commit: gpu_mapped = 1
  *                                            retry the lookup
@@ -53,10 +53,16 @@
  *     &vsvm_mirror.svm_lock
  *
  * so a CPU-side invalidation waits for the access in flight and the next
- * access faults again. Each range is a &struct vsvm_svm_range: drm_gpusvm's
- * range, its &struct drm_gpusvm_pages, the engine's hmm snapshot of the
- * pages (see "vsvm userptr objects" for why the engine needs one) and the
- * flags that play the GPU page-table entry.
+ * access faults again. The engine's lookup holds svm_lock too: drm_gpusvm
+ * changes its notifier and range trees under the driver lock, removing and
+ * inserting ranges with the notifier lock held only for read, so the
+ * notifier lock alone does not keep the trees still (a lookup that raced
+ * the garbage collector once dereferenced a range tree emptied under it).
+ *
+ * Each range is a &struct vsvm_svm_range: drm_gpusvm's range, its &struct
+ * drm_gpusvm_pages, the engine's hmm snapshot of the pages (see "vsvm
+ * userptr objects" for why the engine needs one) and the flags that play
+ * the GPU page-table entry.
  *
  * A device read fault is served with drm_gpusvm_ctx.read_only set, so it
  * neither breaks COW nor allocates for untouched memory; a later write
@@ -365,6 +371,8 @@ static struct vsvm_svm_range *vsvm_svm_lookup(struct vsvm_mirror *mirror,
 	struct drm_gpusvm_range *range;
 	struct vsvm_svm_range *vrange;
 
+	/* The trees change under svm_lock; invalidations under notifier_lock */
+	lockdep_assert_held(&mirror->svm_lock);
 	lockdep_assert_held(&gpusvm->notifier_lock);
 
 	notifier = drm_gpusvm_notifier_find(gpusvm, va, va + 1);
@@ -514,10 +522,10 @@ static int vsvm_svm_fault(struct vsvm_mirror *mirror, u64 va, bool write)
  * @write: the engine writes (or prefetches for writing)
  *
  * Walks [@va, @va + @len) range by range. For each piece, looks the SVM
- * range up under the notifier lock; if it is mapped for the engine, copies
- * at most DRM_VSVM_CHUNK_PAGES pages of it under that lock (or, to
- * prefetch, skips to its end); otherwise drops the lock and takes a GPU
- * page fault (vsvm_svm_fault()), then looks again.
+ * range up under &vsvm_mirror.svm_lock and the notifier lock; if it is
+ * mapped for the engine, copies at most DRM_VSVM_CHUNK_PAGES pages of it
+ * under those locks (or, to prefetch, skips to its end); otherwise drops
+ * them and takes a GPU page fault (vsvm_svm_fault()), then looks again.
  *
  * Context: process context (the engine); sleeps. No vsvm or drm_gpusvm
  * lock may be held.
@@ -538,6 +546,7 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 		struct vsvm_svm_range *vrange;
 		size_t n;
 
+		mutex_lock(&mirror->svm_lock);
 		drm_gpusvm_notifier_lock(gpusvm);
 		vrange = vsvm_svm_lookup(mirror, va, write);
 		if (vrange) {
@@ -553,6 +562,7 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 					       write);
 			}
 			drm_gpusvm_notifier_unlock(gpusvm);
+			mutex_unlock(&mirror->svm_lock);
 
 			if (buf) {
 				atomic64_add(n, &vfile->stats.bytes_accessed);
@@ -565,6 +575,7 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 			continue;
 		}
 		drm_gpusvm_notifier_unlock(gpusvm);
+		mutex_unlock(&mirror->svm_lock);
 
 		/* A GPU page fault. */
 		if (!faulted)
