@@ -84,8 +84,7 @@ KBUILD_LOCK ?= $(W)/kbuild.lock
 
 export ROOT W KSRC KBUILD KHDR COMPONENTS LINUX_TARBALL LINUX_TARBALL_SHA256 \
 	LINUX_DEB_VERSION LINUX_PIN SUITES KUNIT_FILTER VM_TIMEOUT JOBS KBUILD_LOCK \
-	KERNEL FLAVOR KTAG DRM_SVM_CACHE SPARSE SPARSE_DEB_VERSION CONFIG_COMPONENTS \
-	KASAN_ONLY_DIRS
+	KERNEL FLAVOR KTAG DRM_SVM_CACHE SPARSE SPARSE_DEB_VERSION CONFIG_COMPONENTS
 
 # Kernel compiles go through Debian's ccache when it is installed (deps
 # installs it), with the cache outside the clone beside Mesa's; paths are
@@ -94,17 +93,10 @@ export ROOT W KSRC KBUILD KHDR COMPONENTS LINUX_TARBALL LINUX_TARBALL_SHA256 \
 KCC = $(if $(shell command -v ccache),ccache gcc,gcc)
 KMAKE = CCACHE_DIR=$(DRM_SVM_CACHE)/ccache CCACHE_BASEDIR=$(ROOT) \
 	CCACHE_NOHASHDIR=1 $(OWN_JOBS) flock $(KBUILD_LOCK) \
-	$(MAKE) -C $(KSRC) O=$(KBUILD) -j$(JOBS) CC="$(KCC)" \
-	KASAN_ONLY_DIRS="$(KASAN_ONLY_DIRS)"
+	$(MAKE) -C $(KSRC) O=$(KBUILD) -j$(JOBS) CC="$(KCC)"
 # A make started by a recipe keeps its own -j: with make check's jobserver
 # taken out of MAKEFLAGS it does not warn "-jN forced in submake".
 OWN_JOBS = MAKEFLAGS="$(filter-out -j% --jobserver%,$(MAKEFLAGS))"
-# The debug kernel has KASAN in these directories only (rig/test-patches/
-# 0001): our code, mm, and the core code the tests' paths run through.
-# Left out: arch/, fs/, net/, block/ and the other drivers, which build
-# about a quarter faster each without it. KASAN_ONLY_DIRS= puts KASAN
-# everywhere (rig/README.md, "The debug kernel").
-KASAN_ONLY_DIRS ?= mm kernel lib drivers/gpu drivers/dma-buf drivers/base
 
 .PHONY: help deps linux-tarball mesa-for-suites tree config kernel mesa initramfs check check-drivers run bench bench-one vm series \
 	checkpatch sparse wcheck clean distclean

@@ -59,8 +59,6 @@ if [ "$mode" = check ]; then
 	if head -n 1 "$out/wcheck.log" | grep -q 'cannot parse this kernel'; then
 		echo "RESULT skip style.sparse $(head -n 1 "$out/wcheck.log" | sed 's/^wcheck: [^,]*, //')" >> "$out/host-results.log"
 	fi
-	# KASAN where README.md says: in the code under test, not elsewhere.
-	"$ROOT/rig/kasan-scope.sh" >> "$out/host-results.log" || true
 	if make -s -C "$ROOT/igt-tests" selftest O="$W/out${KTAG:-}/igt" KHDR="$KHDR" \
 		> "$out/igt-selftest-host.log" 2>&1; then
 		echo "RESULT pass igt.runner.host-selftest" >> "$out/host-results.log"
