@@ -161,8 +161,11 @@ check:
 	@$(ROOT)/rig/run-tests.sh check
 
 # make check with the amdgpu and nouveau modules built and load-tested.
+# SUITES is passed on: the sub-make would take this make's exported one,
+# computed without the drivers, and run neither suite.
 check-drivers:
-	@$(MAKE) --no-print-directory check DRIVERS="amdgpu nouveau"
+	@$(MAKE) --no-print-directory check DRIVERS="amdgpu nouveau" \
+		SUITES="$(filter-out amdgpu nouveau,$(SUITES)) amdgpu nouveau"
 
 # Our patched sparse, unless SPARSE names another; a no-op once built.
 sparse: deps
