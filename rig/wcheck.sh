@@ -47,9 +47,17 @@ if [ ${#files[@]} = 0 ]; then
 fi
 mapfile -t files < <(printf '%s\n' "${files[@]}" | sort -u)
 
+# amdkfd has no kbuild directory of its own: amdgpu's Makefile builds its
+# files as ../amdkfd/*.o, with amdgpu's include paths, so that is the
+# target name that compiles them (and the path gcc prints).
+kfd_dir=drivers/gpu/drm/amd/amdkfd/
+kfd_via=drivers/gpu/drm/amd/amdgpu/../amdkfd/
 objs=()
 for f in "${files[@]}"; do
-	case "$f" in *.c) objs+=("${f%.c}.o") ;; esac
+	case "$f" in
+	"$kfd_dir"*.c) o=${f%.c}.o; objs+=("$kfd_via${o#"$kfd_dir"}") ;;
+	*.c) objs+=("${f%.c}.o") ;;
+	esac
 done
 
 kcc=gcc
@@ -80,6 +88,7 @@ warnings() {
 		# sparse prints absolute paths, gcc paths relative to O=.
 		path=${path#"$src"/}
 		path=${path#../"${src##*/}"/}
+		path=${path/"$kfd_via"/"$kfd_dir"}
 		printf '%s\n' "${files[@]}" | grep -qxF "$path" || continue
 		printf '%s: %s\n' "$path" \
 			"$(sed -E 's/^[^:]+:[0-9]+:([0-9]+:)? *//' <<< "$line")"
