@@ -135,11 +135,11 @@ static void vsvm_svm_invalidate(struct drm_gpusvm *gpusvm,
 	bool protect = mmu_range->event == MMU_NOTIFY_PROTECTION_VMA;
 	bool queued = false, hit = false;
 
-	/* Our own GPU atomics make pages exclusive: not an mm change. */
-	if (mmu_range->event == MMU_NOTIFY_EXCLUSIVE &&
-	    mmu_range->owner == mirror)
-		return;
-
+	/*
+	 * Our own GPU atomics make pages exclusive: not an mm change.
+	 * drm_gpusvm filters those events out (the mirror is the gpusvm's
+	 * device-exclusive owner), so they never get here.
+	 */
 	drm_gpusvm_for_each_range(range, notifier, mmu_range->start,
 				  mmu_range->end) {
 		struct vsvm_svm_range *vrange = to_vsvm_svm_range(range);
@@ -605,9 +605,12 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
  *
  * A GPU atomic on SVM memory, as nouveau does them: make_device_exclusive()
  * takes the page away from the CPU (whose next access takes it back
- * through an MMU_NOTIFY_EXCLUSIVE invalidation), and the engine does the
- * addition on it while it holds the folio lock. drm_gpusvm has no atomic
- * path for system memory.
+ * through an MMU_NOTIFY_CLEAR invalidation), and the engine does the
+ * addition on it while it holds the folio lock. The owner is the mirror,
+ * the device-exclusive owner of its drm_gpusvm: drm_gpusvm ignores this
+ * MMU_NOTIFY_EXCLUSIVE event, so the SVM ranges that map the page stay
+ * mapped, while other mirrors of the mm (other files) see a foreign
+ * owner and invalidate. drm_gpusvm has no atomic path for system memory.
  *
  * Context: process context (the engine); sleeps. No vsvm or drm_gpusvm
  * lock may be held.

@@ -176,6 +176,8 @@ struct vsvm_mirror *vsvm_mirror_get(struct vsvm_file *vfile,
 	}
 	mutex_init(&mirror->svm_lock);
 	drm_gpusvm_driver_set_lock(&mirror->gpusvm, &mirror->svm_lock);
+	/* Our GPU atomics (vsvm_svm_atomic_add()) do not invalidate SVM ranges. */
+	drm_gpusvm_set_device_exclusive_owner(&mirror->gpusvm, mirror);
 	spin_lock_init(&mirror->gc_lock);
 	INIT_LIST_HEAD(&mirror->gc_list);
 	INIT_WORK(&mirror->gc_work, vsvm_svm_gc_work);

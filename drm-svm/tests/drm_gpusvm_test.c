@@ -25,6 +25,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/pgtable.h>
+#include <linux/rmap.h>
 #include <linux/sched/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -1411,6 +1412,168 @@ static void drm_gpusvm_test_scan_mm_reports_unpopulated_then_system(struct kunit
 }
 
 /* ---------------------------------------------------------------------- */
+/* Device-exclusive events (GPU atomics, nouveau) */
+
+/* make_device_exclusive() of the page at @addr for @owner, as an atomic. */
+static void gt_make_exclusive(struct kunit *test, unsigned long addr,
+			      void *owner)
+{
+#if IS_ENABLED(CONFIG_DEVICE_PRIVATE)
+	struct folio *folio;
+	struct page *page;
+
+	mmap_read_lock(current->mm);
+	page = make_device_exclusive(current->mm, addr, owner, &folio);
+	mmap_read_unlock(current->mm);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(page), "make_device_exclusive: %ld",
+			       PTR_ERR(page));
+	folio_unlock(folio);
+	folio_put(folio);
+#else
+	kunit_skip(test, "make_device_exclusive() needs CONFIG_DEVICE_PRIVATE");
+#endif
+}
+
+static void gt_other_fini(void *data)
+{
+	struct gt *o = data;
+
+	mutex_lock(&o->lock);
+	drm_gpusvm_fini(&o->svm);
+	mutex_unlock(&o->lock);
+	mutex_destroy(&o->lock);
+}
+
+/* A second GPU SVM of the test's mm and device: another SVM context. */
+static struct gt *gt_other(struct kunit *test)
+{
+	struct gt *t = test->priv, *o;
+
+	o = kunit_kzalloc(test, sizeof(*o), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	o->test = test;
+	o->dev = t->dev;
+	o->drm = t->drm;
+	mutex_init(&o->lock);
+	spin_lock_init(&o->gc_lock);
+	INIT_LIST_HEAD(&o->gc);
+	KUNIT_ASSERT_EQ(test, drm_gpusvm_init(&o->svm, "drm_gpusvm_test_other",
+					      current->mm, 0,
+					      current->mm->task_size,
+					      GT_NOTIFIER_SIZE, &gt_ops,
+					      gt_chunks,
+					      ARRAY_SIZE(gt_chunks)), 0);
+	drm_gpusvm_driver_set_lock(&o->svm, &o->lock);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gt_other_fini, o),
+			0);
+	return o;
+}
+
+/*
+ * The GPU SVM's own make_device_exclusive() (nouveau's atomic fault): no
+ * invalidation, so the sequence the driver began before it stays valid
+ * for its commit, and the mapping stays. The CPU touching the page takes
+ * it back: that is an invalidation.
+ */
+static void drm_gpusvm_test_own_exclusive_event_is_ignored(struct kunit *test)
+{
+	struct gt *t = test->priv;
+	struct drm_gpusvm_range *range;
+	struct drm_gpusvm_pages *pages;
+	struct mmu_interval_notifier *mni;
+	unsigned long addr, seq;
+	s64 invals;
+	int calls;
+
+	drm_gpusvm_set_device_exclusive_owner(&t->svm, t);
+	range = gt_mapped(test, SZ_64K, &addr);
+	pages = &to_gt_range(range)->pages;
+	mni = &range->notifier->notifier;
+	seq = mmu_interval_read_begin(mni);
+	calls = atomic_read(&t->inval_calls);
+	invals = atomic64_read(&t->svm.stats.invalidations);
+
+	gt_make_exclusive(test, addr + PAGE_SIZE, t);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), calls);
+	KUNIT_EXPECT_FALSE(test, mmu_interval_check_retry(mni, seq));
+	KUNIT_EXPECT_TRUE(test, gt_valid(t, pages));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&t->svm.stats.invalidations),
+			invals);
+
+	/* The CPU takes the page back, with its data. */
+	KUNIT_EXPECT_EQ(test, gt_cpu_word(test, addr + PAGE_SIZE), 0x101);
+	KUNIT_EXPECT_GT(test, atomic_read(&t->inval_calls), calls);
+	KUNIT_EXPECT_EQ(test, t->last_event, MMU_NOTIFY_CLEAR);
+	KUNIT_EXPECT_TRUE(test, mmu_interval_check_retry(mni, seq));
+	KUNIT_EXPECT_FALSE(test, gt_valid(t, pages));
+}
+
+/*
+ * Two GPU SVMs (SVM contexts) of one mm on one device, each its own owner:
+ * one's exclusive event is ignored by it and invalidates the other, whose
+ * mapping of the page must go (a filter keyed on the device would hide it).
+ */
+static void drm_gpusvm_test_other_context_exclusive_event_invalidates(struct kunit *test)
+{
+	struct gt *t = test->priv, *o = gt_other(test);
+	struct drm_gpusvm_range *range, *orange;
+	struct mmu_interval_notifier *mni, *omni;
+	unsigned long addr, seq, oseq;
+	int calls, ocalls;
+
+	drm_gpusvm_set_device_exclusive_owner(&t->svm, t);
+	drm_gpusvm_set_device_exclusive_owner(&o->svm, o);
+	range = gt_mapped(test, SZ_64K, &addr);
+	orange = gt_insert(o, addr, 0, ULONG_MAX, &(struct drm_gpusvm_ctx){});
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, orange);
+	KUNIT_ASSERT_EQ(test, drm_gpusvm_range_size(orange), SZ_64K);
+	KUNIT_ASSERT_EQ(test, gt_get_pages(o, orange,
+					   &(struct drm_gpusvm_ctx){}), 0);
+	mni = &range->notifier->notifier;
+	omni = &orange->notifier->notifier;
+	seq = mmu_interval_read_begin(mni);
+	oseq = mmu_interval_read_begin(omni);
+	calls = atomic_read(&t->inval_calls);
+	ocalls = atomic_read(&o->inval_calls);
+
+	gt_make_exclusive(test, addr + 2 * PAGE_SIZE, o);
+
+	/* The other context's own event. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&o->inval_calls), ocalls);
+	KUNIT_EXPECT_FALSE(test, mmu_interval_check_retry(omni, oseq));
+	KUNIT_EXPECT_TRUE(test, gt_valid(o, &to_gt_range(orange)->pages));
+
+	/* A foreign one for this context. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), calls + 1);
+	KUNIT_EXPECT_EQ(test, t->last_event, MMU_NOTIFY_EXCLUSIVE);
+	KUNIT_EXPECT_EQ(test, t->last_start, addr + 2 * PAGE_SIZE);
+	KUNIT_EXPECT_TRUE(test, mmu_interval_check_retry(mni, seq));
+	KUNIT_EXPECT_FALSE(test, gt_valid(t, &to_gt_range(range)->pages));
+}
+
+/* Without an owner nothing is filtered, not even an event of owner NULL. */
+static void drm_gpusvm_test_exclusive_event_without_owner_invalidates(struct kunit *test)
+{
+	struct gt *t = test->priv;
+	struct drm_gpusvm_range *range;
+	struct mmu_interval_notifier *mni;
+	unsigned long addr, seq;
+	int calls;
+
+	KUNIT_EXPECT_NULL(test, t->svm.device_exclusive_owner);
+	range = gt_mapped(test, SZ_64K, &addr);
+	mni = &range->notifier->notifier;
+	seq = mmu_interval_read_begin(mni);
+	calls = atomic_read(&t->inval_calls);
+
+	gt_make_exclusive(test, addr, NULL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), calls + 1);
+	KUNIT_EXPECT_EQ(test, t->last_event, MMU_NOTIFY_EXCLUSIVE);
+	KUNIT_EXPECT_TRUE(test, mmu_interval_check_retry(mni, seq));
+	KUNIT_EXPECT_FALSE(test, gt_valid(t, &to_gt_range(range)->pages));
+}
+
+/* ---------------------------------------------------------------------- */
 /* drm_gpusvm_pages with a driver-owned notifier (userptr, xe_userptr.c) */
 
 struct gt_userptr {
@@ -1707,6 +1870,9 @@ static struct kunit_case drm_gpusvm_tests[] = {
 	KUNIT_CASE(drm_gpusvm_test_nonblockable_invalidation_is_refused),
 	KUNIT_CASE(drm_gpusvm_test_range_reference_outlives_removal),
 	KUNIT_CASE(drm_gpusvm_test_scan_mm_reports_unpopulated_then_system),
+	KUNIT_CASE(drm_gpusvm_test_own_exclusive_event_is_ignored),
+	KUNIT_CASE(drm_gpusvm_test_other_context_exclusive_event_invalidates),
+	KUNIT_CASE(drm_gpusvm_test_exclusive_event_without_owner_invalidates),
 	KUNIT_CASE(drm_gpusvm_test_userptr_pages_follow_their_own_notifier),
 	KUNIT_CASE(drm_gpusvm_test_userptr_read_only_memory_needs_read_only_ctx),
 	KUNIT_CASE(drm_gpusvm_test_stats_count_get_pages_maps_and_invalidations),

@@ -11,11 +11,11 @@
  *   whole range, as the 6.12 design did, but not the two walks (N3);
  * - the walk without faulting leaves a device-exclusive neighbour alone,
  *   where faulting it takes it back from the device (N5);
- * - make_device_exclusive() runs every drm_gpusvm's invalidate callback
- *   with its owner, and drm_gpusvm moves the notifier sequence even for
- *   the owner's own event (why nouveau checks a count of the other events
- *   instead), and another drm_gpusvm of the same mm sees a foreign owner
- *   (N8: owner = the svmm, not the device).
+ * - make_device_exclusive() with a drm_gpusvm's device-exclusive owner
+ *   (nouveau: the svmm) neither reaches that drm_gpusvm's callback nor
+ *   moves its notifier sequence, so nouveau's atomic commit is the usual
+ *   sequence check; another drm_gpusvm of the same mm sees a foreign owner
+ *   and invalidates (N8: owner = the svmm, not the device).
  */
 
 #include <kunit/test.h>
@@ -87,6 +87,8 @@ static struct nt_svm *nt_svm_new(struct kunit *test)
 					      &nt_ops, nt_chunks,
 					      ARRAY_SIZE(nt_chunks)), 0);
 	drm_gpusvm_driver_set_lock(&s->svm, &s->lock);
+	/* As nouveau_svmm_init(): the context is its own exclusive owner. */
+	drm_gpusvm_set_device_exclusive_owner(&s->svm, s);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, nt_fini, s), 0);
 	return s;
 }
@@ -228,9 +230,11 @@ static void nouveau_gpusvm_test_walk_without_fault_skips_absent_pages(struct kun
 }
 
 /*
- * N5 and N8: make_device_exclusive() with an owner token. Both contexts'
- * callbacks run; the owner's notifier sequence moves too. The walk without
- * faulting leaves the exclusive entry; faulting the page takes it back.
+ * N5 and N8: make_device_exclusive() with A as owner, as nouveau's atomic
+ * fault. drm_gpusvm keeps it from A (no callback, the sequence A began
+ * stays valid for its commit); B, another context, invalidates. The walk
+ * without faulting leaves the exclusive entry; faulting the page takes it
+ * back.
  */
 static void nouveau_gpusvm_test_exclusive_owner_and_walks(struct kunit *test)
 {
@@ -242,6 +246,7 @@ static void nouveau_gpusvm_test_exclusive_owner_and_walks(struct kunit *test)
 	struct folio *folio;
 	struct page *page;
 	int calls_a, calls_b;
+	bool retry_a;
 
 	nt_touch(test, addr, SZ_64K);
 	ra = nt_range(test, a, addr);
@@ -256,19 +261,20 @@ static void nouveau_gpusvm_test_exclusive_owner_and_walks(struct kunit *test)
 				     &folio);
 	mmap_read_unlock(current->mm);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(page));
+	/* nouveau's commit check, under the notifier lock, folio locked. */
+	drm_gpusvm_notifier_lock(&a->svm);
+	retry_a = mmu_interval_read_retry(&ra->notifier->notifier, seq_a);
+	drm_gpusvm_notifier_unlock(&a->svm);
 	folio_unlock(folio);
 	folio_put(folio);
 
-	/* A's own event reaches A's callback, with A as owner ... */
-	KUNIT_EXPECT_EQ(test, a->inval_calls, calls_a + 1);
-	KUNIT_EXPECT_EQ(test, a->last_event, MMU_NOTIFY_EXCLUSIVE);
-	KUNIT_EXPECT_PTR_EQ(test, a->last_owner, (void *)a);
-	/* ... and moves A's sequence: a sequence check would retry forever. */
-	KUNIT_EXPECT_TRUE(test, mmu_interval_read_retry(&ra->notifier->notifier,
-							seq_a));
-	/* B, another context of the same mm, sees a foreign owner. */
+	/* A's own event neither reaches A nor fails A's commit check ... */
+	KUNIT_EXPECT_EQ(test, a->inval_calls, calls_a);
+	KUNIT_EXPECT_FALSE(test, retry_a);
+	/* ... while B, another context of the same mm, sees a foreign owner. */
 	KUNIT_EXPECT_EQ(test, b->inval_calls, calls_b + 1);
-	KUNIT_EXPECT_PTR_NE(test, b->last_owner, (void *)b);
+	KUNIT_EXPECT_EQ(test, b->last_event, MMU_NOTIFY_EXCLUSIVE);
+	KUNIT_EXPECT_PTR_EQ(test, b->last_owner, (void *)a);
 	KUNIT_EXPECT_TRUE(test, mmu_interval_read_retry(&rb->notifier->notifier,
 							seq_b));
 
