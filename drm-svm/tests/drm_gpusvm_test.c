@@ -1574,6 +1574,148 @@ static void drm_gpusvm_test_exclusive_event_without_owner_invalidates(struct kun
 }
 
 /* ---------------------------------------------------------------------- */
+/* Snapshots without DMA mapping (drm_gpusvm_range_get_pfns(), nouveau) */
+
+#define GT_64K_PAGES	(SZ_64K >> PAGE_SHIFT)
+
+static int gt_get_pfns(struct gt *t, struct drm_gpusvm_range *range,
+		       const unsigned long *mask, unsigned long *pfns,
+		       bool read_only, unsigned long *seq)
+{
+	struct drm_gpusvm_ctx ctx = { .read_only = read_only };
+
+	return drm_gpusvm_range_get_pfns(&t->svm, range, mask, pfns, &ctx, seq);
+}
+
+static bool gt_pfns_valid(struct gt *t, struct drm_gpusvm_range *range,
+			  unsigned long seq)
+{
+	bool valid;
+
+	drm_gpusvm_notifier_lock(&t->svm);
+	valid = drm_gpusvm_range_pfns_valid(&t->svm, range, seq);
+	drm_gpusvm_notifier_unlock(&t->svm);
+	return valid;
+}
+
+/*
+ * Only the pages of the mask are faulted in; present pages are reported,
+ * absent ones not; nothing is DMA-mapped or kept. The snapshot is good
+ * until an invalidation; an unmapped range has none.
+ */
+static void drm_gpusvm_test_get_pfns_faults_only_the_mask(struct kunit *test)
+{
+	struct gt *t = test->priv;
+	unsigned long pfns[GT_64K_PAGES], addr, seq = 0;
+	DECLARE_BITMAP(mask, GT_64K_PAGES) = {};
+	struct drm_gpusvm_range *range;
+	s64 maps;
+	int calls;
+
+	addr = gt_mmap_aligned(test, SZ_64K, SZ_64K, PROT_READ | PROT_WRITE);
+	gt_fill(test, addr + 2 * PAGE_SIZE, 1, 0x200);
+	range = gt_range(test, addr);
+	KUNIT_ASSERT_EQ(test, drm_gpusvm_range_size(range), SZ_64K);
+	calls = atomic_read(&t->inval_calls);
+	maps = atomic64_read(&t->svm.stats.dma_maps);
+
+	/* No mask (a prefetch): what is there, nothing faulted in. */
+	KUNIT_ASSERT_EQ(test, gt_get_pfns(t, range, NULL, pfns, false, &seq), 0);
+	KUNIT_EXPECT_TRUE(test, pfns[2] & HMM_PFN_VALID);
+	KUNIT_EXPECT_FALSE(test, pfns[5] & HMM_PFN_VALID);
+	KUNIT_EXPECT_TRUE(test, gt_pfns_valid(t, range, seq));
+
+	/* Page 5 for writing: faulted in; page 2 reported; the rest absent. */
+	__set_bit(5, mask);
+	KUNIT_ASSERT_EQ(test, gt_get_pfns(t, range, mask, pfns, false, &seq), 0);
+	KUNIT_EXPECT_TRUE(test, pfns[5] & HMM_PFN_VALID);
+	KUNIT_EXPECT_TRUE(test, pfns[5] & HMM_PFN_WRITE);
+	KUNIT_EXPECT_TRUE(test, pfns[2] & HMM_PFN_VALID);
+	KUNIT_EXPECT_FALSE(test, pfns[0] & HMM_PFN_VALID);
+	KUNIT_EXPECT_FALSE(test, pfns[4] & HMM_PFN_VALID);
+	KUNIT_EXPECT_FALSE(test, pfns[6] & HMM_PFN_VALID);
+	KUNIT_EXPECT_PTR_EQ(test, hmm_pfn_to_page(pfns[2]),
+			    gt_cpu_page(test, addr + 2 * PAGE_SIZE));
+	KUNIT_EXPECT_TRUE(test, gt_pfns_valid(t, range, seq));
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), calls);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&t->svm.stats.dma_maps), maps);
+	KUNIT_EXPECT_NULL(test, to_gt_range(range)->pages.dma_addr);
+
+	/* An invalidation anywhere in the notifier: the snapshot is stale. */
+	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, addr + 2 * PAGE_SIZE,
+					 PAGE_SIZE, MADV_DONTNEED), 0);
+	KUNIT_EXPECT_FALSE(test, gt_pfns_valid(t, range, seq));
+
+	/* An unmapped range has no snapshot. */
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr, SZ_64K), 0);
+	KUNIT_EXPECT_EQ(test, gt_get_pfns(t, range, mask, pfns, false, &seq),
+			-EFAULT);
+}
+
+/*
+ * A write fault on page 0 of a range whose upper half is read-only: the
+ * read-only pages do not fail it (nouveau's N3) and are reported read-only.
+ * A write fault on a read-only page fails; a read fault on it does not.
+ */
+static void drm_gpusvm_test_get_pfns_write_fault_ignores_read_only_neighbours(struct kunit *test)
+{
+	struct gt *t = test->priv;
+	unsigned long pfns[GT_64K_PAGES], addr, seq = 0;
+	DECLARE_BITMAP(mask, GT_64K_PAGES) = {};
+	struct drm_gpusvm_range *range;
+
+	addr = gt_mmap_aligned(test, SZ_64K, SZ_64K, PROT_READ | PROT_WRITE);
+	gt_fill(test, addr, GT_64K_PAGES, 0x300);
+	range = gt_range(test, addr);
+	KUNIT_ASSERT_EQ(test, drm_gpusvm_range_size(range), SZ_64K);
+	KUNIT_ASSERT_EQ(test, gt_mprotect_ro(current->mm, addr + SZ_32K,
+					     addr + SZ_64K), 0);
+
+	__set_bit(0, mask);
+	KUNIT_ASSERT_EQ(test, gt_get_pfns(t, range, mask, pfns, false, &seq), 0);
+	KUNIT_EXPECT_TRUE(test, pfns[0] & HMM_PFN_WRITE);
+	KUNIT_EXPECT_TRUE(test, pfns[8] & HMM_PFN_VALID);
+	KUNIT_EXPECT_FALSE(test, pfns[8] & HMM_PFN_WRITE);
+
+	__clear_bit(0, mask);
+	__set_bit(8, mask);
+	KUNIT_EXPECT_EQ(test, gt_get_pfns(t, range, mask, pfns, false, &seq),
+			-EPERM);
+	KUNIT_EXPECT_EQ(test, gt_get_pfns(t, range, mask, pfns, true, &seq), 0);
+	KUNIT_EXPECT_TRUE(test, pfns[8] & HMM_PFN_VALID);
+}
+
+/*
+ * A page a device holds exclusive is left to it unless it is in the mask
+ * (nouveau's N5: plain faults do not take atomics' pages back).
+ */
+static void drm_gpusvm_test_get_pfns_leaves_exclusive_pages_outside_the_mask(struct kunit *test)
+{
+	struct gt *t = test->priv;
+	unsigned long pfns[GT_64K_PAGES], addr, seq = 0;
+	DECLARE_BITMAP(mask, GT_64K_PAGES) = {};
+	struct drm_gpusvm_range *range;
+	int calls;
+
+	addr = gt_mmap_aligned(test, SZ_64K, SZ_64K, PROT_READ | PROT_WRITE);
+	gt_fill(test, addr, GT_64K_PAGES, 0x400);
+	range = gt_range(test, addr);
+	gt_make_exclusive(test, addr + 2 * PAGE_SIZE, test);
+	calls = atomic_read(&t->inval_calls);
+
+	__set_bit(0, mask);
+	KUNIT_ASSERT_EQ(test, gt_get_pfns(t, range, mask, pfns, false, &seq), 0);
+	KUNIT_EXPECT_FALSE(test, pfns[2] & HMM_PFN_VALID);
+	KUNIT_EXPECT_TRUE(test, pfns[3] & HMM_PFN_VALID);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->inval_calls), calls);
+
+	__set_bit(2, mask);
+	KUNIT_ASSERT_EQ(test, gt_get_pfns(t, range, mask, pfns, false, &seq), 0);
+	KUNIT_EXPECT_TRUE(test, pfns[2] & HMM_PFN_VALID);
+	KUNIT_EXPECT_GT(test, atomic_read(&t->inval_calls), calls);
+}
+
+/* ---------------------------------------------------------------------- */
 /* drm_gpusvm_pages with a driver-owned notifier (userptr, xe_userptr.c) */
 
 struct gt_userptr {
@@ -1873,6 +2015,9 @@ static struct kunit_case drm_gpusvm_tests[] = {
 	KUNIT_CASE(drm_gpusvm_test_own_exclusive_event_is_ignored),
 	KUNIT_CASE(drm_gpusvm_test_other_context_exclusive_event_invalidates),
 	KUNIT_CASE(drm_gpusvm_test_exclusive_event_without_owner_invalidates),
+	KUNIT_CASE(drm_gpusvm_test_get_pfns_faults_only_the_mask),
+	KUNIT_CASE(drm_gpusvm_test_get_pfns_write_fault_ignores_read_only_neighbours),
+	KUNIT_CASE(drm_gpusvm_test_get_pfns_leaves_exclusive_pages_outside_the_mask),
 	KUNIT_CASE(drm_gpusvm_test_userptr_pages_follow_their_own_notifier),
 	KUNIT_CASE(drm_gpusvm_test_userptr_read_only_memory_needs_read_only_ctx),
 	KUNIT_CASE(drm_gpusvm_test_stats_count_get_pages_maps_and_invalidations),
