@@ -5,12 +5,13 @@
  * QEMU has no NVIDIA GPU, so nouveau's own code cannot run; these cases
  * run the same helper calls, in the same order, on a KUnit-owned mm:
  *
- * - a fault walks its range twice: the faulting page with
- *   HMM_PFN_REQ_FAULT, then the whole range without faulting. A page the
- *   fault may not touch (here: read-only for a write) fails a fault of the
- *   whole range, as the 6.12 design did, but not the two walks (N3);
- * - the walk without faulting leaves a device-exclusive neighbour alone,
- *   where faulting it takes it back from the device (N5);
+ * - a fault calls drm_gpusvm_range_get_pfns() with the faulting page as
+ *   the fault mask (none for a prefetch): that page is faulted in, the
+ *   rest of the range is only read. A page the fault may not touch (here:
+ *   read-only for a write) fails a fault of the whole range, as the 6.12
+ *   design did, but not nouveau's fault (N3);
+ * - that leaves a device-exclusive neighbour alone, where faulting it
+ *   takes it back from the device (N5);
  * - make_device_exclusive() with a drm_gpusvm's device-exclusive owner
  *   (nouveau: the svmm) neither reaches that drm_gpusvm's callback nor
  *   moves its notifier sequence, so nouveau's atomic commit is the usual
@@ -150,6 +151,32 @@ static int nt_walk(struct drm_gpusvm_range *range, unsigned long start,
 			msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT));
 }
 
+/*
+ * nouveau_svmm_fault_range()'s helper calls: page @idx of @range faulted in
+ * (none if negative, a prefetch), the snapshot in @pfns, then the commit
+ * check under the notifier lock (-EAGAIN if it fails).
+ */
+static int nt_fault(struct nt_svm *s, struct drm_gpusvm_range *range,
+		    long idx, bool write, unsigned long *pfns)
+{
+	const struct drm_gpusvm_ctx ctx = { .read_only = !write };
+	DECLARE_BITMAP(mask, SZ_2M >> PAGE_SHIFT) = {};
+	unsigned long seq = 0;
+	bool valid;
+	int ret;
+
+	if (idx >= 0)
+		__set_bit(idx, mask);
+	ret = drm_gpusvm_range_get_pfns(&s->svm, range, idx >= 0 ? mask : NULL,
+					pfns, &ctx, &seq);
+	if (ret)
+		return ret;
+	drm_gpusvm_notifier_lock(&s->svm);
+	valid = drm_gpusvm_range_pfns_valid(&s->svm, range, seq);
+	drm_gpusvm_notifier_unlock(&s->svm);
+	return valid ? 0 : -EAGAIN;
+}
+
 /* mprotect(PROT_READ) of [start, end) inside one VMA, as the syscall does. */
 static void nt_mprotect_ro(struct kunit *test, unsigned long start,
 			   unsigned long end)
@@ -176,8 +203,8 @@ static void nt_mprotect_ro(struct kunit *test, unsigned long start,
 /*
  * N3: a write fault on page 0 of a 64K range whose upper half became
  * read-only. Faulting the whole range for write (the 6.12 design) fails
- * with -EPERM because of pages the fault does not need; nouveau's two
- * walks succeed, and map the read-only pages read-only.
+ * with -EPERM because of pages the fault does not need; nouveau's fault
+ * succeeds, and maps the read-only pages read-only.
  */
 static void nouveau_gpusvm_test_write_fault_ignores_read_only_neighbours(struct kunit *test)
 {
@@ -196,18 +223,15 @@ static void nouveau_gpusvm_test_write_fault_ignores_read_only_neighbours(struct 
 				      HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
 				      pfns), -EPERM);
 
-	/* nouveau: the faulting page for write, then the range, no fault. */
-	KUNIT_EXPECT_EQ(test, nt_walk(range, addr, addr + PAGE_SIZE,
-				      HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
-				      pfns), 0);
-	KUNIT_ASSERT_EQ(test, nt_walk(range, addr, addr + SZ_64K, 0, pfns), 0);
+	/* nouveau: the faulting page for write, the rest as it is. */
+	KUNIT_ASSERT_EQ(test, nt_fault(s, range, 0, true, pfns), 0);
 	KUNIT_EXPECT_TRUE(test, pfns[0] & HMM_PFN_VALID);
 	KUNIT_EXPECT_TRUE(test, pfns[0] & HMM_PFN_WRITE);
 	KUNIT_EXPECT_TRUE(test, pfns[8] & HMM_PFN_VALID);
 	KUNIT_EXPECT_FALSE(test, pfns[8] & HMM_PFN_WRITE);
 }
 
-/* The walk without faulting reports absent pages as absent, no error. */
+/* A prefetch reports absent pages as absent, no error, nothing faulted. */
 static void nouveau_gpusvm_test_walk_without_fault_skips_absent_pages(struct kunit *test)
 {
 	struct nt_svm *s = nt_svm_new(test);
@@ -221,7 +245,7 @@ static void nouveau_gpusvm_test_walk_without_fault_skips_absent_pages(struct kun
 	KUNIT_ASSERT_EQ(test, drm_gpusvm_range_size(range), SZ_64K);
 
 	calls = s->inval_calls;
-	KUNIT_ASSERT_EQ(test, nt_walk(range, addr, addr + SZ_64K, 0, pfns), 0);
+	KUNIT_ASSERT_EQ(test, nt_fault(s, range, -1, false, pfns), 0);
 	KUNIT_EXPECT_FALSE(test, pfns[0] & HMM_PFN_VALID);
 	KUNIT_EXPECT_TRUE(test, pfns[2] & HMM_PFN_VALID);
 	KUNIT_EXPECT_FALSE(test, pfns[3] & HMM_PFN_VALID);
@@ -232,9 +256,9 @@ static void nouveau_gpusvm_test_walk_without_fault_skips_absent_pages(struct kun
 /*
  * N5 and N8: make_device_exclusive() with A as owner, as nouveau's atomic
  * fault. drm_gpusvm keeps it from A (no callback, the sequence A began
- * stays valid for its commit); B, another context, invalidates. The walk
- * without faulting leaves the exclusive entry; faulting the page takes it
- * back.
+ * stays valid for its commit); B, another context, invalidates. A plain
+ * fault on a neighbour leaves the exclusive entry; faulting the page takes
+ * it back.
  */
 static void nouveau_gpusvm_test_exclusive_owner_and_walks(struct kunit *test)
 {
@@ -278,9 +302,9 @@ static void nouveau_gpusvm_test_exclusive_owner_and_walks(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, mmu_interval_read_retry(&rb->notifier->notifier,
 							seq_b));
 
-	/* N5: the walk without faulting leaves the exclusive page alone. */
+	/* N5: a read fault on page 0 leaves the exclusive page alone. */
 	calls_a = a->inval_calls;
-	KUNIT_ASSERT_EQ(test, nt_walk(ra, addr, addr + SZ_64K, 0, pfns), 0);
+	KUNIT_ASSERT_EQ(test, nt_fault(a, ra, 0, false, pfns), 0);
 	KUNIT_EXPECT_FALSE(test, pfns[2] & HMM_PFN_VALID);
 	KUNIT_EXPECT_TRUE(test, pfns[3] & HMM_PFN_VALID);
 	KUNIT_EXPECT_EQ(test, a->inval_calls, calls_a);
