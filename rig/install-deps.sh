@@ -24,7 +24,9 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-# Wait for another apt/dpkg (make check installs and fetches side by side).
+# Wait up to 10 min for a dpkg lock another process holds (on a fresh
+# machine, apt's daily timers) instead of failing. make check's own
+# fetches run beside this install but never take dpkg's lock.
 lock=(-o DPkg::Lock::Timeout=600)
 apt-get "${lock[@]}" update -qq
 apt-get "${lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
