@@ -62,9 +62,10 @@
  * Nothing allocates memory while the notifier lock is held.
  *
  * A userptr object mirrors its creator's mm only: EXEC (-EPERM, see
- * vsvm_job_add_range()), GEM_OPEN of its flink name and PRIME export
- * (both -EPERM, vsvm_userptr_open() and vsvm_userptr_export()) refuse any
- * other mm, as amdgpu and radeon do.
+ * vsvm_job_add_range()) and GEM_OPEN of its flink name (-EPERM,
+ * vsvm_userptr_open()) refuse any other mm, as amdgpu and radeon do. PRIME
+ * export fails with -EPERM in any process (vsvm_userptr_export()), as
+ * amdgpu's and radeon's.
  */
 
 static void vsvm_gpusvm_stats_add(struct drm_gpusvm_stats *to,
@@ -216,7 +217,7 @@ static bool vsvm_userptr_foreign(struct drm_gem_object *obj)
 static struct dma_buf *vsvm_userptr_export(struct drm_gem_object *obj,
 					   int flags)
 {
-	return ERR_PTR(vsvm_userptr_foreign(obj) ? -EPERM : -EOPNOTSUPP);
+	return ERR_PTR(-EPERM);
 }
 
 /* GEM_OPEN of a flink name, and handle creation in general. */
