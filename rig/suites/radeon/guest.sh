@@ -31,6 +31,14 @@ dmesg | grep -i radeon | tail -n 25
 [ -w /sys/kernel/debug/kmemleak ] && echo clear > /sys/kernel/debug/kmemleak
 ./radeon_userptr
 echo "radeon_userptr exit: $?"
+# The generic userptr uapi's conformance suite, on the radeon render node
+# (vsvm, its other driver, is unloaded by now): RESULT lines
+# igt.core_userptr.<subtest>.radeon.
+export HOME=${HOME:-/root} TMPDIR=/tmp IGT_LOG_LEVEL=${IGT_LOG_LEVEL:-info}
+mkdir -p "$HOME" /tmp/radeon-igt-logs
+./igt_run -t "${IGT_TIMEOUT:-180}" -o /tmp/radeon-igt-logs ./core_userptr |
+	grep -v '^RESULT [a-z]* igt.core_userptr.getcap-vsvm'
+rm -rf /tmp/radeon-igt-logs
 if [ -w /sys/kernel/debug/kmemleak ]; then
 	leaks=$(kmemleak_scan)
 	if [ -z "$leaks" ]; then

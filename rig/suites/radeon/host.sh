@@ -15,3 +15,9 @@ if [ ! -x "$out/radeon_userptr" ] || [ "$src" -nt "$out/radeon_userptr" ] ||
 		-o "$out/radeon_userptr" "$src"
 fi
 cp "$out/radeon_userptr" "$RIG_SUITE_DIR/"
+
+# The generic-uapi conformance test (igt-tests/core_userptr.c) runs here on
+# radeon too, with the IGT runner; the rig adds libigt's ldd closure.
+igt=$RIG_OUT/igt
+make -s -C "$RIG_ROOT/igt-tests" O="$igt" KHDR="${RIG_KHDR:-}" all
+cp "$igt/core_userptr" "$igt/igt_run" "$RIG_SUITE_DIR/"
