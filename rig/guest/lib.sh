@@ -67,13 +67,46 @@ module_load_begin() {
 	modprobe "$1"
 }
 
+# For each module MOD depends on (modules.dep) that is still loaded:
+# " dep(holder,...)" if other modules use it, " dep(refcnt N, no holder)"
+# if it is referenced but no module uses it (a leaked module reference,
+# or a file still open), " dep(unused)" otherwise.
+mod_deps_left() {
+	grep "/$1\.ko:" "/lib/modules/$(uname -r)/modules.dep" |
+	sed 's/^[^:]*://' | tr ' ' '\n' | sed -n 's|.*/\(.*\)\.ko$|\1|p' |
+	tr '-' '_' | while read -r dep; do
+		[ -d "/sys/module/$dep/holders" ] || continue
+		h=$(ls "/sys/module/$dep/holders" | tr '\n' ',' | sed 's/,$//')
+		n=$(cat "/sys/module/$dep/refcnt" 2>/dev/null || echo 0)
+		if [ -n "$h" ]; then
+			printf ' %s(%s)' "$dep" "$h"
+		elif [ "$n" -gt 0 ]; then
+			printf ' %s(refcnt %s, no holder)' "$dep" "$n"
+		else
+			printf ' %s(unused)' "$dep"
+		fi
+	done
+}
+
 module_unload_check() {
 	mod=$1
 	name=$2
-	if modprobe -r "$mod" && [ ! -e "/sys/module/$mod" ]; then
-		echo "RESULT pass $name.unload"
+	# busybox's "modprobe -r" exits with the status of the last module
+	# on MOD's modules.dep line, not MOD's: with radeon loaded (it is
+	# never unloaded) that is firmware_class, in use, and the exit is 1
+	# though MOD is gone. So MOD's /sys/module entry is the test, and
+	# no dependency may be left referenced with no module holding it.
+	modprobe -r "$mod" 2>/tmp/modprobe-r.log
+	rc=$?
+	left=$(mod_deps_left "$mod")
+	if [ -e "/sys/module/$mod" ]; then
+		echo "RESULT fail $name.unload $mod is still loaded (modprobe -r exit $rc: $(head -c 200 /tmp/modprobe-r.log))"
+	elif echo "$left" | grep -q "no holder"; then
+		echo "RESULT fail $name.unload dependencies left loaded with no holder:$left"
+	elif [ -n "$left" ]; then
+		echo "RESULT pass $name.unload (modprobe -r exit $rc; left loaded, in use by others:$left)"
 	else
-		echo "RESULT fail $name.unload $mod is still loaded"
+		echo "RESULT pass $name.unload"
 	fi
 	leaks=$(kmemleak_scan)
 	if [ -z "$leaks" ]; then
