@@ -32,6 +32,16 @@ for f in "$prefix"/lib/dri/*_dri.so; do
 	[ -e "$f" ] || continue
 	strip --strip-unneeded -o "$dst/lib/dri/${f##*/}" "$f"
 done
+# Test-only (failing-first runs): MESA_MUTANT_LIBS names a directory of
+# libraries (e.g. a libgallium built without one of the series' patches)
+# staged over the built ones.
+if [ -n "${MESA_MUTANT_LIBS:-}" ]; then
+	for f in "$MESA_MUTANT_LIBS"/*.so*; do
+		[ -f "$f" ] || continue
+		cp "$f" "$dst/lib/${f##*/}"
+		echo "  MESA    test-only: staged mutant ${f##*/}" >&2
+	done
+fi
 for f in "$dst"/lib/libgallium-*.so "$dst"/lib/libvulkan_radeon.so; do
 	[ -f "$f" ] && [ ! -L "$f" ] && strip --strip-unneeded "$f"
 done
