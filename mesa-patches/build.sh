@@ -51,7 +51,16 @@ case $MESA_SERIES in
 	MESON=(/usr/bin/python3 "$MESON_DIR/meson")
 	# From bookworm (main): what Mesa 25.0 needs beyond the rig's DEB_PKGS
 	# for radeonsi and radv.
-	MESA_DEB_PKGS=(llvm-15-dev glslang-tools python3-yaml python3-packaging libelf-dev)
+	MESA_DEB_PKGS=(glslang-tools python3-yaml python3-packaging libelf-dev)
+	# MESA_LLVM=disabled builds radeonsi and radv with ACO alone and r600
+	# with its own (SFN) backend, as the 22.3 series does: no llvm-15-dev
+	# on the host and no LLVM (with its ICU and Z3) in the guest.
+	MESA_LLVM=${MESA_LLVM:-enabled}
+	case $MESA_LLVM in
+	enabled) MESA_DEB_PKGS+=(llvm-15-dev) ;;
+	disabled) ;;
+	*) echo "MESA_LLVM=$MESA_LLVM: enabled or disabled" >&2; exit 2 ;;
+	esac
 	;;
 *) echo "MESA_SERIES=$MESA_SERIES: 22.3 or 25.0" >&2; exit 2 ;;
 esac
@@ -174,10 +183,16 @@ libdrm() {
 # the level (e.g. 3 to keep a release build's directory).
 MESA_OPT=${MESA_OPT:-1}
 
-# mesa_stale_dir DIR: remove DIR when it was set up at another -O level
-# (the level is recorded in DIR/rig-options after setup).
+# The options a build directory was set up with (DIR/rig-options):
+# mesa_stale_dir DIR removes DIR when they were others.
+mesa_options() {
+	echo "optimization=$MESA_OPT"
+	if [ "$MESA_SERIES" = 25.0 ] && [ "$MESA_LLVM" != enabled ]; then
+		echo "llvm=$MESA_LLVM"
+	fi
+}
 mesa_stale_dir() {
-	if [ -f "$1/build.ninja" ] && ! grep -qx "optimization=$MESA_OPT" "$1/rig-options" 2>/dev/null; then
+	if [ -f "$1/build.ninja" ] && [ "$(cat "$1/rig-options" 2>/dev/null)" != "$(mesa_options)" ]; then
 		rm -rf "$1"
 	fi
 }
@@ -202,7 +217,7 @@ mesa() {
 			-Dselinux=false -Dosmesa=false -Dvideo-codecs= \
 			-Dmicrosoft-clc=disabled -Dtools=drm-shim \
 			>"$M/mesa-setup.log" 2>&1 || { cat "$M/mesa-setup.log"; exit 1; }
-		echo "optimization=$opt" > "$b/rig-options"
+		mesa_options > "$b/rig-options"
 	fi
 	echo "  BUILD   mesa (r600, EGL surfaceless, radeon drm-shim)"
 	ninja -C "$b" -j"$JOBS" >"$M/mesa-build.log" 2>&1 || { grep -B5 -A20 'error' "$M/mesa-build.log" | head -80; exit 1; }
@@ -261,7 +276,7 @@ mesa25() {
 			-Dplatforms= -Degl=enabled -Dglx=disabled -Dgbm=disabled \
 			-Dopengl=true -Dgles1=disabled -Dgles2=disabled \
 			-Dshared-glapi=enabled -Dglvnd=disabled \
-			-Dllvm=enabled -Dshared-llvm=enabled -Ddraw-use-llvm=false \
+			-Dllvm="$MESA_LLVM" -Dshared-llvm=enabled -Ddraw-use-llvm=false \
 			-Dgallium-drivers=r600,radeonsi -Dvulkan-drivers=amd \
 			-Dvulkan-layers= -Dtools=drm-shim \
 			-Dgallium-vdpau=disabled -Dgallium-va=disabled \
@@ -274,7 +289,7 @@ mesa25() {
 			-Dmicrosoft-clc=disabled -Dxmlconfig=disabled \
 			-Dperfetto=false -Damdgpu-virtio=false -Dteflon=false \
 			>"$M/mesa-setup.log" 2>&1 || { cat "$M/mesa-setup.log"; exit 1; }
-		echo "optimization=$opt" > "$b/rig-options"
+		mesa_options > "$b/rig-options"
 	fi
 	echo "  BUILD   mesa $MESA_VERSION (r600, radeonsi, radv, AMD drm-shims)"
 	local targets
