@@ -6,13 +6,13 @@
 #   $1 = sources | tools | libdrm | mesa | all (default all)
 #
 # MESA_SERIES picks the pinned sources and the patch series:
-#   22.3 (default)  bookworm's libdrm 2.4.114-1 and Mesa 22.3.6-1+deb12u2,
+#   22.3            bookworm's libdrm 2.4.114-1 and Mesa 22.3.6-1+deb12u2,
 #                   mesa-patches/libdrm and mesa-patches/mesa; a minimal Mesa
 #                   (r600, EGL surfaceless, the radeon drm-shim) in work/mesa
-#   25.0            trixie's libdrm 2.4.124-2 and Mesa 25.0.7-2+deb13u1,
+#   25.0 (default)  trixie's libdrm 2.4.124-2 and Mesa 25.0.7-2+deb13u1,
 #                   mesa-patches/libdrm-2.4.124 and mesa-patches/mesa-25.0;
-#                   r600, radeonsi, radv and both AMD drm-shims, with LLVM 15,
-#                   in work/mesa-25.0 (meson 1.7.0 from bookworm-backports,
+#                   r600, radeonsi, radv and both AMD drm-shims (with
+#                   LLVM 15 when MESA_LLVM=enabled), in work/mesa-25.0 (meson 1.7.0 from bookworm-backports,
 #                   unpacked privately: see tools())
 #
 # Sources are downloaded once into $DRM_SVM_CACHE/src (outside the clone)
@@ -24,7 +24,7 @@
 set -euo pipefail
 : "${ROOT:?}" "${W:?}"
 
-MESA_SERIES=${MESA_SERIES:-22.3}
+MESA_SERIES=${MESA_SERIES:-25.0}
 CACHE=${DRM_SVM_CACHE:-/var/cache/drm-svm}
 case $MESA_SERIES in
 22.3)
@@ -52,10 +52,12 @@ case $MESA_SERIES in
 	# From bookworm (main): what Mesa 25.0 needs beyond the rig's DEB_PKGS
 	# for radeonsi and radv.
 	MESA_DEB_PKGS=(glslang-tools python3-yaml python3-packaging libelf-dev)
-	# MESA_LLVM=disabled builds radeonsi and radv with ACO alone and r600
-	# with its own (SFN) backend, as the 22.3 series does: no llvm-15-dev
-	# on the host and no LLVM (with its ICU and Z3) in the guest.
-	MESA_LLVM=${MESA_LLVM:-enabled}
+	# MESA_LLVM=disabled (the default) builds radeonsi and radv with ACO
+	# alone and r600 with its own (SFN) backend, as the 22.3 series does:
+	# no llvm-15-dev on the host and no LLVM (with its ICU and Z3) in the
+	# guest, whose initramfs stays near 22.3's size. MESA_LLVM=enabled
+	# builds them as Debian does.
+	MESA_LLVM=${MESA_LLVM:-disabled}
 	case $MESA_LLVM in
 	enabled) MESA_DEB_PKGS+=(llvm-15-dev) ;;
 	disabled) ;;

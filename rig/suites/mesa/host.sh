@@ -4,8 +4,8 @@
 # mesa-patches/) into $RIG_STAGE/mesa/, and build the test programs against
 # them. The rig adds the ldd closure (expat, zlib, LLVM for 25.0, ...).
 #
-# MESA_SERIES=22.3 (default): r600 and the radeon drm-shim from
-# work/mesa/prefix. MESA_SERIES=25.0: also radeonsi, radv and the amdgpu
+# MESA_SERIES=22.3: r600 and the radeon drm-shim from
+# work/mesa/prefix. MESA_SERIES=25.0 (default): also radeonsi, radv and the amdgpu
 # drm-shim, from work/mesa-25.0/prefix; guest.sh runs their tests when it
 # finds libvulkan_radeon.so. Nothing is staged when Mesa was not built
 # (SUITES without mesa): the guest side then reports that.
@@ -14,7 +14,7 @@ set -euo pipefail
 # The read-only case of mesa_pinned needs the 25.0 series' GL frontend
 # (mesa-25.0/0010: unwritable memory is pinned read-only).
 pinned_flags=()
-case ${MESA_SERIES:-22.3} in
+case ${MESA_SERIES:-25.0} in
 22.3) m=${W:-$RIG_ROOT/work}/mesa ;;
 25.0) m=${W:-$RIG_ROOT/work}/mesa-25.0 pinned_flags=(-DPINNED_READ_ONLY) ;;
 *) echo "mesa: MESA_SERIES=$MESA_SERIES: 22.3 or 25.0" >&2; exit 1 ;;
