@@ -104,7 +104,7 @@ module_unload_check() {
 	elif echo "$left" | grep -q "no holder"; then
 		echo "RESULT fail $name.unload dependencies left loaded with no holder:$left"
 	elif [ -n "$left" ]; then
-		echo "RESULT pass $name.unload (modprobe -r exit $rc; left loaded, in use by others:$left)"
+		echo "RESULT pass $name.unload (modprobe -r exit $rc; dependencies left loaded:$left)"
 	else
 		echo "RESULT pass $name.unload"
 	fi
