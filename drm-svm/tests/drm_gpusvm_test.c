@@ -343,6 +343,44 @@ static struct page *gt_dma_page(struct gt *t, struct drm_pagemap_addr *a)
 	return phys_to_page(dma_to_phys(t->dev, a->addr));
 }
 
+/*
+ * The DMA address entry that maps page @i of @pages, and @i's index within
+ * it: an entry maps PAGE_SIZE << order bytes (a THP, or a run of
+ * physically contiguous pages, drm-svm/patches/0009).
+ */
+static struct drm_pagemap_addr *gt_entry(struct drm_gpusvm_pages *pages,
+					 unsigned long i, unsigned long *k)
+{
+	struct drm_pagemap_addr *a = pages->dma_addr;
+	unsigned long first = 0;
+
+	while (first + (1UL << a->order) <= i)
+		first += 1UL << a++->order;
+	*k = i - first;
+	return a;
+}
+
+/* The page behind page @i of @pages' DMA mapping (no IOMMU). */
+static struct page *gt_page_of(struct gt *t, struct drm_gpusvm_pages *pages,
+			       unsigned long i)
+{
+	unsigned long k;
+	struct drm_pagemap_addr *a = gt_entry(pages, i, &k);
+
+	return phys_to_page(dma_to_phys(t->dev, a->addr) + k * PAGE_SIZE);
+}
+
+/* The number of DMA address entries that map @npages pages. */
+static unsigned long gt_entries(struct drm_gpusvm_pages *pages,
+				unsigned long npages)
+{
+	unsigned long i, j;
+
+	for (i = 0, j = 0; i < npages; j++)
+		i += 1UL << pages->dma_addr[j].order;
+	return j;
+}
+
 /* The page the CPU page tables map at @addr (no reference kept). */
 static struct page *gt_cpu_page(struct kunit *test, unsigned long addr)
 {
@@ -363,7 +401,7 @@ static bool gt_device_write(struct gt *t, struct drm_gpusvm_pages *pages,
 	drm_gpusvm_notifier_lock(&t->svm);
 	valid = drm_gpusvm_pages_valid(&t->svm, pages);
 	if (valid) {
-		p = kmap_local_page(gt_dma_page(t, &pages->dma_addr[i]));
+		p = kmap_local_page(gt_page_of(t, pages, i));
 		WRITE_ONCE(*p, v);
 		kunmap_local(p);
 	}
@@ -821,12 +859,12 @@ static void drm_gpusvm_test_get_pages_maps_the_cpu_pages(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, pages->flags.has_dma_mapping);
 	KUNIT_EXPECT_FALSE(test, pages->flags.has_devmem_pages);
 	for (i = 0; i < 16; i++) {
-		struct drm_pagemap_addr *a = &pages->dma_addr[i];
-		struct page *page = gt_dma_page(t, a);
+		unsigned long k;
+		struct drm_pagemap_addr *a = gt_entry(pages, i, &k);
+		struct page *page = gt_page_of(t, pages, i);
 		u32 *p;
 
 		KUNIT_EXPECT_EQ(test, (int)a->proto, DRM_INTERCONNECT_SYSTEM);
-		KUNIT_EXPECT_EQ(test, (int)a->order, 0);
 		KUNIT_EXPECT_EQ(test, (int)a->dir, DMA_BIDIRECTIONAL);
 		KUNIT_EXPECT_PTR_EQ(test, page, cpu[i]);
 		p = kmap_local_page(page);
@@ -852,7 +890,7 @@ static void drm_gpusvm_test_get_pages_faults_in_private_writable_pages(struct ku
 	drm_gpusvm_notifier_lock(&t->svm);
 	for (i = 0; i < 4; i++)
 		KUNIT_EXPECT_FALSE(test,
-				   is_zero_page(gt_dma_page(t, &pages->dma_addr[i])));
+				   is_zero_page(gt_page_of(t, pages, i)));
 	drm_gpusvm_notifier_unlock(&t->svm);
 
 	/* What the device writes, the CPU reads. */
@@ -943,6 +981,63 @@ static void drm_gpusvm_test_get_pages_maps_a_thp_as_one_entry(struct kunit *test
 	drm_gpusvm_notifier_unlock(&t->svm);
 }
 
+/*
+ * A THP whose PMD is split (MADV_DONTNEED of its last page) is 511
+ * physically contiguous pages mapped by 4K PTEs. One DMA entry per CPU
+ * mapping would be 511 entries of order 0; drm-svm/patches/0009 maps each
+ * contiguous run as one entry, at the right address for every page.
+ * Fails with drm_gpusvm_helper.merge_contiguous=0 (512 entries).
+ */
+static void drm_gpusvm_test_get_pages_merges_physically_contiguous_pages(struct kunit *test)
+{
+	struct gt *t = test->priv;
+	struct drm_gpusvm_range *range;
+	struct drm_gpusvm_pages *pages;
+	unsigned long addr, i, entries = 0, wrong = 0;
+	unsigned int first_order = 0;
+	struct folio *folio;
+	bool valid;
+
+	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+		kunit_skip(test, "CONFIG_TRANSPARENT_HUGEPAGE is off");
+
+	addr = gt_mmap_aligned(test, SZ_2M, SZ_2M, PROT_READ | PROT_WRITE);
+	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, addr, SZ_2M,
+					 MADV_HUGEPAGE), 0);
+	gt_fill(test, addr, 1, 1);
+	folio = page_folio(gt_cpu_page(test, addr));
+	if (folio_order(folio) < HPAGE_PMD_ORDER)
+		kunit_skip(test, "no THP could be allocated (order %u folio)",
+			   folio_order(folio));
+	KUNIT_ASSERT_EQ(test, do_madvise(current->mm,
+					 addr + SZ_2M - PAGE_SIZE, PAGE_SIZE,
+					 MADV_DONTNEED), 0);
+
+	range = gt_range(test, addr);
+	KUNIT_ASSERT_EQ(test, drm_gpusvm_range_size(range),
+			(unsigned long)SZ_2M);
+	pages = &to_gt_range(range)->pages;
+	KUNIT_ASSERT_EQ(test, gt_get_pages(t, range, &(struct drm_gpusvm_ctx){}),
+			0);
+
+	/* Read under the lock, assert outside it (a failure allocates). */
+	drm_gpusvm_notifier_lock(&t->svm);
+	valid = drm_gpusvm_pages_valid(&t->svm, pages);
+	if (valid) {
+		entries = gt_entries(pages, SZ_2M >> PAGE_SHIFT);
+		first_order = pages->dma_addr[0].order;
+		for (i = 0; i < HPAGE_PMD_NR - 1; i++)
+			wrong += gt_page_of(t, pages, i) != folio_page(folio, i);
+	}
+	drm_gpusvm_notifier_unlock(&t->svm);
+
+	KUNIT_ASSERT_TRUE(test, valid);
+	KUNIT_EXPECT_EQ(test, wrong, 0UL);
+	/* 511 = 256 + 128 + ... + 1: nine entries, and the new last page */
+	KUNIT_EXPECT_GE(test, first_order, 8U);
+	KUNIT_EXPECT_LE(test, entries, 10UL);
+}
+
 static struct drm_gpusvm_range *gt_mapped(struct kunit *test, unsigned long len,
 					  unsigned long *addr)
 {
@@ -1025,7 +1120,7 @@ static void drm_gpusvm_test_write_after_read_mapping_maps_writable_pages(struct 
 	struct gt *t = test->priv;
 	struct drm_gpusvm_range *range;
 	struct drm_gpusvm_pages *pages;
-	unsigned long addr, i;
+	unsigned long addr, i, k;
 
 	addr = gt_mmap_aligned(test, SZ_64K, SZ_64K, PROT_READ | PROT_WRITE);
 	range = gt_range(test, addr);
@@ -1041,8 +1136,8 @@ static void drm_gpusvm_test_write_after_read_mapping_maps_writable_pages(struct 
 	drm_gpusvm_notifier_lock(&t->svm);
 	valid = drm_gpusvm_pages_valid(&t->svm, pages);
 	for (i = 0; valid && i < 4; i++) {
-		dir[i] = pages->dma_addr[i].dir;
-		zero[i] = is_zero_page(gt_dma_page(t, &pages->dma_addr[i]));
+		dir[i] = gt_entry(pages, i, &k)->dir;
+		zero[i] = is_zero_page(gt_page_of(t, pages, i));
 	}
 	drm_gpusvm_notifier_unlock(&t->svm);
 	KUNIT_ASSERT_TRUE(test, valid);
@@ -1078,7 +1173,7 @@ static void drm_gpusvm_test_read_after_write_mapping_keeps_it_writable(struct ku
 	drm_gpusvm_notifier_unlock(&t->svm);
 }
 
-/* Count the dirty folios behind the first @n DMA entries. */
+/* Count the dirty folios behind the first @n pages of the DMA mapping. */
 static unsigned long gt_dirty(struct gt *t, struct drm_gpusvm_pages *pages,
 			      unsigned long n)
 {
@@ -1086,7 +1181,7 @@ static unsigned long gt_dirty(struct gt *t, struct drm_gpusvm_pages *pages,
 
 	drm_gpusvm_notifier_lock(&t->svm);
 	for (i = 0; drm_gpusvm_pages_valid(&t->svm, pages) && i < n; i++)
-		dirty += folio_test_dirty(page_folio(gt_dma_page(t, &pages->dma_addr[i])));
+		dirty += folio_test_dirty(page_folio(gt_page_of(t, pages, i)));
 	drm_gpusvm_notifier_unlock(&t->svm);
 	return dirty;
 }
@@ -1222,7 +1317,7 @@ static void drm_gpusvm_test_mprotect_invalidates_without_unmapping(struct kunit 
 	struct gt *t = test->priv;
 	struct drm_gpusvm_range *range;
 	struct drm_gpusvm_pages *pages;
-	unsigned long addr;
+	unsigned long addr, k;
 
 	range = gt_mapped(test, SZ_64K, &addr);
 	pages = &to_gt_range(range)->pages;
@@ -1240,8 +1335,8 @@ static void drm_gpusvm_test_mprotect_invalidates_without_unmapping(struct kunit 
 	cpu = gt_cpu_page(test, addr + 3 * PAGE_SIZE);
 	drm_gpusvm_notifier_lock(&t->svm);
 	KUNIT_EXPECT_TRUE(test, drm_gpusvm_pages_valid(&t->svm, pages));
-	KUNIT_EXPECT_EQ(test, (int)pages->dma_addr[3].dir, DMA_TO_DEVICE);
-	KUNIT_EXPECT_PTR_EQ(test, gt_dma_page(t, &pages->dma_addr[3]), cpu);
+	KUNIT_EXPECT_EQ(test, (int)gt_entry(pages, 3, &k)->dir, DMA_TO_DEVICE);
+	KUNIT_EXPECT_PTR_EQ(test, gt_page_of(t, pages, 3), cpu);
 	drm_gpusvm_notifier_unlock(&t->svm);
 }
 
@@ -1797,7 +1892,7 @@ static void drm_gpusvm_test_userptr_pages_follow_their_own_notifier(struct kunit
 	drm_gpusvm_notifier_lock(&u->svm);
 	KUNIT_EXPECT_TRUE(test, drm_gpusvm_pages_valid(&u->svm, &u->pages));
 	for (i = 0; i < 8; i++) {
-		p = kmap_local_page(gt_dma_page(t, &u->pages.dma_addr[i]));
+		p = kmap_local_page(gt_page_of(t, &u->pages, i));
 		KUNIT_EXPECT_EQ(test, *p, 0x700 + (u32)i);
 		kunmap_local(p);
 	}
@@ -1815,7 +1910,7 @@ static void drm_gpusvm_test_userptr_pages_follow_their_own_notifier(struct kunit
 	KUNIT_ASSERT_EQ(test, gt_userptr_get(u, addr, &ctx), 0);
 	drm_gpusvm_notifier_lock(&u->svm);
 	KUNIT_EXPECT_TRUE(test, drm_gpusvm_pages_valid(&u->svm, &u->pages));
-	p = kmap_local_page(gt_dma_page(t, &u->pages.dma_addr[2]));
+	p = kmap_local_page(gt_page_of(t, &u->pages, 2));
 	KUNIT_EXPECT_EQ(test, *p, 0U);
 	kunmap_local(p);
 	drm_gpusvm_notifier_unlock(&u->svm);
@@ -1995,6 +2090,7 @@ static struct kunit_case drm_gpusvm_tests[] = {
 	KUNIT_CASE(drm_gpusvm_test_get_pages_without_drm_device_is_einval),
 	KUNIT_CASE(drm_gpusvm_test_get_pages_reuses_a_valid_mapping),
 	KUNIT_CASE(drm_gpusvm_test_get_pages_maps_a_thp_as_one_entry),
+	KUNIT_CASE(drm_gpusvm_test_get_pages_merges_physically_contiguous_pages),
 	KUNIT_CASE(drm_gpusvm_test_read_only_ctx_maps_zero_page_to_device),
 	KUNIT_CASE(drm_gpusvm_test_read_only_vma_maps_for_read_with_read_only_ctx),
 	KUNIT_CASE(drm_gpusvm_test_write_after_read_mapping_maps_writable_pages),
