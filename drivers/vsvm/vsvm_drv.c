@@ -10,6 +10,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
+#include <linux/pci.h>
 #include <linux/platform_device.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -49,6 +50,13 @@
  * counted: mirrors and queued jobs keep it alive after the DRM file is
  * closed.
  *
+ * The device that DMA-maps user pages for the engine is QEMU's "edu" PCI
+ * device when the VM has one (``-device edu``), so that behind an IOMMU
+ * (``-M q35 -device intel-iommu``) drm_gpusvm maps through IOVA as it
+ * would for a real GPU; otherwise a platform device of vsvm's own, where
+ * dma-direct maps. The engine never dereferences those DMA addresses: it
+ * reaches memory through the pages of an hmm snapshot (see "vsvm engine").
+ *
  * Lock order: &vsvm_file.vm_lock, then &vsvm_file.mirrors_lock, then the
  * &vsvm_userptr.lock or &vsvm_mirror.svm_lock, then the mmap lock
  * (drm_gpusvm_get_pages()), then the reservation locks of userptr
@@ -57,6 +65,8 @@
  */
 
 static struct vsvm_device *vsvm_device;
+/* vsvm's own device when the VM has no "edu" PCI device to hang off */
+static struct platform_device *vsvm_platform;
 
 static void vsvm_file_release(struct kref *ref)
 {
@@ -490,33 +500,26 @@ static void vsvm_device_fini(struct drm_device *dev, void *data)
 	destroy_workqueue(vdev->engine_wq);
 }
 
-static int __init vsvm_init(void)
+/*
+ * vsvm_device_create() - the virtual GPU on @parent, the device that DMA
+ * maps for it: QEMU's "edu" PCI device when the VM has one (behind the
+ * IOMMU if the VM has one: drm_gpusvm's DMA mapping then goes through
+ * IOVA as on real machines), else vsvm's own platform device (dma-direct).
+ */
+static int vsvm_device_create(struct device *parent)
 {
-	struct platform_device *pdev;
 	struct vsvm_device *vdev;
 	int ret;
 
-	pdev = platform_device_register_simple(DRIVER_NAME, -1, NULL, 0);
-	if (IS_ERR(pdev))
-		return PTR_ERR(pdev);
+	if (!devres_open_group(parent, vsvm_device_create, GFP_KERNEL))
+		return -ENOMEM;
 
-	if (!devres_open_group(&pdev->dev, NULL, GFP_KERNEL)) {
-		ret = -ENOMEM;
-		goto out_unregister;
-	}
-
-	/* drm_gpusvm DMA-maps user pages for the device: dma-direct does it. */
-	ret = dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
-	if (ret)
-		goto out_devres;
-
-	vdev = devm_drm_dev_alloc(&pdev->dev, &vsvm_driver,
+	vdev = devm_drm_dev_alloc(parent, &vsvm_driver,
 				  struct vsvm_device, drm);
 	if (IS_ERR(vdev)) {
 		ret = PTR_ERR(vdev);
 		goto out_devres;
 	}
-	vdev->platform = pdev;
 	init_waitqueue_head(&vdev->ufence_wq);
 
 	/* The files' queues run in parallel; reclaim may wait for them. */
@@ -550,19 +553,105 @@ static int __init vsvm_init(void)
 	return 0;
 
 out_devres:
-	devres_release_group(&pdev->dev, NULL);
+	devres_release_group(parent, vsvm_device_create);
+	return ret;
+}
+
+static void vsvm_device_destroy(void)
+{
+	struct device *parent = vsvm_device->drm.dev;
+
+	drm_dev_unregister(&vsvm_device->drm);
+	devres_release_group(parent, vsvm_device_create);
+	vsvm_device = NULL;
+}
+
+static int vsvm_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	int ret;
+
+	/* One virtual GPU: a second "edu" device is left alone. */
+	if (vsvm_device)
+		return -EBUSY;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		return ret;
+
+	return vsvm_device_create(&pdev->dev);
+}
+
+static void vsvm_pci_remove(struct pci_dev *pdev)
+{
+	if (vsvm_device && vsvm_device->drm.dev == &pdev->dev)
+		vsvm_device_destroy();
+}
+
+/* QEMU's "edu" educational device (hw/misc/edu.c): a bus master to hang off */
+#define VSVM_PCI_VENDOR_QEMU	0x1234
+#define VSVM_PCI_DEVICE_EDU	0x11e8
+
+static const struct pci_device_id vsvm_pci_ids[] = {
+	{ PCI_DEVICE(VSVM_PCI_VENDOR_QEMU, VSVM_PCI_DEVICE_EDU) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, vsvm_pci_ids);
+
+static struct pci_driver vsvm_pci_driver = {
+	.name		= DRIVER_NAME,
+	.id_table	= vsvm_pci_ids,
+	.probe		= vsvm_pci_probe,
+	.remove		= vsvm_pci_remove,
+};
+
+static int __init vsvm_init(void)
+{
+	struct platform_device *pdev;
+	int ret;
+
+	/* PCI probing is synchronous: the edu device, if any, is bound now. */
+	ret = pci_register_driver(&vsvm_pci_driver);
+	if (ret)
+		return ret;
+	if (vsvm_device)
+		return 0;
+
+	pdev = platform_device_register_simple(DRIVER_NAME, -1, NULL, 0);
+	if (IS_ERR(pdev)) {
+		ret = PTR_ERR(pdev);
+		goto out_pci;
+	}
+
+	/* drm_gpusvm DMA-maps user pages for the device: dma-direct does it. */
+	ret = dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		goto out_unregister;
+
+	ret = vsvm_device_create(&pdev->dev);
+	if (ret)
+		goto out_unregister;
+	vsvm_platform = pdev;
+	return 0;
+
 out_unregister:
 	platform_device_unregister(pdev);
+out_pci:
+	pci_unregister_driver(&vsvm_pci_driver);
 	return ret;
 }
 
 static void __exit vsvm_exit(void)
 {
-	struct platform_device *pdev = vsvm_device->platform;
-
-	drm_dev_unregister(&vsvm_device->drm);
-	devres_release_group(&pdev->dev, NULL);
-	platform_device_unregister(pdev);
+	if (vsvm_platform) {
+		vsvm_device_destroy();
+		platform_device_unregister(vsvm_platform);
+	}
+	pci_unregister_driver(&vsvm_pci_driver);
 }
 
 module_init(vsvm_init);

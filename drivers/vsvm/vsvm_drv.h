@@ -27,7 +27,6 @@ struct drm_userptr_create;
 struct drm_vsvm_get_stats;
 struct mm_struct;
 struct page;
-struct platform_device;
 
 /*
  * Every allocation made for a process (file, objects, jobs, tracking
@@ -46,7 +45,6 @@ struct platform_device;
 /**
  * struct vsvm_device - the virtual GPU
  * @drm: DRM device
- * @platform: the platform device it hangs off (DMA goes through dma-direct)
  * @engine_wq: submit workqueue of the GPU schedulers (unbound: the
  *	       files' queues run in parallel, each one job at a time)
  * @fini_wq: tears closed files' queues down (vsvm_engine_file_close());
@@ -59,7 +57,6 @@ struct platform_device;
  */
 struct vsvm_device {
 	struct drm_device drm;
-	struct platform_device *platform;
 	struct workqueue_struct *engine_wq;
 	struct workqueue_struct *fini_wq;
 	struct drm_gpu_scheduler scheds[VSVM_NUM_SCHEDS];
