@@ -40,6 +40,23 @@ append+=" kunit.enable=$kunit kunit.filter_glob=$KUNIT_FILTER"
 # VM_APPEND: extra kernel parameters, e.g. slub_debug=FZ.
 append+="${VM_APPEND:+ $VM_APPEND}"
 
+# VM_IOMMU=off|on (make bench): a q35 machine with QEMU's "edu" PCI device,
+# which vsvm binds and DMA-maps through (drivers/vsvm/vsvm_drv.c); "on"
+# puts an Intel IOMMU (VT-d, found through ACPI's DMAR table) in front of
+# it, in DMA-translated mode (x86's default lazy flushing), so drm_gpusvm
+# maps through IOVA as on most machines. Unset: the i440fx machine with
+# radeon's rv100 and no edu, where vsvm DMA-maps its own platform device.
+machine=(-device ati-vga,model=rv100)
+case ${VM_IOMMU:-} in
+'') ;;
+off) machine=(-M q35 -device edu) ;;
+on)
+	machine=(-M q35 -device intel-iommu,intremap=off -device edu)
+	append+=" intel_iommu=on iommu.passthrough=0"
+	;;
+*) echo "run-tests: VM_IOMMU=$VM_IOMMU: off or on" >&2; exit 2 ;;
+esac
+
 # Host-side checks fold into the same summary.
 if [ "$mode" = check ]; then
 	if "$ROOT/rig/checkpatch.sh" > "$out/checkpatch.log" 2>&1; then
@@ -75,7 +92,7 @@ set +e
 timeout --foreground -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
 	-accel "$accel" -cpu max -smp "$smp" -m 2G -no-reboot \
 	-display none -monitor none \
-	-device ati-vga,model=rv100 \
+	"${machine[@]}" \
 	-serial "file:$out/console.log" -serial "file:$out/results.log" \
 	-kernel "$KBUILD/arch/x86/boot/bzImage" -initrd "$out/initrd.gz" \
 	-append "$append" &
