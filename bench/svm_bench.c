@@ -2,7 +2,7 @@
 /*
  * Copyright (c) 2026 The drm_svm project authors
  *
- * svm_bench: the P1-P6 figures of `make bench`, each against a reference
+ * svm_bench: the P1-P7 and RT figures of `make bench`, each against a reference
  * measured side by side in the same run. Every figure is the median of
  * REPS repetitions (-r, default 5) with min and max; the repetitions of
  * the rows of a figure are interleaved (rep 1 of every row, then rep 2 ...)
@@ -30,9 +30,15 @@
  *   p5 [MB]       SVM first touch (PREFETCH, all chunk sizes) against
  *                 userptr validation (USERPTR_CREATE with VALIDATE) of the
  *                 same populated memory, 4K and THP (default 256 MB);
- *                 variant: the same prefetch again after an mprotect()
+ *                 RT: the same prefetch again after an mprotect()
  *                 round trip invalidated every range (svm-retouch: what
- *                 is left without creating ranges).
+ *                 is left without creating ranges), against the first
+ *                 touch.
+ *   p7 [MB]       the upstream anchor: P5's first touch, the mprotect()
+ *                 round trip that invalidates (DMA-unmaps) every range,
+ *                 the retouch and userptr validation with our
+ *                 drm_gpusvm optimisations on and off (module parameter
+ *                 merge_contiguous, switched between interleaved reps).
  *
  * Nothing here passes or fails on time: the exit status is non-zero only
  * if something could not be set up.
@@ -169,9 +175,9 @@ static void p1(int nsz, unsigned long *mb)
 				printf("P1 %luMB %s %s", mb[s],
 				       thp ? "THP" : "4K", p1_name[k]);
 				pr_stat("median", st, 1e3, "ms");
-				printf(" %.0f MB/s x_memcpy %.2f (thp %d%%)\n",
-				       mb[s] / st.med, st.med / ref.med,
-				       thp_pct[s][thp]);
+				printf(" %.0f MB/s (thp %d%%) vs memcpy ratio %.2f\n",
+				       mb[s] / st.med, thp_pct[s][thp],
+				       st.med / ref.med);
 			}
 		}
 	free(hbuf);
@@ -314,7 +320,7 @@ static void p26(int nn, unsigned long *ns)
 			printf("P2 %s N=%lu live %lu munmap", mname[m], ns[i],
 			       live[i][m]);
 			pr_stat("median", st, 1, "ns");
-			printf(" x_N1 %.2f\n", base[m].med > 0 ?
+			printf(" vs N=1 ratio %.2f\n", base[m].med > 0 ?
 			       st.med / base[m].med : 0);
 		}
 	for (int i = 0; i < nn; i++) {
@@ -383,7 +389,7 @@ static void p3(unsigned long mb)
 	pr_stat("median", su, 1e3, "ms");
 	printf(" memcpy");
 	pr_stat("median", sm, 1e3, "ms");
-	printf(" x_memcpy %.2f\n", su.med / sm.med);
+	printf(" ratio %.2f\n", su.med / sm.med);
 	munmap(buf, size);
 	munmap(dst, piece);
 }
@@ -503,75 +509,102 @@ static void p4(size_t job)
 	free(lat);
 }
 
-/* --- P5 ------------------------------------------------------------- */
+/* --- P5, RT, P7 ----------------------------------------------------- */
 
-static void p5(unsigned long mb)
+/* One P5 measurement of populated memory, in seconds. */
+struct p5_once {
+	double first;		/* SVM first touch: PREFETCH creates the ranges */
+	double invalidate;	/* the mprotect() round trip: every range unmapped */
+	double retouch;		/* the prefetch again after it */
+	double validate;	/* USERPTR_CREATE with VALIDATE */
+	uint64_t faults, maps_svm, maps_userptr;
+};
+
+static int p5_measure(char *buf, size_t size, struct p5_once *o)
 {
-	static double ts[2][MAX_REPS], tu[2][MAX_REPS], tr[2][MAX_REPS];
-	static uint64_t maps[2][2], faults[2];
-	size_t size = mb << 20;
-	char *buf[2];
-	int thp_pct[2];
+	struct drm_vsvm_cmd cmd = {
+		.op = DRM_VSVM_OP_PREFETCH,
+		.dst = (uintptr_t)buf, .size = size,
+	};
+	struct drm_vsvm_get_stats s = { 0 };
+	uint32_t h = 0;
+	uint64_t a;
+	int fd = open_vsvm();
 
+	if (fd < 0 || vsvm_svm_enable(fd, 0)) {
+		fail("p5: vsvm");
+		return -1;
+	}
+	a = bench_tsc();
+	if (vsvm_run_svm(fd, &cmd, 1))
+		fail("p5: svm prefetch");
+	o->first = tsc_s(a, bench_tsc());
+	ioctl(fd, DRM_IOCTL_VSVM_GET_STATS, &s);
+	o->maps_svm = s.svm_dma_maps;
+	o->faults = s.svm_faults;
+	/*
+	 * Retouch: the ranges exist, an mprotect() round trip invalidated
+	 * all of them; the prefetch revalidates them without creating any
+	 * (no allocation of a range, no notifier or tree insert, no VMA fit).
+	 */
+	a = bench_tsc();
+	if (mprotect(buf, size, PROT_READ) ||
+	    mprotect(buf, size, PROT_READ | PROT_WRITE))
+		fail("p5: mprotect");
+	o->invalidate = tsc_s(a, bench_tsc());
+	a = bench_tsc();
+	if (vsvm_run_svm(fd, &cmd, 1))
+		fail("p5: svm re-touch");
+	o->retouch = tsc_s(a, bench_tsc());
+	close(fd);
+
+	fd = open_vsvm();
+	if (fd < 0) {
+		fail("p5: vsvm");
+		return -1;
+	}
+	a = bench_tsc();
+	if (userptr_create(fd, buf, size, DRM_USERPTR_VALIDATE, &h))
+		fail("p5: userptr validate");
+	o->validate = tsc_s(a, bench_tsc());
+	ioctl(fd, DRM_IOCTL_VSVM_GET_STATS, &s);
+	o->maps_userptr = s.svm_dma_maps;
+	close(fd);
+	return 0;
+}
+
+/* The 4K buffer (thp 0) and the THP one (thp 1), populated. */
+static int p5_buffers(size_t size, char *buf[2], int thp_pct[2])
+{
 	for (int thp = 0; thp < 2; thp++) {
 		buf[thp] = bench_alloc(size, thp, 0);
 		if (!buf[thp]) {
 			fail("p5: out of memory");
-			return;
+			return -1;
 		}
 		/* THP of the THP buffer: the 4K one has none. */
 		thp_pct[thp] = thp ? thp_percent(size) : thp_percent(0);
 	}
+	return 0;
+}
+
+static void p5(unsigned long mb)
+{
+	static double ts[2][MAX_REPS], tu[2][MAX_REPS], tr[2][MAX_REPS];
+	static struct p5_once last[2];
+	size_t size = mb << 20;
+	char *buf[2];
+	int thp_pct[2];
+
+	if (p5_buffers(size, buf, thp_pct))
+		return;
 	for (int r = 0; r < reps; r++)
 		for (int thp = 0; thp < 2; thp++) {
-			struct drm_vsvm_cmd cmd = {
-				.op = DRM_VSVM_OP_PREFETCH,
-				.dst = (uintptr_t)buf[thp], .size = size,
-			};
-			struct drm_vsvm_get_stats s = { 0 };
-			uint32_t h = 0;
-			uint64_t a;
-			int fd = open_vsvm();
-
-			if (fd < 0 || vsvm_svm_enable(fd, 0)) {
-				fail("p5: vsvm");
+			if (p5_measure(buf[thp], size, &last[thp]))
 				return;
-			}
-			a = bench_tsc();
-			if (vsvm_run_svm(fd, &cmd, 1))
-				fail("p5: svm prefetch");
-			ts[thp][r] = tsc_s(a, bench_tsc());
-			ioctl(fd, DRM_IOCTL_VSVM_GET_STATS, &s);
-			maps[thp][0] = s.svm_dma_maps;
-			faults[thp] = s.svm_faults;
-			/*
-			 * Variant: the ranges exist, an mprotect() round trip
-			 * invalidated all of them; the prefetch revalidates
-			 * them without creating any (no allocation of a range,
-			 * no notifier or tree insert, no VMA fit).
-			 */
-			if (mprotect(buf[thp], size, PROT_READ) ||
-			    mprotect(buf[thp], size, PROT_READ | PROT_WRITE))
-				fail("p5: mprotect");
-			a = bench_tsc();
-			if (vsvm_run_svm(fd, &cmd, 1))
-				fail("p5: svm re-touch");
-			tr[thp][r] = tsc_s(a, bench_tsc());
-			close(fd);
-
-			fd = open_vsvm();
-			if (fd < 0) {
-				fail("p5: vsvm");
-				return;
-			}
-			a = bench_tsc();
-			if (userptr_create(fd, buf[thp], size,
-					   DRM_USERPTR_VALIDATE, &h))
-				fail("p5: userptr validate");
-			tu[thp][r] = tsc_s(a, bench_tsc());
-			ioctl(fd, DRM_IOCTL_VSVM_GET_STATS, &s);
-			maps[thp][1] = s.svm_dma_maps;
-			close(fd);
+			ts[thp][r] = last[thp].first;
+			tr[thp][r] = last[thp].retouch;
+			tu[thp][r] = last[thp].validate;
 		}
 	for (int thp = 0; thp < 2; thp++) {
 		struct stat3 sv = stat3(ts[thp], reps);
@@ -581,15 +614,118 @@ static void p5(unsigned long mb)
 		printf("P5 %luMB %s (thp %d%%) svm-first-touch", mb,
 		       thp ? "THP" : "4K", thp_pct[thp]);
 		pr_stat("median", sv, 1e3, "ms");
-		printf(" svm-retouch");
-		pr_stat("median", rt, 1e3, "ms");
 		printf(" userptr-validate");
 		pr_stat("median", up, 1e3, "ms");
 		printf(" svm_faults %llu dma_maps svm %llu userptr %llu ratio %.2f\n",
-		       (unsigned long long)faults[thp],
-		       (unsigned long long)maps[thp][0],
-		       (unsigned long long)maps[thp][1], sv.med / up.med);
+		       (unsigned long long)last[thp].faults,
+		       (unsigned long long)last[thp].maps_svm,
+		       (unsigned long long)last[thp].maps_userptr,
+		       sv.med / up.med);
+		/* retouch against the first touch of the same runs */
+		printf("RT %luMB %s svm-retouch", mb, thp ? "THP" : "4K");
+		pr_stat("median", rt, 1e3, "ms");
+		printf(" svm-first-touch");
+		pr_stat("median", sv, 1e3, "ms");
+		printf(" ratio %.2f\n", rt.med / sv.med);
 	}
+	munmap(buf[0], size);
+	munmap(buf[1], size);
+}
+
+/*
+ * P7, the upstream anchor: the P5 measurements with each optimisation of
+ * our drm_gpusvm patches on ("ours") and off ("stock"), switched through
+ * its module parameter between interleaved repetitions of one process.
+ * The one optimisation is merge_contiguous (drm-svm/patches/0009).
+ */
+static const char *const p7_params[] = {
+	"/sys/module/drm_gpusvm_helper/parameters/merge_contiguous",
+	"/sys/module/drm_gpusvm/parameters/merge_contiguous",
+};
+
+static int p7_set(const char *path, int on)
+{
+	int fd = open(path, O_WRONLY);
+	int ret = fd < 0 ? -1 : (write(fd, on ? "Y" : "N", 1) == 1 ? 0 : -1);
+
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static void p7_line(unsigned long mb, int thp, const char *what,
+		    double *ours, double *stock)
+{
+	struct stat3 o = stat3(ours, reps), st = stat3(stock, reps);
+
+	printf("P7 %luMB %s %s ours", mb, thp ? "THP" : "4K", what);
+	pr_stat("median", o, 1e3, "ms");
+	printf(" stock");
+	pr_stat("median", st, 1e3, "ms");
+	printf(" ratio %.2f\n", o.med / st.med);
+}
+
+static void p7(unsigned long mb)
+{
+	/* [ours/stock][thp][figure][rep] */
+	static double t[2][2][4][MAX_REPS];
+	static const char *const what[4] = {
+		"svm-first-touch", "svm-invalidate", "svm-retouch",
+		"userptr-validate",
+	};
+	static uint64_t maps[2][2];
+	const char *param = NULL;
+	size_t size = mb << 20;
+	char *buf[2];
+	int thp_pct[2];
+
+	for (unsigned int i = 0; i < sizeof(p7_params) / sizeof(p7_params[0]); i++)
+		if (!access(p7_params[i], W_OK))
+			param = p7_params[i];
+	if (!param) {
+		fail("p7: no merge_contiguous parameter of drm_gpusvm");
+		return;
+	}
+	if (p5_buffers(size, buf, thp_pct))
+		return;
+	for (int r = 0; r < reps; r++)
+		for (int m = 0; m < 2; m++) {
+			/* ours first on even reps, stock first on odd ones */
+			int ours = (r + m) % 2 == 0;
+
+			if (p7_set(param, ours)) {
+				fail("p7: set merge_contiguous");
+				goto out;
+			}
+			for (int thp = 0; thp < 2; thp++) {
+				struct p5_once o;
+
+				if (p5_measure(buf[thp], size, &o))
+					goto out;
+				t[!ours][thp][0][r] = o.first;
+				t[!ours][thp][1][r] = o.invalidate;
+				t[!ours][thp][2][r] = o.retouch;
+				t[!ours][thp][3][r] = o.validate;
+				maps[!ours][thp] = o.maps_svm;
+			}
+		}
+	for (int thp = 0; thp < 2; thp++) {
+		for (int f = 0; f < 4; f++)
+			p7_line(mb, thp, what[f], t[0][thp][f], t[1][thp][f]);
+		/* both map every page: only the number of entries differs */
+		if (maps[0][thp] != maps[1][thp] ||
+		    maps[0][thp] != size / PAGE_SZ) {
+			errno = EINVAL;
+			fprintf(stderr, "svm_bench: p7 %s (thp %d%%): pages mapped ours %llu stock %llu, want %zu\n",
+				thp ? "THP" : "4K", thp_pct[thp],
+				(unsigned long long)maps[0][thp],
+				(unsigned long long)maps[1][thp], size / PAGE_SZ);
+			fail("p7: pages mapped");
+		}
+	}
+out:
+	if (p7_set(param, 1))
+		fail("p7: restore merge_contiguous");
 	munmap(buf[0], size);
 	munmap(buf[1], size);
 }
@@ -626,7 +762,7 @@ int main(int argc, char **argv)
 	}
 	if (reps < 1 || reps > MAX_REPS || iters < 1 || storm_hz < 1 ||
 	    p4_jobs < 1 || tsc_hz < 1e6 || optind >= argc) {
-		fprintf(stderr, "usage: svm_bench [-f TSC_MHZ] [-r REPS] [-i ITERS] [-s HZ] [-j JOBS] p1|p26|p3|p4|p5 [ARGS]\n");
+		fprintf(stderr, "usage: svm_bench [-f TSC_MHZ] [-r REPS] [-i ITERS] [-s HZ] [-j JOBS] p1|p26|p3|p4|p5|p7 [ARGS]\n");
 		return 2;
 	}
 	if (pin_cpu(0))
@@ -657,6 +793,8 @@ int main(int argc, char **argv)
 		p4(PAGE_SZ);
 	} else if (!strcmp(argv[optind], "p5")) {
 		p5(na ? args[0] : 256);
+	} else if (!strcmp(argv[optind], "p7")) {
+		p7(na ? args[0] : 256);
 	} else {
 		fprintf(stderr, "svm_bench: unknown figure %s\n", argv[optind]);
 		return 2;

@@ -1,13 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Benchmarks, in the guest: P1-P6 (bench/svm_bench.c), one line per figure
+# Benchmarks, in the guest: P1-P7 and RT (bench/svm_bench.c), one line per figure
 # starting with its id; never pass/fail on timings. A benchmark "passes"
 # when it ran to completion (every row could be set up).
 # Knobs (`make bench BENCH_REPS=3 ...`; host.sh stages them into bench.env):
 #   BENCH_REPS (5)  BENCH_ITERS (2000, P2 munmaps per process)
 #   BENCH_P1_MB ("64 256")  BENCH_N ("1 1000 10000 100000")
 #   BENCH_P3_MB (512)  BENCH_P4_JOBS (200)  BENCH_P4_HZ (240)
-#   BENCH_P5_MB (256)  BENCH_ONLY ("p5 p26 p4 p3 p1": which, in order)
+#   BENCH_P5_MB (256, P5/RT and P7)
+#   BENCH_ONLY ("p7 p5 p26 p4 p3 p1": which, in order)
 #   BENCH_PROFILE (unset): 1 = run each figure under `perf record -a -g`
 #     and print, as "PROF" lines, where the time under the helper's fault
 #     paths and the references goes (profile.awk). Sampling slows the
@@ -18,6 +19,23 @@ modprobe vsvm || echo "RESULT fail bench.load modprobe vsvm failed"
 if ! modprobe test_hmm; then
 	echo "bench: test_hmm did not load, its rows will fail"
 fi
+# iommu=on|off on each line says how vsvm's DMA device really maps: the
+# "edu" PCI device vsvm binds when the VM has one (rig/run-tests.sh
+# VM_IOMMU), in an IOMMU group with a translating domain (DMA, DMA-FQ) or
+# not; a run that asked for one and got the other fails.
+iommu=off dmadev=platform domain=none
+for d in /sys/bus/pci/drivers/vsvm/0000:*; do
+	[ -e "$d" ] || continue
+	dmadev="pci ${d##*/}"
+	if [ -e "$d/iommu_group/type" ]; then
+		domain=$(cat "$d/iommu_group/type")
+		case $domain in DMA|DMA-FQ) iommu=on ;; esac
+	fi
+done
+echo "bench: vsvm DMA device: $dmadev, IOMMU domain: $domain (iommu=$iommu)"
+if [ -n "${BENCH_IOMMU:-}" ] && [ "$BENCH_IOMMU" != "$iommu" ]; then
+	echo "RESULT fail bench.iommu asked for iommu=$BENCH_IOMMU, vsvm maps with iommu=$iommu ($dmadev, domain $domain)"
+fi
 # The clock: see bench/bench_util.h. The guest's clocksource is
 # refined-jiffies under TCG; the benchmarks time with the TSC at the
 # frequency the kernel calibrated against the PIT.
@@ -25,13 +43,13 @@ mhz=$(dmesg | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) 
 [ -n "$mhz" ] || mhz=$(dmesg | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' | tail -1)
 echo "bench: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null), timing with the TSC at ${mhz:-?} MHz"
 args="-f ${mhz:-1000} -r ${BENCH_REPS:-5}"
-for fig in ${BENCH_ONLY:-p5 p26 p4 p3 p1}; do
+for fig in ${BENCH_ONLY:-p7 p5 p26 p4 p3 p1}; do
 	case $fig in
 	p1) set -- ${BENCH_P1_MB:-64 256} ;;
 	p26) set -- -i "${BENCH_ITERS:-2000}" p26 ${BENCH_N:-1 1000 10000 100000} ;;
 	p3) set -- ${BENCH_P3_MB:-512} ;;
 	p4) set -- -j "${BENCH_P4_JOBS:-200}" -s "${BENCH_P4_HZ:-240}" p4 ;;
-	p5) set -- ${BENCH_P5_MB:-256} ;;
+	p5|p7) set -- ${BENCH_P5_MB:-256} ;;
 	esac
 	case $fig in
 	p26|p4) ;;
@@ -55,7 +73,7 @@ for fig in ${BENCH_ONLY:-p5 p26 p4 p3 p1}; do
 		# Each figure line says which kernel and whether DMA goes
 		# through an IOMMU: "P5 kernel=release iommu=off ...".
 		{ ./svm_bench $args "$@"; echo "rc=$?" > /tmp/bench.rc; } |
-			sed -E "s/^(P[0-9]+|RT) /\\1 kernel=${BENCH_KERNEL:-debug} iommu=${BENCH_IOMMU:-off} /"
+			sed -E "s/^(P[0-9]+|RT) /\\1 kernel=${BENCH_KERNEL:-debug} iommu=$iommu /"
 		rc=$(sed -n 's/^rc=//p' /tmp/bench.rc)
 	fi
 	if [ $rc = 0 ]; then
@@ -65,4 +83,11 @@ for fig in ${BENCH_ONLY:-p5 p26 p4 p3 p1}; do
 	fi
 done
 rmmod test_hmm 2>/dev/null
+# vsvm goes as it came: from the edu device through its PCI remove path
+# in the q35 runs (the i440fx VMs of make check unload the platform one).
+if rmmod vsvm && [ ! -e /sys/module/vsvm ]; then
+	echo "RESULT pass bench.unload vsvm unloaded ($dmadev)"
+else
+	echo "RESULT fail bench.unload vsvm still loaded ($dmadev)"
+fi
 exit 0
