@@ -946,12 +946,9 @@ static void drm_gpusvm_test_get_pages_reuses_a_valid_mapping(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pages->notifier_seq, seq);
 }
 
-static void drm_gpusvm_test_get_pages_maps_a_thp_as_one_entry(struct kunit *test)
+/* A 2 MB aligned anonymous mapping THP may back (MADV_HUGEPAGE). */
+static unsigned long gt_mmap_thp(struct kunit *test)
 {
-	struct gt *t = test->priv;
-	struct drm_gpusvm_range *range;
-	struct drm_gpusvm_pages *pages;
-	struct folio *folio;
 	unsigned long addr;
 
 	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
@@ -960,12 +957,30 @@ static void drm_gpusvm_test_get_pages_maps_a_thp_as_one_entry(struct kunit *test
 	addr = gt_mmap_aligned(test, SZ_2M, SZ_2M, PROT_READ | PROT_WRITE);
 	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, addr, SZ_2M,
 					 MADV_HUGEPAGE), 0);
-	range = gt_range(test, addr);
+	return addr;
+}
+
+/* The pages of the 2 MB range at @addr, faulted in and DMA-mapped. */
+static struct drm_gpusvm_pages *gt_get_pages_2m(struct kunit *test,
+						unsigned long addr)
+{
+	struct gt *t = test->priv;
+	struct drm_gpusvm_range *range = gt_range(test, addr);
+
 	KUNIT_ASSERT_EQ(test, drm_gpusvm_range_size(range),
 			(unsigned long)SZ_2M);
-	pages = &to_gt_range(range)->pages;
 	KUNIT_ASSERT_EQ(test, gt_get_pages(t, range, &(struct drm_gpusvm_ctx){}),
 			0);
+	return &to_gt_range(range)->pages;
+}
+
+static void drm_gpusvm_test_get_pages_maps_a_thp_as_one_entry(struct kunit *test)
+{
+	struct gt *t = test->priv;
+	struct drm_gpusvm_pages *pages;
+	struct folio *folio;
+
+	pages = gt_get_pages_2m(test, gt_mmap_thp(test));
 
 	drm_gpusvm_notifier_lock(&t->svm);
 	folio = page_folio(gt_dma_page(t, &pages->dma_addr[0]));
@@ -991,19 +1006,13 @@ static void drm_gpusvm_test_get_pages_maps_a_thp_as_one_entry(struct kunit *test
 static void drm_gpusvm_test_get_pages_merges_physically_contiguous_pages(struct kunit *test)
 {
 	struct gt *t = test->priv;
-	struct drm_gpusvm_range *range;
 	struct drm_gpusvm_pages *pages;
 	unsigned long addr, i, entries = 0, wrong = 0;
 	unsigned int first_order = 0;
 	struct folio *folio;
 	bool valid;
 
-	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
-		kunit_skip(test, "CONFIG_TRANSPARENT_HUGEPAGE is off");
-
-	addr = gt_mmap_aligned(test, SZ_2M, SZ_2M, PROT_READ | PROT_WRITE);
-	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, addr, SZ_2M,
-					 MADV_HUGEPAGE), 0);
+	addr = gt_mmap_thp(test);
 	gt_fill(test, addr, 1, 1);
 	folio = page_folio(gt_cpu_page(test, addr));
 	if (folio_order(folio) < HPAGE_PMD_ORDER)
@@ -1013,12 +1022,7 @@ static void drm_gpusvm_test_get_pages_merges_physically_contiguous_pages(struct 
 					 addr + SZ_2M - PAGE_SIZE, PAGE_SIZE,
 					 MADV_DONTNEED), 0);
 
-	range = gt_range(test, addr);
-	KUNIT_ASSERT_EQ(test, drm_gpusvm_range_size(range),
-			(unsigned long)SZ_2M);
-	pages = &to_gt_range(range)->pages;
-	KUNIT_ASSERT_EQ(test, gt_get_pages(t, range, &(struct drm_gpusvm_ctx){}),
-			0);
+	pages = gt_get_pages_2m(test, addr);
 
 	/* Read under the lock, assert outside it (a failure allocates). */
 	drm_gpusvm_notifier_lock(&t->svm);

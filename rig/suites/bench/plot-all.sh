@@ -21,44 +21,36 @@ n=$(wc -l < "$out/bench.txt")
 echo "bench: $n figure lines of $# runs: $out/bench.txt"
 [ "$n" -gt 0 ] || exit 1
 
-# P7: one row per measurement, one column per kernel/IOMMU setting.
+# One row per measurement, one column per kernel/IOMMU setting, each cell
+# the ratio a line ends with: "p7" takes the P7 lines (ours / stock),
+# "goals" the ratios the goals are judged on (issue 27); P6 is its largest
+# N (the lines come in increasing N, the last one stays).
 #   P7 kernel=K iommu=I 256MB 4K svm-first-touch ours median ... ratio R
-awk '$1 == "P7" && $NF ~ /^[0-9.]+$/ {
-	sub("kernel=", "", $2); sub("iommu=", "", $3)
-	c = $2 "/iommu-" $3; r = $5 "-" $6
-	if (!(c in cs)) { cs[c] = ++nc; cn[nc] = c }
-	if (!(r in rs)) { rs[r] = ++nr; rn[nr] = r }
-	v[rs[r], cs[c]] = $NF
-} END {
-	printf "row"; for (j = 1; j <= nc; j++) printf " %s", cn[j]; print ""
-	for (i = 1; i <= nr; i++) {
-		printf "%s", rn[i]
-		for (j = 1; j <= nc; j++) printf " %s", ((i, j) in v) ? v[i, j] : "NaN"
-		print ""
-	}
-}' "$out/bench.txt" > "$out/p7.dat"
-
-# The ratios the goals are judged on (issue 27), one row each.
-awk '$NF ~ /^[0-9.]+$/ && $(NF-1) == "ratio" {
-	sub("kernel=", "", $2); sub("iommu=", "", $3)
-	c = $2 "/iommu-" $3; r = ""
-	if ($1 == "P5") r = "P5-" $5
-	else if ($1 == "RT") r = "RT-" $5
-	else if ($1 == "P3") r = "P3"
-	else if ($1 == "P6") { r = "P6"; sub("N=", "", $4); if ($4 + 0 < maxn[c]) r = "" ; else maxn[c] = $4 + 0 }
-	else if ($1 == "P4" && $0 ~ /job reads 4K/) r = "P4-p99"
-	if (r == "") next
-	if (!(c in cs)) { cs[c] = ++nc; cn[nc] = c }
-	if (!(r in rs)) { rs[r] = ++nr; rn[nr] = r }
-	v[rs[r], cs[c]] = $NF
-} END {
-	printf "row"; for (j = 1; j <= nc; j++) printf " %s", cn[j]; print ""
-	for (i = 1; i <= nr; i++) {
-		printf "%s", rn[i]
-		for (j = 1; j <= nc; j++) printf " %s", ((i, j) in v) ? v[i, j] : "NaN"
-		print ""
-	}
-}' "$out/bench.txt" > "$out/goals.dat"
+ratio_table() {
+	awk -v what="$1" '$NF ~ /^[0-9.]+$/ && $(NF-1) == "ratio" {
+		sub("kernel=", "", $2); sub("iommu=", "", $3)
+		c = $2 "/iommu-" $3; r = ""
+		if (what == "p7") { if ($1 == "P7") r = $5 "-" $6 }
+		else if ($1 == "P5") r = "P5-" $5
+		else if ($1 == "RT") r = "RT-" $5
+		else if ($1 == "P3") r = "P3"
+		else if ($1 == "P6") r = "P6"
+		else if ($1 == "P4" && $0 ~ /job reads 4K/) r = "P4-p99"
+		if (r == "") next
+		if (!(c in cs)) { cs[c] = ++nc; cn[nc] = c }
+		if (!(r in rs)) { rs[r] = ++nr; rn[nr] = r }
+		v[rs[r], cs[c]] = $NF
+	} END {
+		printf "row"; for (j = 1; j <= nc; j++) printf " %s", cn[j]; print ""
+		for (i = 1; i <= nr; i++) {
+			printf "%s", rn[i]
+			for (j = 1; j <= nc; j++) printf " %s", ((i, j) in v) ? v[i, j] : "NaN"
+			print ""
+		}
+	}' "$out/bench.txt"
+}
+ratio_table p7 > "$out/p7.dat"
+ratio_table goals > "$out/goals.dat"
 
 # P6: N, svm ms, test_hmm ms per setting
 #   P6 kernel=K iommu=I N=1000 setup svm median X ms (...) test_hmm median Y ms ...
@@ -91,7 +83,11 @@ set ylabel "ratio"
 set yrange [0:*]
 if ($(wc -l < "$out/p7.dat") > 1) plot for [c=2:$ncol] "$out/p7.dat" using c:xtic(1) title columnhead(c), 1.0 with lines lc rgb "black" notitle, 0.5 with lines dt 2 lc rgb "black" notitle
 set title "Ratios the goals are set on: P5 <= 1.2 (SVM vs userptr), RT <= 1.2 (retouch vs first touch), P6 <= 1.5 (vs test_hmm), P4 p99 <= 3, P3 <= 1.5 (vs memcpy)"
-if ($(wc -l < "$out/goals.dat") > 1) plot for [c=2:$gcol] "$out/goals.dat" using c:xtic(1) title columnhead(c)
+set logscale y
+set yrange [0.1:*]
+set ylabel "ratio (log)"
+if ($(wc -l < "$out/goals.dat") > 1) plot for [c=2:$gcol] "$out/goals.dat" using c:xtic(1) title columnhead(c), 1.2 with lines dt 2 lc rgb "black" title "1.2", 1.5 with lines dt 3 lc rgb "black" title "1.5", 3 with lines dt 4 lc rgb "black" title "3"
+unset logscale y
 set style data linespoints
 set xtics norotate
 set logscale xy
