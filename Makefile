@@ -108,7 +108,7 @@ help:
 	@echo "make check-drivers        make check plus the amdgpu and nouveau modules"
 	@echo "                          (DRIVERS=\"amdgpu nouveau\"): load/unload, KFD, KUnit"
 	@echo "make bench                benchmarks in the VM (ratios, no pass/fail on time),"
-	@echo "                          once on the release and once on the debug kernel"
+	@echo "                          release and debug kernels, each without and with an IOMMU"
 	@echo "make kernel FLAVOR=release  the release kernel (no KASAN/kmemleak/lockdep/DEBUG_VM)"
 	@echo "make vm CMD='...'         run a command in the guest"
 	@echo "make kernel               overlay + patches + config + incremental build"
