@@ -45,8 +45,10 @@ append+="${VM_APPEND:+ $VM_APPEND}"
 # puts an Intel IOMMU (VT-d, found through ACPI's DMAR table) in front of
 # it, in DMA-translated mode (x86's default lazy flushing), so drm_gpusvm
 # maps through IOVA as on most machines. Unset: the i440fx machine with
-# radeon's rv100 and no edu, where vsvm DMA-maps its own platform device.
+# radeon's rv100 and the edu device, no IOMMU (VM_EDU=0 leaves edu out:
+# vsvm then DMA-maps a platform device of its own).
 machine=(-device ati-vga,model=rv100)
+[ "${VM_EDU:-1}" = 0 ] || machine+=(-device edu)
 case ${VM_IOMMU:-} in
 '') ;;
 off) machine=(-M q35 -device edu) ;;

@@ -83,8 +83,7 @@ for fig in ${BENCH_ONLY:-p7 p5 p26 p4 p3 p1}; do
 	fi
 done
 rmmod test_hmm 2>/dev/null
-# vsvm goes as it came: from the edu device through its PCI remove path
-# in the q35 runs (the i440fx VMs of make check unload the platform one).
+# vsvm goes as it came: from the edu device through its PCI remove path.
 if rmmod vsvm && [ ! -e /sys/module/vsvm ]; then
 	echo "RESULT pass bench.unload vsvm unloaded ($dmadev)"
 else
