@@ -636,12 +636,10 @@ static void p5(unsigned long mb)
  * P7, the upstream anchor: the P5 measurements with each optimisation of
  * our drm_gpusvm patches on ("ours") and off ("stock"), switched through
  * its module parameter between interleaved repetitions of one process.
- * The one optimisation is merge_contiguous (drm-svm/patches/0009).
+ * The one optimisation is merge_contiguous (drm-svm/patches/0009); the
+ * helper's module is drm_gpusvm_helper, built in or not.
  */
-static const char *const p7_params[] = {
-	"/sys/module/drm_gpusvm_helper/parameters/merge_contiguous",
-	"/sys/module/drm_gpusvm/parameters/merge_contiguous",
-};
+#define P7_PARAM "/sys/module/drm_gpusvm_helper/parameters/merge_contiguous"
 
 static int p7_set(const char *path, int on)
 {
@@ -674,16 +672,13 @@ static void p7(unsigned long mb)
 		"userptr-validate",
 	};
 	static uint64_t maps[2][2];
-	const char *param = NULL;
+	const char *param = P7_PARAM;
 	size_t size = mb << 20;
 	char *buf[2];
 	int thp_pct[2];
 
-	for (unsigned int i = 0; i < sizeof(p7_params) / sizeof(p7_params[0]); i++)
-		if (!access(p7_params[i], W_OK))
-			param = p7_params[i];
-	if (!param) {
-		fail("p7: no merge_contiguous parameter of drm_gpusvm");
+	if (access(param, W_OK)) {
+		fail("p7: " P7_PARAM);
 		return;
 	}
 	if (p5_buffers(size, buf, thp_pct))

@@ -374,11 +374,9 @@ static struct page *gt_page_of(struct gt *t, struct drm_gpusvm_pages *pages,
 static unsigned long gt_entries(struct drm_gpusvm_pages *pages,
 				unsigned long npages)
 {
-	unsigned long i, j;
+	unsigned long k;
 
-	for (i = 0, j = 0; i < npages; j++)
-		i += 1UL << pages->dma_addr[j].order;
-	return j;
+	return gt_entry(pages, npages - 1, &k) - pages->dma_addr + 1;
 }
 
 /* The page the CPU page tables map at @addr (no reference kept). */

@@ -67,10 +67,12 @@ if ! command -v gnuplot >/dev/null; then
 	echo "bench: gnuplot is not installed (make deps), no plot" >&2
 	exit 0
 fi
+# Lines per table (a header and no row is an empty table), columns + 1.
+l7=$(wc -l < "$out/p7.dat") lg=$(wc -l < "$out/goals.dat") l6=$(wc -l < "$out/p6.dat")
 ncol=$(head -n 1 "$out/p7.dat" | wc -w)
-rows=$(( ($(wc -l < "$out/p7.dat") > 1) + ($(wc -l < "$out/goals.dat") > 1) + ($(wc -l < "$out/p6.dat") > 0) ))
-[ "$rows" -gt 0 ] || { echo "bench: nothing to plot"; exit 0; }
 gcol=$(head -n 1 "$out/goals.dat" | wc -w)
+rows=$(( (l7 > 1) + (lg > 1) + (l6 > 0) ))
+[ "$rows" -gt 0 ] || { echo "bench: nothing to plot"; exit 0; }
 png=$out/bench.png
 gnuplot <<GP
 set terminal pngcairo size 1600,1200 noenhanced
@@ -85,12 +87,12 @@ set xtics rotate by -20
 set title "P7: ours / stock drm_gpusvm (merge_contiguous on / off), lower is better; goal <= 1.0, <= 0.5 for 4K first touch"
 set ylabel "ratio"
 set yrange [0:*]
-if ($(wc -l < "$out/p7.dat") > 1) plot for [c=2:$ncol] "$out/p7.dat" using c:xtic(1) title columnhead(c), 1.0 with lines lc rgb "black" notitle, 0.5 with lines dt 2 lc rgb "black" notitle
+if ($l7 > 1) plot for [c=2:$ncol] "$out/p7.dat" using c:xtic(1) title columnhead(c), 1.0 with lines lc rgb "black" notitle, 0.5 with lines dt 2 lc rgb "black" notitle
 set title "Ratios the goals are set on: P5 <= 1.2 (SVM vs userptr), RT <= 1.2 (retouch vs first touch), P6 <= 1.5 (vs test_hmm), P4 p99 <= 3, P3 <= 1.5 (vs memcpy)"
 set logscale y
 set yrange [0.1:*]
 set ylabel "ratio (log)"
-if ($(wc -l < "$out/goals.dat") > 1) plot for [c=2:$gcol] "$out/goals.dat" using c:xtic(1) title columnhead(c), 1.2 with lines dt 2 lc rgb "black" title "1.2", 1.5 with lines dt 3 lc rgb "black" title "1.5", 3 with lines dt 4 lc rgb "black" title "3"
+if ($lg > 1) plot for [c=2:$gcol] "$out/goals.dat" using c:xtic(1) title columnhead(c), 1.2 with lines dt 2 lc rgb "black" title "1.2", 1.5 with lines dt 3 lc rgb "black" title "1.5", 3 with lines dt 4 lc rgb "black" title "3"
 unset logscale y
 set style data linespoints
 set xtics norotate
@@ -100,7 +102,7 @@ set ylabel "ms"
 set yrange [*:*]
 set title "P6: setting up N 4K mirror ranges, vsvm SVM (solid) and test_hmm (dashed)"
 configs = system("cut -d' ' -f1 $out/p6.dat | sort -u | tr '\\n' ' '")
-if ($(wc -l < "$out/p6.dat") > 0) plot for [c in configs] "< grep '^".c." ' $out/p6.dat" using 2:3 title c." svm" lw 2, \
+if ($l6 > 0) plot for [c in configs] "< grep '^".c." ' $out/p6.dat" using 2:3 title c." svm" lw 2, \
      for [c in configs] "< grep '^".c." ' $out/p6.dat" using 2:4 title c." test_hmm" dt 2
 unset multiplot
 GP
