@@ -188,9 +188,10 @@ struct vsvm_mirror {
  * @anon_only: DRM_USERPTR_ANON_ONLY
  * @lock: serialises validations (drm_gpusvm_get_pages() and the engine's
  *	  page snapshot) of the object
- * @pfns: the engine's view of the pages: an hmm snapshot taken with
- *	  @notifier after drm_gpusvm_get_pages(); written under @lock while
- *	  the object is invalid, read under the notifier lock while valid
+ * @pfns: the engine's view of the pages: the hmm pfns
+ *	  drm_gpusvm_get_pages() mapped them from (or, with helper_pfns=0, an
+ *	  hmm snapshot taken with @notifier after it); written under @lock
+ *	  while the object is invalid, read under the notifier lock while valid
  * @snap_seq: @notifier sequence of @pfns (written under the notifier lock
  *	      held for write)
  * @snap_valid: @pfns and @snap_seq were set once
@@ -225,8 +226,9 @@ struct vsvm_userptr {
  * struct vsvm_svm_range - an SVM range and its "GPU page table"
  * @base: the drm_gpusvm range
  * @pages: drm_gpusvm's DMA mapping of the range
- * @pfns: the engine's view of the pages (hmm snapshot), written under
- *	  &vsvm_mirror.svm_lock while @gpu_mapped is clear
+ * @pfns: the engine's view of the pages (the hmm pfns drm_gpusvm_get_pages()
+ *	  mapped them from, or with helper_pfns=0 a snapshot after it), written
+ *	  under &vsvm_mirror.svm_lock while @gpu_mapped is clear
  * @inval_gen: bumped by every invalidation of the range (notifier lock
  *	       held for write)
  * @gpu_mapped: the engine may access the range's pages; set at commit
@@ -301,6 +303,7 @@ int vsvm_userptr_validate(struct vsvm_file *vfile, struct vsvm_userptr *uobj);
 bool vsvm_userptr_valid(struct vsvm_userptr *uobj);
 int vsvm_userptr_gpu_pages_alloc(struct vsvm_userptr *uobj);
 void vsvm_userptr_gpu_pages_write(struct vsvm_userptr *uobj);
+extern bool vsvm_helper_pfns;
 int vsvm_hmm_snapshot(struct mmu_interval_notifier *notifier,
 		      unsigned long start, unsigned long end, bool write,
 		      bool anon_only, unsigned long *pfns, unsigned long *seq);

@@ -41,8 +41,9 @@
  *       |                                    vsvm_svm_fault(va):
  *       | yes                                  svm_lock, garbage collector
  *   copy <= DRM_VSVM_CHUNK_PAGES pages         drm_gpusvm_range_find_or_insert()
- *   up_read(notifier_lock), unlock svm_lock    drm_gpusvm_get_pages()
- *                                              hmm snapshot (engine's view)
+ *   up_read(notifier_lock), unlock svm_lock    drm_gpusvm_get_pages(), which
+ *                                              leaves the engine's view (the
+ *                                              hmm pfns) in vrange->pfns
  *                                              commit: gpu_mapped = 1
  *                                            retry the lookup
  *
@@ -60,7 +61,7 @@
  * the garbage collector once dereferenced a range tree emptied under it).
  *
  * Each range is a &struct vsvm_svm_range: drm_gpusvm's range, its &struct
- * drm_gpusvm_pages, the engine's hmm snapshot of the pages (see "vsvm
+ * drm_gpusvm_pages, the engine's view of the pages (hmm pfns, see "vsvm
  * userptr objects" for why the engine needs one) and the flags that play
  * the GPU page-table entry.
  *
@@ -411,7 +412,7 @@ static int vsvm_svm_fault_locked(struct vsvm_mirror *mirror, u64 va,
 	struct vsvm_svm_range *vrange;
 	struct drm_gpusvm_range *range;
 	unsigned long gen, seq, start, end;
-	bool upgrade;
+	bool upgrade, helper_pfns;
 	int i, ret;
 
 	lockdep_assert_held(&mirror->svm_lock);
@@ -467,6 +468,10 @@ static int vsvm_svm_fault_locked(struct vsvm_mirror *mirror, u64 va,
 		drm_gpusvm_unmap_pages(gpusvm, &vrange->pages,
 				       vsvm_svm_range_npages(range), &ctx);
 
+	/* The engine's view: the pfns the pages are mapped from. */
+	helper_pfns = READ_ONCE(vsvm_helper_pfns);
+	if (helper_pfns)
+		ctx.hmm_pfns = vrange->pfns;
 	ret = drm_gpusvm_get_pages(gpusvm, &vrange->pages, gpusvm->mm,
 				   &range->notifier->notifier, start, end,
 				   &ctx);
@@ -475,10 +480,13 @@ static int vsvm_svm_fault_locked(struct vsvm_mirror *mirror, u64 va,
 	if (ret)
 		return vsvm_svm_errno(ret);
 
-	ret = vsvm_hmm_snapshot(&range->notifier->notifier, start, end,
-				!ctx.read_only, false, vrange->pfns, &seq);
-	if (ret)
-		return vsvm_svm_errno(ret);
+	if (!helper_pfns) {
+		ret = vsvm_hmm_snapshot(&range->notifier->notifier, start, end,
+					!ctx.read_only, false, vrange->pfns,
+					&seq);
+		if (ret)
+			return vsvm_svm_errno(ret);
+	}
 
 	/* Commit: map the range for the engine unless it was invalidated. */
 	down_write(&gpusvm->notifier_lock);

@@ -37,12 +37,14 @@
  *
  * vsvm's engine is the CPU, and a virtual device cannot use DMA addresses:
  * it must never turn them back into pages (an IOMMU or swiotlb makes that
- * wrong). After drm_gpusvm_get_pages() it therefore takes its own snapshot
- * of the CPU page table with hmm_range_fault() and the same notifier
- * (&vsvm_userptr.pfns), the way a device that walks the CPU page tables
- * (ATS) sees the pages. The object is valid (vsvm_userptr_valid()) while
- * drm_gpusvm_pages_valid() holds and the notifier did not fire since the
- * snapshot.
+ * wrong). It therefore keeps the hmm pfns of the CPU page table walk that
+ * drm_gpusvm_get_pages() made the DMA mapping from (drm_gpusvm_ctx.hmm_pfns,
+ * into &vsvm_userptr.pfns), the way a device that walks the CPU page tables
+ * (ATS) sees the pages; with the module parameter helper_pfns=0 it walks
+ * again after drm_gpusvm_get_pages() with hmm_range_fault() and the same
+ * notifier, as it would have to on a drm_gpusvm without hmm_pfns. The
+ * object is valid (vsvm_userptr_valid()) while drm_gpusvm_pages_valid()
+ * holds and the notifier did not fire since the walk.
  *
  * The engine reaches the pages in one of two ways (see "vsvm engine"):
  *
@@ -312,6 +314,35 @@ static bool vsvm_range_has_file(struct mm_struct *mm, unsigned long start,
 	return false;
 }
 
+/*
+ * The engine's view of a range's pages comes from drm_gpusvm_get_pages()'s
+ * own walk (drm_gpusvm_ctx.hmm_pfns), or, with helper_pfns=0, from a second
+ * walk after it (vsvm_hmm_snapshot()), as on a drm_gpusvm without
+ * drm_gpusvm_ctx.hmm_pfns: the stock anchor of the benchmark's P7.
+ */
+bool vsvm_helper_pfns = true;
+module_param_named(helper_pfns, vsvm_helper_pfns, bool, 0644);
+MODULE_PARM_DESC(helper_pfns,
+		 "Take the engine's view of the pages from drm_gpusvm_get_pages() (default), not from a walk of their own");
+
+/* -EPERM if [@start, @end) holds anything but private anonymous memory. */
+static int vsvm_range_check_anon(struct mm_struct *mm, unsigned long start,
+				 unsigned long end)
+{
+	int ret;
+
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	ret = mmap_read_lock_killable(mm);
+	if (!ret) {
+		if (vsvm_range_has_file(mm, start, end))
+			ret = -EPERM;
+		mmap_read_unlock(mm);
+	}
+	mmput(mm);
+	return ret;
+}
+
 /**
  * vsvm_hmm_snapshot() - the engine's view of the pages of a range
  * @notifier: interval notifier covering the range
@@ -322,6 +353,7 @@ static bool vsvm_range_has_file(struct mm_struct *mm, unsigned long start,
  * @pfns: out: one hmm pfn per page
  * @seq: out: @notifier sequence the snapshot is valid for
  *
+ * With helper_pfns=0 only (else drm_gpusvm_get_pages() fills the pfns).
  * Called after drm_gpusvm_get_pages() faulted the range in, so this
  * normally only reads the CPU page table. The caller checks @seq with
  * mmu_interval_read_retry() under the notifier lock before it uses @pfns.
@@ -393,7 +425,7 @@ static int vsvm_userptr_fault(struct vsvm_userptr *uobj)
 	struct drm_gpusvm_ctx ctx = { .read_only = uobj->read_only };
 	unsigned long end = uobj->start + (uobj->npages << PAGE_SHIFT);
 	unsigned long seq;
-	bool valid;
+	bool valid, helper_pfns;
 	int ret;
 
 	drm_gpusvm_notifier_lock(gpusvm);
@@ -410,6 +442,10 @@ static int vsvm_userptr_fault(struct vsvm_userptr *uobj)
 			return -ENOMEM;
 	}
 
+	/* Nobody reads @pfns while the object is invalid. */
+	helper_pfns = READ_ONCE(vsvm_helper_pfns);
+	if (helper_pfns)
+		ctx.hmm_pfns = uobj->pfns;
 	ret = drm_gpusvm_get_pages(gpusvm, &uobj->pages,
 				   vsvm_mirror_mm(uobj->mirror),
 				   &uobj->notifier, uobj->start, end, &ctx);
@@ -418,10 +454,21 @@ static int vsvm_userptr_fault(struct vsvm_userptr *uobj)
 	if (ret)
 		return ret;
 
-	/* Nobody reads @pfns while the object is invalid. */
-	ret = vsvm_hmm_snapshot(&uobj->notifier, uobj->start, end,
-				!uobj->read_only, uobj->anon_only, uobj->pfns,
-				&seq);
+	if (helper_pfns) {
+		/*
+		 * The pfns of the walk that mapped the pages. A VMA that
+		 * changed since then invalidated the pages: the sequence
+		 * check below fails, so this check saw what the walk saw.
+		 */
+		seq = uobj->pages.notifier_seq;
+		if (uobj->anon_only)
+			ret = vsvm_range_check_anon(vsvm_mirror_mm(uobj->mirror),
+						    uobj->start, end);
+	} else {
+		ret = vsvm_hmm_snapshot(&uobj->notifier, uobj->start, end,
+					!uobj->read_only, uobj->anon_only,
+					uobj->pfns, &seq);
+	}
 	if (ret)
 		return ret;
 

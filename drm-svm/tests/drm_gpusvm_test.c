@@ -944,6 +944,68 @@ static void drm_gpusvm_test_get_pages_reuses_a_valid_mapping(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pages->notifier_seq, seq);
 }
 
+/*
+ * With ctx->hmm_pfns the caller gets the hmm pfns the mapping was made
+ * from, one walk for both: valid, writable and the CPU's pages, left alone
+ * by a call that finds the pages valid, refilled by one that faults again.
+ */
+static void drm_gpusvm_test_get_pages_fills_the_callers_hmm_pfns(struct kunit *test)
+{
+	struct gt *t = test->priv;
+	struct drm_gpusvm_stats *st = &t->svm.stats;
+	struct drm_gpusvm_range *range;
+	struct drm_gpusvm_pages *pages;
+	struct drm_gpusvm_ctx ctx = {};
+	struct page *cpu[16], *dev[16];
+	unsigned long addr, i, wrong = 0;
+	unsigned long *pfns;
+	s64 walks;
+
+	addr = gt_mmap_aligned(test, SZ_64K, SZ_64K, PROT_READ | PROT_WRITE);
+	gt_fill(test, addr, 16, 0x2000);
+	range = gt_range(test, addr);
+	KUNIT_ASSERT_EQ(test, gt_npages(range), 16UL);
+	pages = &to_gt_range(range)->pages;
+	pfns = kunit_kcalloc(test, 16, sizeof(*pfns), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pfns);
+	ctx.hmm_pfns = pfns;
+
+	walks = atomic64_read(&st->hmm_faults);
+	KUNIT_ASSERT_EQ(test, gt_get_pages(t, range, &ctx), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&st->hmm_faults) - walks, 1LL);
+	for (i = 0; i < 16; i++)
+		cpu[i] = gt_cpu_page(test, addr + i * PAGE_SIZE);
+	drm_gpusvm_notifier_lock(&t->svm);
+	KUNIT_EXPECT_TRUE(test, drm_gpusvm_pages_valid(&t->svm, pages));
+	for (i = 0; i < 16; i++)
+		dev[i] = gt_page_of(t, pages, i);
+	drm_gpusvm_notifier_unlock(&t->svm);
+	for (i = 0; i < 16; i++) {
+		wrong += (pfns[i] & (HMM_PFN_VALID | HMM_PFN_WRITE)) !=
+			 (HMM_PFN_VALID | HMM_PFN_WRITE);
+		wrong += hmm_pfn_to_page(pfns[i]) != cpu[i];
+		wrong += dev[i] != cpu[i];
+	}
+	KUNIT_EXPECT_EQ(test, wrong, 0UL);
+
+	/* Still valid: nothing walked, the array left alone. */
+	pfns[5] = 0;
+	KUNIT_ASSERT_EQ(test, gt_get_pages(t, range, &ctx), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&st->hmm_faults) - walks, 1LL);
+	KUNIT_EXPECT_EQ(test, pfns[5], 0UL);
+
+	/* A new page behind page 5: the next call walks and reports it. */
+	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, addr + 5 * PAGE_SIZE,
+					 PAGE_SIZE, MADV_DONTNEED), 0);
+	KUNIT_EXPECT_FALSE(test, gt_valid(t, pages));
+	KUNIT_ASSERT_EQ(test, gt_get_pages(t, range, &ctx), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&st->hmm_faults) - walks, 2LL);
+	cpu[5] = gt_cpu_page(test, addr + 5 * PAGE_SIZE);
+	KUNIT_EXPECT_TRUE(test, pfns[5] & HMM_PFN_VALID);
+	KUNIT_EXPECT_PTR_EQ(test, hmm_pfn_to_page(pfns[5]), cpu[5]);
+	KUNIT_EXPECT_EQ(test, gt_cpu_word(test, addr + 5 * PAGE_SIZE), 0U);
+}
+
 /* A 2 MB aligned anonymous mapping THP may back (MADV_HUGEPAGE). */
 static unsigned long gt_mmap_thp(struct kunit *test)
 {
@@ -2091,6 +2153,7 @@ static struct kunit_case drm_gpusvm_tests[] = {
 	KUNIT_CASE(drm_gpusvm_test_get_pages_faults_in_private_writable_pages),
 	KUNIT_CASE(drm_gpusvm_test_get_pages_without_drm_device_is_einval),
 	KUNIT_CASE(drm_gpusvm_test_get_pages_reuses_a_valid_mapping),
+	KUNIT_CASE(drm_gpusvm_test_get_pages_fills_the_callers_hmm_pfns),
 	KUNIT_CASE(drm_gpusvm_test_get_pages_maps_a_thp_as_one_entry),
 	KUNIT_CASE(drm_gpusvm_test_get_pages_merges_physically_contiguous_pages),
 	KUNIT_CASE(drm_gpusvm_test_read_only_ctx_maps_zero_page_to_device),
