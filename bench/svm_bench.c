@@ -21,7 +21,9 @@
  *                 test_hmm (HMM_DMIRROR_READ); P6 is that setup time, P2 the
  *                 cost of munmap() of a page no range covers (-i ITERS).
  *   p3 [MB]       userptr create + bind + first use (a CHECKSUM job) of
- *                 MB (default 512) against memcpy of the same memory.
+ *                 MB (default 512) against memcpy of the same memory;
+ *                 the line also splits it into create+validate (the
+ *                 helper's part) and bind+job (vsvm's engine).
  *   p4            job latency (2 MB userptr, CHECKSUM job of all of it,
  *                 then of its first page; dma-fence) with
  *                 and without a thread on CPU 1 toggling the protection of
@@ -37,8 +39,10 @@
  *   p7 [MB]       the upstream anchor: P5's first touch, the mprotect()
  *                 round trip that invalidates (DMA-unmaps) every range,
  *                 the retouch and userptr validation with our
- *                 drm_gpusvm optimisations on and off (module parameter
- *                 merge_contiguous, switched between interleaved reps).
+ *                 drm_gpusvm optimisations on and off (module parameters
+ *                 drm_gpusvm_helper.merge_contiguous and vsvm.helper_pfns,
+ *                 switched between interleaved reps).
+ *   -k KINDS      P5/P7 rows: 1 = 4K only, 2 = THP only, 3 = both (default).
  *
  * Nothing here passes or fails on time: the exit status is non-zero only
  * if something could not be set up.
@@ -59,6 +63,7 @@ static int reps = 5;
 static int iters = 2000;
 static int storm_hz = 240;
 static int p4_jobs = 200;
+static int kinds = 3;		/* P5/P7 rows: 1 = 4K, 2 = THP (-k) */
 static int failed;
 
 static void fail(const char *what)
@@ -347,7 +352,7 @@ static int res_bo(int fd)
 
 static void p3(unsigned long mb)
 {
-	static double tu[MAX_REPS], tm[MAX_REPS];
+	static double tu[MAX_REPS], tm[MAX_REPS], tv[MAX_REPS], tj[MAX_REPS];
 	size_t size = mb << 20, piece = 64ul << 20;
 	char *buf = bench_alloc(size, 0, 0);
 	char *dst = bench_alloc(piece, 0, 0);
@@ -355,7 +360,7 @@ static void p3(unsigned long mb)
 		.op = DRM_VSVM_OP_CHECKSUM,
 		.src = UP_VA, .dst = RES_VA, .size = size,
 	};
-	struct stat3 su, sm;
+	struct stat3 su, sm, sv, sj;
 
 	if (!buf || !dst) {
 		fail("p3: out of memory");
@@ -364,18 +369,28 @@ static void p3(unsigned long mb)
 	for (int r = 0; r < reps; r++) {
 		int fd = open_vsvm();
 		uint32_t so, h = 0;
-		uint64_t a;
+		uint64_t a, b, c;
 
 		if (fd < 0 || res_bo(fd) || !(so = syncobj_create(fd))) {
 			fail("p3: vsvm");
 			return;
 		}
+		/*
+		 * Created validated: the helper's part (faulting and DMA-mapping
+		 * the pages) apart from the job's (the engine's checksum).
+		 */
 		a = bench_tsc();
-		if (userptr_create(fd, buf, size, DRM_USERPTR_READ_ONLY, &h) ||
-		    vm_bind(fd, h, UP_VA, size, DRM_VSVM_BIND_READ_ONLY) ||
+		if (userptr_create(fd, buf, size, DRM_USERPTR_READ_ONLY |
+				   DRM_USERPTR_VALIDATE, &h))
+			fail("p3: userptr create");
+		b = bench_tsc();
+		if (vm_bind(fd, h, UP_VA, size, DRM_VSVM_BIND_READ_ONLY) ||
 		    vsvm_run_fence(fd, so, &cmd, 1))
 			fail("p3: userptr first use");
-		tu[r] = tsc_s(a, bench_tsc());
+		c = bench_tsc();
+		tu[r] = tsc_s(a, c);
+		tv[r] = tsc_s(a, b);
+		tj[r] = tsc_s(b, c);
 		close(fd);
 
 		a = bench_tsc();
@@ -385,11 +400,18 @@ static void p3(unsigned long mb)
 	}
 	su = stat3(tu, reps);
 	sm = stat3(tm, reps);
+	sv = stat3(tv, reps);
+	sj = stat3(tj, reps);
 	printf("P3 %luMB userptr-create+first-use", mb);
 	pr_stat("median", su, 1e3, "ms");
-	printf(" memcpy");
+	printf(" (create+validate");
+	pr_stat("median", sv, 1e3, "ms");
+	printf(", bind+checksum job");
+	pr_stat("median", sj, 1e3, "ms");
+	printf(") memcpy");
 	pr_stat("median", sm, 1e3, "ms");
-	printf(" ratio %.2f\n", su.med / sm.med);
+	printf(" validate/memcpy %.2f ratio %.2f\n", sv.med / sm.med,
+	       su.med / sm.med);
 	munmap(buf, size);
 	munmap(dst, piece);
 }
@@ -600,6 +622,8 @@ static void p5(unsigned long mb)
 		return;
 	for (int r = 0; r < reps; r++)
 		for (int thp = 0; thp < 2; thp++) {
+			if (!(kinds & (1 << thp)))
+				continue;
 			if (p5_measure(buf[thp], size, &last[thp]))
 				return;
 			ts[thp][r] = last[thp].first;
@@ -610,6 +634,9 @@ static void p5(unsigned long mb)
 		struct stat3 sv = stat3(ts[thp], reps);
 		struct stat3 up = stat3(tu[thp], reps);
 		struct stat3 rt = stat3(tr[thp], reps);
+
+		if (!(kinds & (1 << thp)))
+			continue;
 
 		printf("P5 %luMB %s (thp %d%%) svm-first-touch", mb,
 		       thp ? "THP" : "4K", thp_pct[thp]);
@@ -635,19 +662,34 @@ static void p5(unsigned long mb)
 /*
  * P7, the upstream anchor: the P5 measurements with each optimisation of
  * our drm_gpusvm patches on ("ours") and off ("stock"), switched through
- * its module parameter between interleaved repetitions of one process.
- * The one optimisation is merge_contiguous (drm-svm/patches/0009); the
- * helper's module is drm_gpusvm_helper, built in or not.
+ * module parameters between interleaved repetitions of one process:
+ * merge_contiguous (drm-svm/patches/0009; the helper's module is
+ * drm_gpusvm_helper, built in or not) and vsvm's helper_pfns, its use of
+ * drm_gpusvm_ctx.hmm_pfns (drm-svm/patches/0010), without which vsvm walks
+ * the page table again as it must on stock drm_gpusvm.
  */
-#define P7_PARAM "/sys/module/drm_gpusvm_helper/parameters/merge_contiguous"
+static const char *const p7_params[] = {
+	"/sys/module/drm_gpusvm_helper/parameters/merge_contiguous",
+	"/sys/module/vsvm/parameters/helper_pfns",
+};
+#define P7_NPARAMS	(sizeof(p7_params) / sizeof(p7_params[0]))
 
-static int p7_set(const char *path, int on)
+/* All of them on (ours) or off (stock); -1 if one cannot be written. */
+static int p7_set(int on)
 {
-	int fd = open(path, O_WRONLY);
-	int ret = fd < 0 ? -1 : (write(fd, on ? "Y" : "N", 1) == 1 ? 0 : -1);
+	int ret = 0;
 
-	if (fd >= 0)
-		close(fd);
+	for (size_t i = 0; i < P7_NPARAMS; i++) {
+		int fd = open(p7_params[i], O_WRONLY);
+
+		if (fd < 0 || write(fd, on ? "Y" : "N", 1) != 1) {
+			fprintf(stderr, "svm_bench: p7: cannot write %s\n",
+				p7_params[i]);
+			ret = -1;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
 	return ret;
 }
 
@@ -672,13 +714,12 @@ static void p7(unsigned long mb)
 		"userptr-validate",
 	};
 	static uint64_t maps[2][2];
-	const char *param = P7_PARAM;
 	size_t size = mb << 20;
 	char *buf[2];
 	int thp_pct[2];
 
-	if (access(param, W_OK)) {
-		fail("p7: " P7_PARAM);
+	if (p7_set(1)) {
+		fail("p7: module parameters");
 		return;
 	}
 	if (p5_buffers(size, buf, thp_pct))
@@ -688,13 +729,15 @@ static void p7(unsigned long mb)
 			/* ours first on even reps, stock first on odd ones */
 			int ours = (r + m) % 2 == 0;
 
-			if (p7_set(param, ours)) {
-				fail("p7: set merge_contiguous");
+			if (p7_set(ours)) {
+				fail("p7: set the module parameters");
 				goto out;
 			}
 			for (int thp = 0; thp < 2; thp++) {
 				struct p5_once o;
 
+				if (!(kinds & (1 << thp)))
+					continue;
 				if (p5_measure(buf[thp], size, &o))
 					goto out;
 				t[!ours][thp][0][r] = o.first;
@@ -705,6 +748,8 @@ static void p7(unsigned long mb)
 			}
 		}
 	for (int thp = 0; thp < 2; thp++) {
+		if (!(kinds & (1 << thp)))
+			continue;
 		for (int f = 0; f < 4; f++)
 			p7_line(mb, thp, what[f], t[0][thp][f], t[1][thp][f]);
 		/* both map every page: only the number of entries differs */
@@ -719,8 +764,8 @@ static void p7(unsigned long mb)
 		}
 	}
 out:
-	if (p7_set(param, 1))
-		fail("p7: restore merge_contiguous");
+	if (p7_set(1))
+		fail("p7: restore the module parameters");
 	munmap(buf[0], size);
 	munmap(buf[1], size);
 }
@@ -734,7 +779,7 @@ int main(int argc, char **argv)
 	double m0 = mono_s(CLOCK_MONOTONIC), r0 = mono_s(CLOCK_MONOTONIC_RAW);
 	uint64_t t0;
 
-	while ((opt = getopt(argc, argv, "f:r:i:s:j:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:r:i:s:j:k:")) != -1) {
 		switch (opt) {
 		case 'f':
 			tsc_hz = atof(optarg) * 1e6;
@@ -751,13 +796,17 @@ int main(int argc, char **argv)
 		case 'j':
 			p4_jobs = atoi(optarg);
 			break;
+		case 'k':
+			kinds = atoi(optarg);
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (reps < 1 || reps > MAX_REPS || iters < 1 || storm_hz < 1 ||
-	    p4_jobs < 1 || tsc_hz < 1e6 || optind >= argc) {
-		fprintf(stderr, "usage: svm_bench [-f TSC_MHZ] [-r REPS] [-i ITERS] [-s HZ] [-j JOBS] p1|p26|p3|p4|p5|p7 [ARGS]\n");
+	    p4_jobs < 1 || kinds < 1 || kinds > 3 || tsc_hz < 1e6 ||
+	    optind >= argc) {
+		fprintf(stderr, "usage: svm_bench [-f TSC_MHZ] [-r REPS] [-i ITERS] [-s HZ] [-j JOBS] [-k 1|2|3] p1|p26|p3|p4|p5|p7 [ARGS]\n");
 		return 2;
 	}
 	if (pin_cpu(0))
