@@ -1102,6 +1102,53 @@ static void drm_gpusvm_test_get_pages_merges_physically_contiguous_pages(struct 
 	KUNIT_EXPECT_LE(test, entries, 10UL);
 }
 
+/*
+ * drm-svm/patches/0011: the DMA address array has a slot per entry, not
+ * per page: one for a THP, as many as the runs of a split one. Fails
+ * without it (an 8 KB array of 512 slots for each).
+ */
+static void drm_gpusvm_test_get_pages_allocates_a_slot_per_entry(struct kunit *test)
+{
+	struct gt *t = test->priv;
+	struct drm_gpusvm_pages *pages[2];
+	unsigned long addr[2], entries[2] = {}, i;
+	size_t size[2] = {};
+	struct folio *folio;
+
+	/* [0]: a THP mapped by its PMD; [1]: one split into 4K PTEs */
+	for (i = 0; i < 2; i++) {
+		addr[i] = gt_mmap_thp(test);
+		gt_fill(test, addr[i], 1, 1);
+		folio = page_folio(gt_cpu_page(test, addr[i]));
+		if (folio_order(folio) < HPAGE_PMD_ORDER)
+			kunit_skip(test, "no THP could be allocated (order %u folio)",
+				   folio_order(folio));
+	}
+	KUNIT_ASSERT_EQ(test, do_madvise(current->mm,
+					 addr[1] + SZ_2M - PAGE_SIZE, PAGE_SIZE,
+					 MADV_DONTNEED), 0);
+
+	for (i = 0; i < 2; i++)
+		pages[i] = gt_get_pages_2m(test, addr[i]);
+
+	drm_gpusvm_notifier_lock(&t->svm);
+	for (i = 0; i < 2; i++) {
+		if (!drm_gpusvm_pages_valid(&t->svm, pages[i]) ||
+		    is_vmalloc_addr(pages[i]->dma_addr))
+			continue;
+		entries[i] = gt_entries(pages[i], SZ_2M >> PAGE_SHIFT);
+		size[i] = ksize(pages[i]->dma_addr);
+	}
+	drm_gpusvm_notifier_unlock(&t->svm);
+
+	KUNIT_EXPECT_EQ(test, entries[0], 1UL);
+	KUNIT_EXPECT_GE(test, entries[1], 2UL);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_EQ(test, size[i],
+				kmalloc_size_roundup(entries[i] *
+						     sizeof(struct drm_pagemap_addr)));
+}
+
 static struct drm_gpusvm_range *gt_mapped(struct kunit *test, unsigned long len,
 					  unsigned long *addr)
 {
@@ -2156,6 +2203,7 @@ static struct kunit_case drm_gpusvm_tests[] = {
 	KUNIT_CASE(drm_gpusvm_test_get_pages_fills_the_callers_hmm_pfns),
 	KUNIT_CASE(drm_gpusvm_test_get_pages_maps_a_thp_as_one_entry),
 	KUNIT_CASE(drm_gpusvm_test_get_pages_merges_physically_contiguous_pages),
+	KUNIT_CASE(drm_gpusvm_test_get_pages_allocates_a_slot_per_entry),
 	KUNIT_CASE(drm_gpusvm_test_read_only_ctx_maps_zero_page_to_device),
 	KUNIT_CASE(drm_gpusvm_test_read_only_vma_maps_for_read_with_read_only_ctx),
 	KUNIT_CASE(drm_gpusvm_test_write_after_read_mapping_maps_writable_pages),
