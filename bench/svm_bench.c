@@ -40,8 +40,8 @@
  *                 round trip that invalidates (DMA-unmaps) every range,
  *                 the retouch and userptr validation with our
  *                 drm_gpusvm optimisations on and off (module parameters
- *                 drm_gpusvm_helper.merge_contiguous and vsvm.helper_pfns,
- *                 switched between interleaved reps).
+ *                 drm_gpusvm_helper.merge_contiguous and slot_per_entry,
+ *                 vsvm.helper_pfns; switched between interleaved reps).
  *   -k KINDS      P5/P7 rows: 1 = 4K only, 2 = THP only, 3 = both (default).
  *
  * Nothing here passes or fails on time: the exit status is non-zero only
@@ -663,13 +663,14 @@ static void p5(unsigned long mb)
  * P7, the upstream anchor: the P5 measurements with each optimisation of
  * our drm_gpusvm patches on ("ours") and off ("stock"), switched through
  * module parameters between interleaved repetitions of one process:
- * merge_contiguous (drm-svm/patches/0009; the helper's module is
- * drm_gpusvm_helper, built in or not) and vsvm's helper_pfns, its use of
- * drm_gpusvm_ctx.hmm_pfns (drm-svm/patches/0010), without which vsvm walks
- * the page table again as it must on stock drm_gpusvm.
+ * merge_contiguous (drm-svm/patches/0009) and slot_per_entry (0011) of
+ * the helper's module, drm_gpusvm_helper (built in or not), and vsvm's
+ * helper_pfns, its use of drm_gpusvm_ctx.hmm_pfns (0010), without which
+ * vsvm walks the page table again as it must on stock drm_gpusvm.
  */
 static const char *const p7_params[] = {
 	"/sys/module/drm_gpusvm_helper/parameters/merge_contiguous",
+	"/sys/module/drm_gpusvm_helper/parameters/slot_per_entry",
 	"/sys/module/vsvm/parameters/helper_pfns",
 };
 #define P7_NPARAMS	(sizeof(p7_params) / sizeof(p7_params[0]))

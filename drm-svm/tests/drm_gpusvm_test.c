@@ -1105,7 +1105,8 @@ static void drm_gpusvm_test_get_pages_merges_physically_contiguous_pages(struct 
 /*
  * drm-svm/patches/0011: the DMA address array has a slot per entry, not
  * per page: one for a THP, as many as the runs of a split one. Fails
- * without it (an 8 KB array of 512 slots for each).
+ * without it, or with drm_gpusvm_helper.slot_per_entry=0 (an 8 KB array
+ * of 512 slots for each).
  */
 static void drm_gpusvm_test_get_pages_allocates_a_slot_per_entry(struct kunit *test)
 {
