@@ -43,6 +43,10 @@
  *                 drm_gpusvm_helper.merge_contiguous and slot_per_entry,
  *                 vsvm.helper_pfns; switched between interleaved reps).
  *   -k KINDS      P5/P7 rows: 1 = 4K only, 2 = THP only, 3 = both (default).
+ *   -m MASK       P7: which optimisations the stock column turns off, bit
+ *                 0 merge_contiguous, 1 slot_per_entry, 2 helper_pfns
+ *                 (default 7, all: stock drm_gpusvm); one bit measures one
+ *                 optimisation on top of the others.
  *
  * Nothing here passes or fails on time: the exit status is non-zero only
  * if something could not be set up.
@@ -675,15 +679,19 @@ static const char *const p7_params[] = {
 };
 #define P7_NPARAMS	(sizeof(p7_params) / sizeof(p7_params[0]))
 
-/* All of them on (ours) or off (stock); -1 if one cannot be written. */
+/* Which of them P7's stock column turns off (-m; bit i: p7_params[i]). */
+static unsigned int p7_mask = (1u << P7_NPARAMS) - 1;
+
+/* All on (ours), or those of p7_mask off (stock); -1 if one cannot be set. */
 static int p7_set(int on)
 {
 	int ret = 0;
 
 	for (size_t i = 0; i < P7_NPARAMS; i++) {
 		int fd = open(p7_params[i], O_WRONLY);
+		int val = on || !(p7_mask & (1u << i));
 
-		if (fd < 0 || write(fd, on ? "Y" : "N", 1) != 1) {
+		if (fd < 0 || write(fd, val ? "Y" : "N", 1) != 1) {
 			fprintf(stderr, "svm_bench: p7: cannot write %s\n",
 				p7_params[i]);
 			ret = -1;
@@ -699,7 +707,18 @@ static void p7_line(unsigned long mb, int thp, const char *what,
 {
 	struct stat3 o = stat3(ours, reps), st = stat3(stock, reps);
 
-	printf("P7 %luMB %s %s ours", mb, thp ? "THP" : "4K", what);
+	printf("P7 %luMB %s %s", mb, thp ? "THP" : "4K", what);
+	/* A stock column with only some optimisations off names them. */
+	if (p7_mask != (1u << P7_NPARAMS) - 1) {
+		const char *sep = " stock-without=";
+
+		for (size_t i = 0; i < P7_NPARAMS; i++)
+			if (p7_mask & (1u << i)) {
+				printf("%s%s", sep, strrchr(p7_params[i], '/') + 1);
+				sep = ",";
+			}
+	}
+	printf(" ours");
 	pr_stat("median", o, 1e3, "ms");
 	printf(" stock");
 	pr_stat("median", st, 1e3, "ms");
@@ -780,7 +799,7 @@ int main(int argc, char **argv)
 	double m0 = mono_s(CLOCK_MONOTONIC), r0 = mono_s(CLOCK_MONOTONIC_RAW);
 	uint64_t t0;
 
-	while ((opt = getopt(argc, argv, "f:r:i:s:j:k:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:r:i:s:j:k:m:")) != -1) {
 		switch (opt) {
 		case 'f':
 			tsc_hz = atof(optarg) * 1e6;
@@ -800,14 +819,17 @@ int main(int argc, char **argv)
 		case 'k':
 			kinds = atoi(optarg);
 			break;
+		case 'm':
+			p7_mask = strtoul(optarg, NULL, 0);
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (reps < 1 || reps > MAX_REPS || iters < 1 || storm_hz < 1 ||
-	    p4_jobs < 1 || kinds < 1 || kinds > 3 || tsc_hz < 1e6 ||
-	    optind >= argc) {
-		fprintf(stderr, "usage: svm_bench [-f TSC_MHZ] [-r REPS] [-i ITERS] [-s HZ] [-j JOBS] [-k 1|2|3] p1|p26|p3|p4|p5|p7 [ARGS]\n");
+	    p4_jobs < 1 || kinds < 1 || kinds > 3 || !p7_mask ||
+	    p7_mask >= 1u << P7_NPARAMS || tsc_hz < 1e6 || optind >= argc) {
+		fprintf(stderr, "usage: svm_bench [-f TSC_MHZ] [-r REPS] [-i ITERS] [-s HZ] [-j JOBS] [-k 1|2|3] [-m MASK] p1|p26|p3|p4|p5|p7 [ARGS]\n");
 		return 2;
 	}
 	if (pin_cpu(0))
