@@ -1020,6 +1020,29 @@ static unsigned long gt_mmap_thp(struct kunit *test)
 	return addr;
 }
 
+/*
+ * A THP faulted in at a new 2 MB mapping (the test is skipped if none can
+ * be allocated), optionally split into 511 4K PTEs by MADV_DONTNEED of its
+ * last page; *@addr is the mapping.
+ */
+static struct folio *gt_thp(struct kunit *test, bool split,
+			    unsigned long *addr)
+{
+	struct folio *folio;
+
+	*addr = gt_mmap_thp(test);
+	gt_fill(test, *addr, 1, 1);
+	folio = page_folio(gt_cpu_page(test, *addr));
+	if (folio_order(folio) < HPAGE_PMD_ORDER)
+		kunit_skip(test, "no THP could be allocated (order %u folio)",
+			   folio_order(folio));
+	if (split)
+		KUNIT_ASSERT_EQ(test, do_madvise(current->mm,
+						 *addr + SZ_2M - PAGE_SIZE,
+						 PAGE_SIZE, MADV_DONTNEED), 0);
+	return folio;
+}
+
 /* The pages of the 2 MB range at @addr, faulted in and DMA-mapped. */
 static struct drm_gpusvm_pages *gt_get_pages_2m(struct kunit *test,
 						unsigned long addr)
@@ -1072,16 +1095,7 @@ static void drm_gpusvm_test_get_pages_merges_physically_contiguous_pages(struct 
 	struct folio *folio;
 	bool valid;
 
-	addr = gt_mmap_thp(test);
-	gt_fill(test, addr, 1, 1);
-	folio = page_folio(gt_cpu_page(test, addr));
-	if (folio_order(folio) < HPAGE_PMD_ORDER)
-		kunit_skip(test, "no THP could be allocated (order %u folio)",
-			   folio_order(folio));
-	KUNIT_ASSERT_EQ(test, do_madvise(current->mm,
-					 addr + SZ_2M - PAGE_SIZE, PAGE_SIZE,
-					 MADV_DONTNEED), 0);
-
+	folio = gt_thp(test, true, &addr);
 	pages = gt_get_pages_2m(test, addr);
 
 	/* Read under the lock, assert outside it (a failure allocates). */
@@ -1114,21 +1128,10 @@ static void drm_gpusvm_test_get_pages_allocates_a_slot_per_entry(struct kunit *t
 	struct drm_gpusvm_pages *pages[2];
 	unsigned long addr[2], entries[2] = {}, i;
 	size_t size[2] = {};
-	struct folio *folio;
 
 	/* [0]: a THP mapped by its PMD; [1]: one split into 4K PTEs */
-	for (i = 0; i < 2; i++) {
-		addr[i] = gt_mmap_thp(test);
-		gt_fill(test, addr[i], 1, 1);
-		folio = page_folio(gt_cpu_page(test, addr[i]));
-		if (folio_order(folio) < HPAGE_PMD_ORDER)
-			kunit_skip(test, "no THP could be allocated (order %u folio)",
-				   folio_order(folio));
-	}
-	KUNIT_ASSERT_EQ(test, do_madvise(current->mm,
-					 addr[1] + SZ_2M - PAGE_SIZE, PAGE_SIZE,
-					 MADV_DONTNEED), 0);
-
+	for (i = 0; i < 2; i++)
+		gt_thp(test, i == 1, &addr[i]);
 	for (i = 0; i < 2; i++)
 		pages[i] = gt_get_pages_2m(test, addr[i]);
 
