@@ -21,6 +21,7 @@
 #define BENCH_UTIL_H
 
 #define _GNU_SOURCE
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -235,6 +236,18 @@ static inline int gem_create(int fd, uint64_t size, uint32_t *handle)
 		return -errno;
 	*handle = c.handle;
 	return 0;
+}
+
+/* Map @size bytes of GEM object @handle (MAP_SHARED); NULL on failure. */
+static inline void *gem_mmap(int fd, uint32_t handle, uint64_t size)
+{
+	struct drm_vsvm_gem_mmap_offset o = { .handle = handle };
+	void *p;
+
+	if (ioctl(fd, DRM_IOCTL_VSVM_GEM_MMAP_OFFSET, &o))
+		return NULL;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, o.offset);
+	return p == MAP_FAILED ? NULL : p;
 }
 
 static inline void gem_close(int fd, uint32_t handle)

@@ -21,9 +21,11 @@
  *                 test_hmm (HMM_DMIRROR_READ); P6 is that setup time, P2 the
  *                 cost of munmap() of a page no range covers (-i ITERS).
  *   p3 [MB]       userptr create + bind + first use (a CHECKSUM job) of
- *                 MB (default 512) against memcpy of the same memory;
- *                 the line also splits it into create+validate (the
- *                 helper's part) and bind+job (vsvm's engine).
+ *                 MB (default 512) against the copy path: memcpy of the
+ *                 same memory into a bound GEM object + the same job on
+ *                 it (ratio); the line also splits each into its parts
+ *                 (create+validate, the helper's; memcpy; the jobs) and
+ *                 gives validate/memcpy and first-use/memcpy.
  *   p4            job latency (2 MB userptr, CHECKSUM job of all of it,
  *                 then of its first page; dma-fence) with
  *                 and without a thread on CPU 1 toggling the protection of
@@ -354,28 +356,84 @@ static int res_bo(int fd)
 	       vm_bind(fd, h, RES_VA, PAGE_SZ, 0) ? -1 : 0;
 }
 
+/* P3's result object, mapped: where a CHECKSUM job writes its hash. */
+static volatile uint64_t *res_bo_map(int fd)
+{
+	uint32_t h = 0;
+
+	if (gem_create(fd, PAGE_SZ, &h) || vm_bind(fd, h, RES_VA, PAGE_SZ, 0))
+		return NULL;
+	return gem_mmap(fd, h, PAGE_SZ);
+}
+
+/* vsvm's CHECKSUM: FNV-1a, 64-bit, over the little-endian 32-bit words. */
+static uint64_t fnv1a_words(const char *p, size_t size)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	uint32_t w;
+
+	for (size_t o = 0; o + 4 <= size; o += 4) {
+		memcpy(&w, p + o, 4);
+		h ^= le32toh(w);
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/*
+ * P3: the two ways to let the GPU read MB of user memory, each timed up
+ * to its first job's end: a userptr object (create with VALIDATE, bind,
+ * CHECKSUM job reading the user pages), and the copy path it replaces
+ * (memcpy() into a GEM object the GPU already has, the same CHECKSUM job
+ * reading that object). The jobs are the same engine work over the same
+ * bytes; the difference between the paths is the helper's faulting and
+ * DMA-mapping against the memcpy. Both hashes must equal the CPU's.
+ */
 static void p3(unsigned long mb)
 {
-	static double tu[MAX_REPS], tm[MAX_REPS], tv[MAX_REPS], tj[MAX_REPS];
-	size_t size = mb << 20, piece = 64ul << 20;
+	static double tu[MAX_REPS], tv[MAX_REPS], tj[MAX_REPS];
+	static double tc[MAX_REPS], tm[MAX_REPS], tk[MAX_REPS];
+	size_t size = mb << 20;
 	char *buf = bench_alloc(size, 0, 0);
-	char *dst = bench_alloc(piece, 0, 0);
 	struct drm_vsvm_cmd cmd = {
 		.op = DRM_VSVM_OP_CHECKSUM,
 		.src = UP_VA, .dst = RES_VA, .size = size,
 	};
-	struct stat3 su, sm, sv, sj;
+	struct stat3 su, sv, sj, sc, sm, sk;
+	volatile uint64_t *cres;
+	uint32_t cso, bo = 0;
+	uint64_t want;
+	char *map;
+	int cfd;
 
-	if (!buf || !dst) {
+	if (!buf) {
 		fail("p3: out of memory");
 		return;
 	}
+	/* Not the page-index bytes bench_alloc() wrote: every word counts. */
+	for (size_t o = 0; o < size; o += 8)
+		*(uint64_t *)(buf + o) = o * 0x9e3779b97f4a7c15ull;
+	want = fnv1a_words(buf, size);
+
+	/* The copy path's GEM object: created, bound and populated once. */
+	cfd = open_vsvm();
+	if (cfd < 0 || !(cres = res_bo_map(cfd)) ||
+	    !(cso = syncobj_create(cfd)) || gem_create(cfd, size, &bo) ||
+	    vm_bind(cfd, bo, UP_VA, size, 0) ||
+	    !(map = gem_mmap(cfd, bo, size))) {
+		fail("p3: copy path setup");
+		return;
+	}
+	memset(map, 0, size);
+
 	for (int r = 0; r < reps; r++) {
+		volatile uint64_t *res;
 		int fd = open_vsvm();
 		uint32_t so, h = 0;
 		uint64_t a, b, c;
 
-		if (fd < 0 || res_bo(fd) || !(so = syncobj_create(fd))) {
+		if (fd < 0 || !(res = res_bo_map(fd)) ||
+		    !(so = syncobj_create(fd))) {
 			fail("p3: vsvm");
 			return;
 		}
@@ -395,29 +453,50 @@ static void p3(unsigned long mb)
 		tu[r] = tsc_s(a, c);
 		tv[r] = tsc_s(a, b);
 		tj[r] = tsc_s(b, c);
+		if (*res != want) {
+			errno = EIO;
+			fail("p3: userptr checksum differs from the CPU's");
+		}
 		close(fd);
 
+		cres[0] = 0;
 		a = bench_tsc();
-		for (size_t o = 0; o < size; o += piece)
-			memcpy(dst, buf + o, piece);
-		tm[r] = tsc_s(a, bench_tsc());
+		memcpy(map, buf, size);
+		b = bench_tsc();
+		if (vsvm_run_fence(cfd, cso, &cmd, 1))
+			fail("p3: copy path job");
+		c = bench_tsc();
+		tc[r] = tsc_s(a, c);
+		tm[r] = tsc_s(a, b);
+		tk[r] = tsc_s(b, c);
+		if (cres[0] != want) {
+			errno = EIO;
+			fail("p3: copy path checksum differs from the CPU's");
+		}
 	}
 	su = stat3(tu, reps);
-	sm = stat3(tm, reps);
 	sv = stat3(tv, reps);
 	sj = stat3(tj, reps);
+	sc = stat3(tc, reps);
+	sm = stat3(tm, reps);
+	sk = stat3(tk, reps);
 	printf("P3 %luMB userptr-create+first-use", mb);
 	pr_stat("median", su, 1e3, "ms");
 	printf(" (create+validate");
 	pr_stat("median", sv, 1e3, "ms");
 	printf(", bind+checksum job");
 	pr_stat("median", sj, 1e3, "ms");
-	printf(") memcpy");
+	printf(") memcpy+first-use");
+	pr_stat("median", sc, 1e3, "ms");
+	printf(" (memcpy");
 	pr_stat("median", sm, 1e3, "ms");
-	printf(" validate/memcpy %.2f ratio %.2f\n", sv.med / sm.med,
-	       su.med / sm.med);
+	printf(", checksum job");
+	pr_stat("median", sk, 1e3, "ms");
+	printf(") validate/memcpy %.2f first-use/memcpy %.2f ratio %.2f\n",
+	       sv.med / sm.med, su.med / sm.med, su.med / sc.med);
+	munmap(map, size);
+	close(cfd);
 	munmap(buf, size);
-	munmap(dst, piece);
 }
 
 /* --- P4 ------------------------------------------------------------- */

@@ -88,7 +88,7 @@ set title "P7: ours / stock drm_gpusvm (our optimisations on / off: merge_contig
 set ylabel "ratio"
 set yrange [0:*]
 if ($l7 > 1) plot for [c=2:$ncol] "$out/p7.dat" using c:xtic(1) title columnhead(c), 1.0 with lines lc rgb "black" notitle, 0.5 with lines dt 2 lc rgb "black" notitle
-set title "Ratios the goals are set on: P5 <= 1.2 (SVM vs userptr), RT <= 1.2 (retouch vs first touch), P6 <= 1.5 (vs test_hmm), P4 p99 <= 3, P3 <= 1.5 (vs memcpy)"
+set title "Ratios the goals are set on: P5 <= 1.2 (SVM vs userptr), RT <= 1.2 (retouch vs first touch), P6 <= 1.5 (vs test_hmm), P4 p99 <= 3, P3 <= 1.5 (vs the memcpy path)"
 set logscale y
 set yrange [0.1:*]
 set ylabel "ratio (log)"
