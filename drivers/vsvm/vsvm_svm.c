@@ -441,10 +441,15 @@ static int vsvm_svm_fault_locked(struct vsvm_mirror *mirror, u64 va,
 	vrange = to_vsvm_svm_range(range);
 	start = drm_gpusvm_range_start(range);
 	end = drm_gpusvm_range_end(range);
+	/*
+	 * Not zeroed: the engine reads it only while gpu_mapped, which is
+	 * set only after a walk filled it (drm_gpusvm_get_pages() into
+	 * ctx.hmm_pfns, or vsvm_hmm_snapshot()).
+	 */
 	if (!vrange->pfns) {
-		vrange->pfns = kvcalloc(vsvm_svm_range_npages(range),
-					sizeof(*vrange->pfns),
-					VSVM_GFP);
+		vrange->pfns = kvmalloc_array(vsvm_svm_range_npages(range),
+					      sizeof(*vrange->pfns),
+					      VSVM_GFP);
 		if (!vrange->pfns)
 			return -ENOMEM;
 	}
@@ -484,8 +489,17 @@ static int vsvm_svm_fault_locked(struct vsvm_mirror *mirror, u64 va,
 		ret = vsvm_hmm_snapshot(&range->notifier->notifier, start, end,
 					!ctx.read_only, false, vrange->pfns,
 					&seq);
-		if (ret)
+		if (ret) {
+			/*
+			 * Valid pages, a half-written view: unmap them, so that
+			 * the next fault walks again whatever helper_pfns says
+			 * by then (get_pages() does not walk valid pages).
+			 */
+			drm_gpusvm_unmap_pages(gpusvm, &vrange->pages,
+					       vsvm_svm_range_npages(range),
+					       &ctx);
 			return vsvm_svm_errno(ret);
+		}
 	}
 
 	/* Commit: map the range for the engine unless it was invalidated. */

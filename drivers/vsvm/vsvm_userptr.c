@@ -435,14 +435,17 @@ static int vsvm_userptr_fault(struct vsvm_userptr *uobj)
 	if (valid)
 		return 0;
 
+	/*
+	 * Not zeroed: nobody reads @pfns while the object is invalid, and
+	 * it becomes valid (snap_valid) only after a walk filled @pfns.
+	 */
 	if (!uobj->pfns) {
-		uobj->pfns = kvcalloc(uobj->npages, sizeof(*uobj->pfns),
-				      VSVM_GFP);
+		uobj->pfns = kvmalloc_array(uobj->npages, sizeof(*uobj->pfns),
+					    VSVM_GFP);
 		if (!uobj->pfns)
 			return -ENOMEM;
 	}
 
-	/* Nobody reads @pfns while the object is invalid. */
 	helper_pfns = READ_ONCE(vsvm_helper_pfns);
 	if (helper_pfns)
 		ctx.hmm_pfns = uobj->pfns;
@@ -468,6 +471,14 @@ static int vsvm_userptr_fault(struct vsvm_userptr *uobj)
 		ret = vsvm_hmm_snapshot(&uobj->notifier, uobj->start, end,
 					!uobj->read_only, uobj->anon_only,
 					uobj->pfns, &seq);
+		/*
+		 * Valid pages, a half-written @pfns: unmap them, so that the
+		 * next validation walks again whatever helper_pfns says by
+		 * then (get_pages() does not walk valid pages).
+		 */
+		if (ret)
+			drm_gpusvm_unmap_pages(gpusvm, &uobj->pages,
+					       uobj->npages, &ctx);
 	}
 	if (ret)
 		return ret;
