@@ -196,13 +196,19 @@ BENCH_IOMMUS ?= off on
 bench:
 	@rc=0; dirs=; for f in $(BENCH_FLAVORS); do for i in $(BENCH_IOMMUS); do \
 		echo "  BENCH   kernel=$$f iommu=$$i ($(KERNEL))"; \
+		before=$$(readlink -f $(W)/results/latest 2>/dev/null); \
 		( if [ $$f = debug ] && [ "$(BENCH_FLAVORS)" != debug ]; then \
 			export BENCH_N="$${BENCH_N:-1 1000 10000}"; \
 			export BENCH_ITERS="$${BENCH_ITERS:-500}"; \
 			echo "  BENCH   debug: P2/P6 N=$$BENCH_N, $$BENCH_ITERS munmaps"; \
 		  fi; \
 		  $(MAKE) --no-print-directory bench-one FLAVOR=$$f VM_IOMMU=$$i ) || rc=1; \
-		dirs="$$dirs $$(readlink -f $(W)/results/latest)"; \
+		after=$$(readlink -f $(W)/results/latest 2>/dev/null); \
+		if [ -n "$$after" ] && [ "$$after" != "$$before" ]; then \
+			dirs="$$dirs $$after"; \
+		else \
+			echo "  BENCH   kernel=$$f iommu=$$i: no VM run, nothing to plot"; rc=1; \
+		fi; \
 	done; done; \
 	$(ROOT)/rig/suites/bench/plot-all.sh $(W)/results/bench-$$(date -u +%Y%m%d-%H%M%S) $$dirs || rc=1; \
 	exit $$rc

@@ -7,8 +7,9 @@
 #
 # Knobs (environment): IGT_TIMEOUT per-subtest seconds (default 180, TCG is
 # slow), IGT_FILTER substring of igt.<bin>.<subtest> to run, IGT_VERBOSE=1
-# to show every subtest's output.
+# to show every subtest's output; host.sh stages the host's in igt.env.
 dir=${IGT_DIR:-/igt}
+[ -f $dir/igt.env ] && . $dir/igt.env
 if [ ! -x $dir/igt_run ]; then
 	echo "RESULT fail igt.present $dir/igt_run missing from the initramfs"
 	exit 0

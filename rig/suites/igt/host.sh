@@ -26,3 +26,6 @@ cp "$RIG_ROOT/igt-tests/runner/selftest/run-selftest.sh" \
 # vsvm_fault_inject is staged here but run by the fault suite
 # (rig/suites/fault), not in this one.
 echo "$tests" | tr ' ' '\n' | grep -vx vsvm_fault_inject > "$dst/tests.list"
+# The IGT_* knobs of the guest side (guest.sh), from the host's environment:
+# make check SUITES=igt IGT_FILTER=vsvm_svm
+env | grep -E '^IGT_(TIMEOUT|FILTER|VERBOSE)=' | sed "s/=\(.*\)/='\1'/" > "$dst/igt.env" || true
