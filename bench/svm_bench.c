@@ -348,16 +348,11 @@ static void p26(int nn, unsigned long *ns)
 
 /* --- P3 ------------------------------------------------------------- */
 
-static int res_bo(int fd)
-{
-	uint32_t h = 0;
-
-	return gem_create(fd, PAGE_SZ, &h) ||
-	       vm_bind(fd, h, RES_VA, PAGE_SZ, 0) ? -1 : 0;
-}
-
-/* P3's result object, mapped: where a CHECKSUM job writes its hash. */
-static volatile uint64_t *res_bo_map(int fd)
+/*
+ * The result object of P3's and P4's CHECKSUM jobs, bound at RES_VA and
+ * mapped (P3 reads the hash); NULL on failure.
+ */
+static volatile uint64_t *res_bo(int fd)
 {
 	uint32_t h = 0;
 
@@ -417,7 +412,7 @@ static void p3(unsigned long mb)
 
 	/* The copy path's GEM object: created, bound and populated once. */
 	cfd = open_vsvm();
-	if (cfd < 0 || !(cres = res_bo_map(cfd)) ||
+	if (cfd < 0 || !(cres = res_bo(cfd)) ||
 	    !(cso = syncobj_create(cfd)) || gem_create(cfd, size, &bo) ||
 	    vm_bind(cfd, bo, UP_VA, size, 0) ||
 	    !(map = gem_mmap(cfd, bo, size))) {
@@ -432,7 +427,7 @@ static void p3(unsigned long mb)
 		uint32_t so, h = 0;
 		uint64_t a, b, c;
 
-		if (fd < 0 || !(res = res_bo_map(fd)) ||
+		if (fd < 0 || !(res = res_bo(fd)) ||
 		    !(so = syncobj_create(fd))) {
 			fail("p3: vsvm");
 			return;
@@ -552,7 +547,7 @@ static void p4(size_t job)
 	uint32_t so, h = 0;
 	int fd = open_vsvm();
 
-	if (!buf || !lat || fd < 0 || res_bo(fd) ||
+	if (!buf || !lat || fd < 0 || !res_bo(fd) ||
 	    !(so = syncobj_create(fd)) ||
 	    userptr_create(fd, buf, size, DRM_USERPTR_READ_ONLY, &h) ||
 	    vm_bind(fd, h, UP_VA, size, DRM_VSVM_BIND_READ_ONLY)) {
