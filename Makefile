@@ -59,7 +59,7 @@ KBUILD = $(W)/build$(KTAG)
 KHDR = $(W)/headers$(KTAG)
 # Components, in the order their patches are applied (missing ones are
 # skipped). Each may have patches/*.patch, overlay.list and kernel.config.
-COMPONENTS := rig drm-svm uapi drivers/vsvm drivers/radeon drivers/amdgpu drivers/nouveau
+COMPONENTS := rig mm drm-svm uapi drivers/vsvm drivers/radeon drivers/amdgpu drivers/nouveau
 
 # amdgpu and nouveau have no QEMU device, and their modules are most of a
 # from-nothing make check's kernel build (about 20 of its minutes on 2

@@ -655,6 +655,42 @@ static void test_chunk_sizes(void)
 	region_unmap(&r1m);
 }
 
+/*
+ * mprotect() of one page splits its VMA; core mm checks whether a huge PMD
+ * has to be split at the new VMA edges. Where none is mapped (4K pages),
+ * nothing changes outside the page, so mirror ranges of the same 2M block
+ * that do not hold the page must stay mapped.
+ */
+static void test_mprotect_neighbours(void)
+{
+	struct drm_vsvm_get_stats s0, s1;
+	struct region r;
+	char *c;
+	int f4k;
+
+	f4k = open_svm(DRM_VSVM_SVM_CHUNK_4K);
+	c = region_map(&r, SZ_2M, SZ_2M);
+	igt_assert_eq(madvise(c, SZ_2M, MADV_NOHUGEPAGE), 0);
+	vsvm_pattern(c, SZ_2M, 83);
+	igt_assert_eq(gpu_prefetch(f4k, c, SZ_64K, 0), 0);
+	vsvm_get_stats(f4k, &s0);
+	igt_assert_eq_u64(s0.svm_faults_4k, 16);
+
+	/* a page 1M away, in the same 2M block: split, then merge back */
+	igt_assert_eq(mprotect(c + SZ_1M, PAGE_SZ, PROT_READ), 0);
+	igt_assert_eq(mprotect(c + SZ_1M, PAGE_SZ, PROT_READ | PROT_WRITE), 0);
+
+	igt_assert_eq(gpu_prefetch(f4k, c, SZ_64K, 0), 0);
+	vsvm_get_stats(f4k, &s1);
+	log_svm_stats("16 4K ranges, before the mprotect() 1M away", &s0);
+	log_svm_stats("after it and a second prefetch", &s1);
+	igt_assert_f(s1.svm_faults == s0.svm_faults,
+		     "mprotect() of a page 1M away invalidated %llu of the 16 ranges\n",
+		     (unsigned long long)(s1.svm_faults - s0.svm_faults));
+	close(f4k);
+	region_unmap(&r);
+}
+
 static void test_prefetch(void)
 {
 	struct drm_vsvm_get_stats s0, s1, s2;
@@ -1256,6 +1292,10 @@ igt_main
 	igt_describe("Chunk selection: 64K ranges in a 128K mapping, 4K at the edges, 4K only when enabled so.");
 	igt_subtest("chunk-sizes")
 		test_chunk_sizes();
+
+	igt_describe("mprotect() of a page of 4K-mapped memory leaves the mirror ranges of its 2M block that do not hold it mapped.");
+	igt_subtest("mprotect-neighbours")
+		test_mprotect_neighbours();
 
 	igt_describe("PREFETCH faults ranges in without touching data, and fails like an access would.");
 	igt_subtest("prefetch")

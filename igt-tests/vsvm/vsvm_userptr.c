@@ -43,6 +43,7 @@ IGT_TEST_DESCRIPTION("Exercise userptr objects on vsvm, the virtual SVM GPU: "
 
 #define PAGE_SZ 4096ull
 #define SZ_64K (64ull << 10)
+#define SZ_1M (1ull << 20)
 #define SZ_2M (2ull << 20)
 #define SENTINEL 0x5e1f5e1f5e1f5e1full
 #define JOB_TIMEOUT_NS (60ll * NSEC_PER_SEC)
@@ -526,6 +527,41 @@ static void test_mprotect_readonly(void)
 
 	vsvm_uptr_destroy(fd, &u);
 	munmap(buf, size);
+}
+
+/*
+ * A userptr over the first 64K of a 2M-aligned block of 4K pages, and an
+ * mprotect() of a page 1M away: no page of the object changes, so it must
+ * not be invalidated (core mm once told every secondary MMU that the whole
+ * 2M block changed, as if it had split a huge PMD there).
+ */
+static void test_mprotect_elsewhere(void)
+{
+	struct drm_vsvm_get_stats s0, s1;
+	uint64_t size = 16 * PAGE_SZ;
+	char *map = vsvm_mmap_anon(2 * SZ_2M, PROT_READ | PROT_WRITE);
+	char *blk = (char *)(((uintptr_t)map + SZ_2M - 1) &
+			     ~(uintptr_t)(SZ_2M - 1));
+	struct vsvm_uptr u;
+
+	igt_assert_eq(madvise(map, 2 * SZ_2M, MADV_NOHUGEPAGE), 0);
+	vsvm_pattern(blk, SZ_2M, 22);
+	vsvm_uptr_create(fd, &u, blk, size, DRM_USERPTR_VALIDATE);
+	assert_gpu_sees(&u, 0, size);
+
+	stats(&s0);
+	igt_assert_eq(mprotect(blk + SZ_1M, PAGE_SZ, PROT_READ), 0);
+	igt_assert_eq(mprotect(blk + SZ_1M, PAGE_SZ, PROT_READ | PROT_WRITE), 0);
+	stats(&s1);
+	igt_assert_f(s1.invalidations == s0.invalidations,
+		     "mprotect() of a page 1M away invalidated the userptr %llu times\n",
+		     (unsigned long long)(s1.invalidations - s0.invalidations));
+	assert_gpu_sees(&u, 0, size);
+	stats(&s1);
+	igt_assert_eq_u64(s1.faults, s0.faults);
+
+	vsvm_uptr_destroy(fd, &u);
+	munmap(map, 2 * SZ_2M);
 }
 
 static void test_mprotect_writable(void)
@@ -1397,6 +1433,10 @@ igt_main
 	igt_describe("A read-only userptr keeps working after the memory is made read-only with mprotect.");
 	igt_subtest("mprotect-readonly")
 		test_mprotect_readonly();
+
+	igt_describe("mprotect() of a page outside a userptr, in the same 2M block of 4K pages, does not invalidate it.");
+	igt_subtest("mprotect-elsewhere")
+		test_mprotect_elsewhere();
 
 	igt_describe("A writable userptr over memory made read-only fails with EPERM and does not write.");
 	igt_subtest("mprotect-readonly-writable")
