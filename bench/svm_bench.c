@@ -33,7 +33,10 @@
  *                 -j jobs per phase.
  *   p5 [MB]       SVM first touch (PREFETCH, all chunk sizes) against
  *                 userptr validation (USERPTR_CREATE with VALIDATE) of the
- *                 same populated memory, 4K and THP (default 256 MB);
+ *                 same populated memory, 4K and THP (default 256 MB); the
+ *                 line also gives the first touch against validating the
+ *                 memory as one userptr object per 2 MB (svm/2M-objects:
+ *                 the same number of objects as the SVM side has ranges);
  *                 RT: the same prefetch again after an mprotect()
  *                 round trip invalidated every range (svm-retouch: what
  *                 is left without creating ranges), against the first
@@ -617,6 +620,7 @@ struct p5_once {
 	double invalidate;	/* the mprotect() round trip: every range unmapped */
 	double retouch;		/* the prefetch again after it */
 	double validate;	/* USERPTR_CREATE with VALIDATE */
+	double validate_2m;	/* the same memory as 2 MB objects, one each */
 	uint64_t faults, maps_svm, maps_userptr;
 };
 
@@ -670,6 +674,23 @@ static int p5_measure(char *buf, size_t size, struct p5_once *o)
 	ioctl(fd, DRM_IOCTL_VSVM_GET_STATS, &s);
 	o->maps_userptr = s.svm_dma_maps;
 	close(fd);
+
+	/*
+	 * The SVM side's granule: one userptr object per 2 MB, as many as
+	 * the first touch makes ranges of a 2M-aligned THP buffer.
+	 */
+	fd = open_vsvm();
+	if (fd < 0) {
+		fail("p5: vsvm");
+		return -1;
+	}
+	a = bench_tsc();
+	for (size_t off = 0; off < size; off += SZ_2M)
+		if (userptr_create(fd, buf + off, SZ_2M, DRM_USERPTR_VALIDATE,
+				   &h))
+			fail("p5: userptr validate (2 MB)");
+	o->validate_2m = tsc_s(a, bench_tsc());
+	close(fd);
 	return 0;
 }
 
@@ -691,6 +712,7 @@ static int p5_buffers(size_t size, char *buf[2], int thp_pct[2])
 static void p5(unsigned long mb)
 {
 	static double ts[2][MAX_REPS], tu[2][MAX_REPS], tr[2][MAX_REPS];
+	static double t2[2][MAX_REPS];
 	static struct p5_once last[2];
 	size_t size = mb << 20;
 	char *buf[2];
@@ -707,11 +729,13 @@ static void p5(unsigned long mb)
 			ts[thp][r] = last[thp].first;
 			tr[thp][r] = last[thp].retouch;
 			tu[thp][r] = last[thp].validate;
+			t2[thp][r] = last[thp].validate_2m;
 		}
 	for (int thp = 0; thp < 2; thp++) {
 		struct stat3 sv = stat3(ts[thp], reps);
 		struct stat3 up = stat3(tu[thp], reps);
 		struct stat3 rt = stat3(tr[thp], reps);
+		struct stat3 u2 = stat3(t2[thp], reps);
 
 		if (!(kinds & (1 << thp)))
 			continue;
@@ -721,10 +745,14 @@ static void p5(unsigned long mb)
 		pr_stat("median", sv, 1e3, "ms");
 		printf(" userptr-validate");
 		pr_stat("median", up, 1e3, "ms");
-		printf(" svm_faults %llu dma_maps svm %llu userptr %llu ratio %.2f\n",
+		printf(" svm_faults %llu dma_maps svm %llu userptr %llu",
 		       (unsigned long long)last[thp].faults,
 		       (unsigned long long)last[thp].maps_svm,
-		       (unsigned long long)last[thp].maps_userptr,
+		       (unsigned long long)last[thp].maps_userptr);
+		/* the same ratio against one userptr object per 2 MB */
+		printf(" userptr-2M-objects");
+		pr_stat("median", u2, 1e3, "ms");
+		printf(" svm/2M-objects %.2f ratio %.2f\n", sv.med / u2.med,
 		       sv.med / up.med);
 		/* retouch against the first touch of the same runs */
 		printf("RT %luMB %s svm-retouch", mb, thp ? "THP" : "4K");
