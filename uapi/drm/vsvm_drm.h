@@ -26,7 +26,7 @@ extern "C" {
  *   &DRM_IOCTL_VSVM_GEM_MMAP_OFFSET and mmap() of the render node;
  * - userptr objects from the generic &DRM_IOCTL_USERPTR_CREATE (see
  *   &DRM_CAP_USERPTR in drm.h), which mirror the creating process's memory
- *   through the kernel's drm_svm helper.
+ *   through the kernel's drm_gpusvm helper.
  *
  * Jobs are submitted with &DRM_IOCTL_VSVM_EXEC: a list of
  * &struct drm_vsvm_cmd (copy, fill, checksum, delay, prefetch) executed in
@@ -103,7 +103,7 @@ extern "C" {
  * directly, by pointer; bound objects keep working beside it and win where
  * they overlap.
  *
- * The memory is mirrored through the kernel's drm_svm helper: the first
+ * The memory is mirrored through the kernel's drm_gpusvm helper: the first
  * GPU access to an address without a valid mirror range is a "GPU page
  * fault". The engine resolves it by creating a range of the largest
  * enabled chunk size (2M, 64K, 4K) that, aligned on its size, fits inside
@@ -306,10 +306,10 @@ struct drm_vsvm_vm_unbind {
  * @DRM_VSVM_OP_ATOMIC_ADD: atomically add the low 32 bits of @value to the
  *	little-endian 32-bit word at SVM address @dst (a multiple of 4), as a
  *	GPU atomic does: the page is made exclusive to the device for the
- *	access (the CPU's next touch takes it back), through drm_svm's atomic
- *	fault. Only on SVM memory of anonymous private mappings: EXEC refuses
- *	it with -EINVAL when a bound mapping covers @dst (or SVM is off, as
- *	for any SVM access: -EFAULT); the job fails with -EPERM on a
+ *	access (the CPU's next touch takes it back), as nouveau's atomic
+ *	fault does. Only on SVM memory of anonymous private mappings: EXEC
+ *	refuses it with -EINVAL when a bound mapping covers @dst (or SVM is
+ *	off, as for any SVM access: -EFAULT); the job fails with -EPERM on a
  *	read-only mapping and -EFAULT where the page cannot be made
  *	exclusive (file-backed or shared memory, or a page of a transparent
  *	huge page). @src and @size must be zero.
@@ -481,7 +481,7 @@ struct drm_vsvm_get_stats {
 	__u32 pad;
 	/**
 	 * @faults: times a userptr range was faulted in (validated) with
-	 * drm_svm get_pages: at USERPTR_CREATE with VALIDATE, or by the
+	 * drm_gpusvm_get_pages(): at USERPTR_CREATE with VALIDATE, or by the
 	 * engine because the range was not valid when a job touched it.
 	 */
 	__u64 faults;
@@ -513,7 +513,7 @@ struct drm_vsvm_get_stats {
 	__u64 bytes_accessed;
 	/**
 	 * @svm_faults: GPU page faults: SVM accesses that found no valid
-	 * mirror range and went through the drm_svm fault path (including
+	 * mirror range and went through the drm_gpusvm fault path (including
 	 * those that failed, and prefetches).
 	 */
 	__u64 svm_faults;
