@@ -539,12 +539,10 @@ static void test_mprotect_elsewhere(void)
 {
 	struct drm_vsvm_get_stats s0, s1;
 	uint64_t size = 16 * PAGE_SZ;
-	char *map = vsvm_mmap_anon(2 * SZ_2M, PROT_READ | PROT_WRITE);
-	char *blk = (char *)(((uintptr_t)map + SZ_2M - 1) &
-			     ~(uintptr_t)(SZ_2M - 1));
+	char *blk = mmap_aligned(SZ_2M, SZ_2M);
 	struct vsvm_uptr u;
 
-	igt_assert_eq(madvise(map, 2 * SZ_2M, MADV_NOHUGEPAGE), 0);
+	igt_assert_eq(madvise(blk, SZ_2M, MADV_NOHUGEPAGE), 0);
 	vsvm_pattern(blk, SZ_2M, 22);
 	vsvm_uptr_create(fd, &u, blk, size, DRM_USERPTR_VALIDATE);
 	assert_gpu_sees(&u, 0, size);
@@ -561,7 +559,7 @@ static void test_mprotect_elsewhere(void)
 	igt_assert_eq_u64(s1.faults, s0.faults);
 
 	vsvm_uptr_destroy(fd, &u);
-	munmap(map, 2 * SZ_2M);
+	munmap(blk, SZ_2M);
 }
 
 static void test_mprotect_writable(void)
