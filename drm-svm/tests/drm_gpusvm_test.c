@@ -1932,6 +1932,7 @@ struct gt_userptr {
 	struct drm_gpusvm svm;
 	struct drm_gpusvm_pages pages;
 	struct mmu_interval_notifier notifier;
+	unsigned long addr;
 	unsigned long npages;
 	int calls;
 };
@@ -1947,7 +1948,9 @@ static bool gt_userptr_invalidate(struct mmu_interval_notifier *mni,
 		return false;
 	down_write(&u->svm.notifier_lock);
 	mmu_interval_set_seq(mni, cur_seq);
-	drm_gpusvm_unmap_pages(&u->svm, &u->pages, u->npages, &ctx);
+	/* As vsvm's userptr: unmap only what the invalidation reaches. */
+	drm_gpusvm_unmap_pages_range(&u->svm, &u->pages, u->addr, u->npages,
+				     mmu_range->start, mmu_range->end, &ctx);
 	u->calls++;
 	up_write(&u->svm.notifier_lock);
 	return true;
@@ -1965,6 +1968,7 @@ static struct gt_userptr *gt_userptr_new(struct kunit *test, unsigned long addr,
 
 	u = kunit_kzalloc(test, sizeof(*u), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, u);
+	u->addr = addr;
 	u->npages = npages;
 	KUNIT_ASSERT_EQ(test, drm_gpusvm_init(&u->svm, "userptr", NULL, 0, 0, 0,
 					      NULL, NULL, 0), 0);
@@ -2118,6 +2122,135 @@ static void drm_gpusvm_test_stats_count_get_pages_maps_and_invalidations(struct 
 	KUNIT_EXPECT_EQ(test, gt_stat(&st->dma_unmaps), 32);
 }
 
+/*
+ * drm-svm/patches/0012: an invalidation of one page makes a hole of the
+ * entry that holds it and unmaps nothing else; the next get_pages() walks
+ * and maps that entry only, in the same array, at the same addresses.
+ * Fails without it (drm_gpusvm_helper.fill_holes=0): all 512 pages are
+ * unmapped and mapped again.
+ */
+static void drm_gpusvm_test_userptr_invalidation_unmaps_and_maps_only_its_entry(struct kunit *test)
+{
+	struct drm_gpusvm_ctx ro = { .read_only = true, };
+	struct drm_pagemap_addr *before, *array = NULL;
+	struct gt *t = test->priv;
+	struct drm_gpusvm_stats *st;
+	struct gt_userptr *u;
+	unsigned long addr, i, k, n = 0, entries = 0, holes = 0, moved = 0;
+	unsigned long wrong = 0;
+	const unsigned long p = 500;
+	bool valid, has_holes, same_array = false;
+	struct folio *folio;
+
+	/* A split THP: entries of 256, 128, ... pages (patch 0009). */
+	folio = gt_thp(test, true, &addr);
+	u = gt_userptr_new(test, addr, HPAGE_PMD_NR);
+	st = &u->svm.stats;
+	KUNIT_ASSERT_EQ(test, gt_userptr_get(u, addr, &ro), 0);
+	KUNIT_ASSERT_EQ(test, gt_stat(&st->dma_maps), (s64)HPAGE_PMD_NR);
+
+	before = kunit_kcalloc(test, HPAGE_PMD_NR, sizeof(*before), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	drm_gpusvm_notifier_lock(&u->svm);
+	valid = drm_gpusvm_pages_valid(&u->svm, &u->pages);
+	if (valid) {
+		entries = gt_entries(&u->pages, HPAGE_PMD_NR);
+		memcpy(before, u->pages.dma_addr, entries * sizeof(*before));
+		array = u->pages.dma_addr;
+		n = 1UL << gt_entry(&u->pages, p, &k)->order;
+	}
+	drm_gpusvm_notifier_unlock(&u->svm);
+	KUNIT_ASSERT_TRUE(test, valid);
+	KUNIT_ASSERT_LT(test, n, (unsigned long)HPAGE_PMD_NR);
+
+	/* mprotect() of page p: one hole, the size of p's entry. */
+	KUNIT_ASSERT_EQ(test, gt_mprotect_ro(current->mm, addr + p * PAGE_SIZE,
+					     addr + (p + 1) * PAGE_SIZE), 0);
+	KUNIT_EXPECT_GE(test, u->calls, 1);
+	drm_gpusvm_notifier_lock(&u->svm);
+	valid = drm_gpusvm_pages_valid(&u->svm, &u->pages);
+	has_holes = u->pages.flags.has_holes;
+	for (i = 0; i < entries; i++) {
+		if (u->pages.dma_addr[i].addr == DMA_MAPPING_ERROR)
+			holes += 1UL << before[i].order;
+		else
+			moved += u->pages.dma_addr[i].addr != before[i].addr;
+	}
+	drm_gpusvm_notifier_unlock(&u->svm);
+	KUNIT_EXPECT_FALSE(test, valid);
+	KUNIT_EXPECT_TRUE(test, has_holes);
+	KUNIT_EXPECT_EQ(test, holes, n);
+	KUNIT_EXPECT_EQ(test, moved, 0UL);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->dma_unmaps), (s64)n);
+
+	/* The next call walks and maps p's entry only. */
+	KUNIT_ASSERT_EQ(test, gt_userptr_get(u, addr, &ro), 0);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->hmm_faults), 2);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->dma_maps), (s64)(HPAGE_PMD_NR + n));
+	drm_gpusvm_notifier_lock(&u->svm);
+	valid = drm_gpusvm_pages_valid(&u->svm, &u->pages);
+	has_holes = u->pages.flags.has_holes;
+	same_array = u->pages.dma_addr == array;
+	moved = 0;
+	if (same_array)
+		for (i = 0; i < entries; i++)
+			moved += u->pages.dma_addr[i].addr != before[i].addr;
+	for (i = 0; i < HPAGE_PMD_NR - 1; i++)
+		wrong += gt_page_of(t, &u->pages, i) != folio_page(folio, i);
+	drm_gpusvm_notifier_unlock(&u->svm);
+	KUNIT_EXPECT_TRUE(test, valid);
+	KUNIT_EXPECT_FALSE(test, has_holes);
+	KUNIT_EXPECT_TRUE(test, same_array);
+	KUNIT_EXPECT_EQ(test, moved, 0UL);
+	KUNIT_EXPECT_EQ(test, wrong, 0UL);
+	gt_userptr_del(u);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->dma_maps), gt_stat(&st->dma_unmaps));
+}
+
+/*
+ * A hole whose page changed: the new page is mapped, in place if it can be
+ * or with all the pages again if not (without an IOMMU a run that is no
+ * longer physically contiguous); nothing is left mapped twice.
+ */
+static void drm_gpusvm_test_userptr_hole_of_a_new_page_maps_the_new_page(struct kunit *test)
+{
+	struct drm_gpusvm_ctx ctx = {};
+	struct gt *t = test->priv;
+	struct page *cpu[16], *dev[16] = {};
+	struct drm_gpusvm_stats *st;
+	struct gt_userptr *u;
+	unsigned long addr, i;
+	bool valid;
+
+	addr = gt_mmap(test, 16 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	gt_fill(test, addr, 16, 0xa00);
+	u = gt_userptr_new(test, addr, 16);
+	st = &u->svm.stats;
+	KUNIT_ASSERT_EQ(test, gt_userptr_get(u, addr, &ctx), 0);
+
+	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, addr + 5 * PAGE_SIZE,
+					 PAGE_SIZE, MADV_DONTNEED), 0);
+	KUNIT_EXPECT_EQ(test, u->calls, 1);
+	gt_fill(test, addr + 5 * PAGE_SIZE, 1, 0xb00);
+	for (i = 0; i < 16; i++)
+		cpu[i] = gt_cpu_page(test, addr + i * PAGE_SIZE);
+
+	KUNIT_ASSERT_EQ(test, gt_userptr_get(u, addr, &ctx), 0);
+	drm_gpusvm_notifier_lock(&u->svm);
+	valid = drm_gpusvm_pages_valid(&u->svm, &u->pages);
+	if (valid)
+		for (i = 0; i < 16; i++)
+			dev[i] = gt_page_of(t, &u->pages, i);
+	drm_gpusvm_notifier_unlock(&u->svm);
+	KUNIT_ASSERT_TRUE(test, valid);
+	for (i = 0; i < 16; i++)
+		KUNIT_EXPECT_PTR_EQ(test, dev[i], cpu[i]);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->dma_maps) - gt_stat(&st->dma_unmaps),
+			16);
+	gt_userptr_del(u);
+	KUNIT_EXPECT_EQ(test, gt_stat(&st->dma_maps), gt_stat(&st->dma_unmaps));
+}
+
 static void drm_gpusvm_test_tracking_is_bounded_with_enomem(struct kunit *test)
 {
 	struct gt *t = test->priv;
@@ -2233,6 +2366,8 @@ static struct kunit_case drm_gpusvm_tests[] = {
 	KUNIT_CASE(drm_gpusvm_test_get_pfns_leaves_exclusive_pages_outside_the_mask),
 	KUNIT_CASE(drm_gpusvm_test_userptr_pages_follow_their_own_notifier),
 	KUNIT_CASE(drm_gpusvm_test_userptr_read_only_memory_needs_read_only_ctx),
+	KUNIT_CASE(drm_gpusvm_test_userptr_invalidation_unmaps_and_maps_only_its_entry),
+	KUNIT_CASE(drm_gpusvm_test_userptr_hole_of_a_new_page_maps_the_new_page),
 	KUNIT_CASE(drm_gpusvm_test_stats_count_get_pages_maps_and_invalidations),
 	KUNIT_CASE(drm_gpusvm_test_tracking_is_bounded_with_enomem),
 	KUNIT_CASE(drm_gpusvm_test_userptr_tracking_is_bounded_and_released),
