@@ -44,7 +44,11 @@
  * again after drm_gpusvm_get_pages() with hmm_range_fault() and the same
  * notifier, as it would have to on a drm_gpusvm without hmm_pfns. The
  * object is valid (vsvm_userptr_valid()) while drm_gpusvm_pages_valid()
- * holds and the notifier did not fire since the walk.
+ * holds and the notifier did not fire since the walk. An invalidation
+ * unmaps only the entries of the pages it reaches
+ * (drm_gpusvm_unmap_pages_range()), and the next validation walks and maps
+ * only those, into the same &vsvm_userptr.pfns: an mprotect() of one page
+ * of a large object costs a page, not the object.
  *
  * The engine reaches the pages in one of two ways (see "vsvm engine"):
  *
@@ -53,8 +57,8 @@
  *   vsvm_userptr_valid() holds, writes the object's "GPU page table"
  *   (vsvm_userptr_gpu_pages_write()) and publishes the job's fence in the
  *   object's reservation object. The invalidate callback waits for those
- *   fences before drm_gpusvm_unmap_pages(), so the job uses the pages of
- *   its page table without a lock and never faults.
+ *   fences before drm_gpusvm_unmap_pages_range(), so the job uses the pages
+ *   of its page table without a lock and never faults.
  * - long-running jobs (SVM mode, a GPU with recoverable page faults),
  *   vsvm_userptr_access(): chunk by chunk, under the notifier lock held
  *   for read after vsvm_userptr_valid(), faulting the object in again
@@ -271,6 +275,7 @@ static bool vsvm_userptr_invalidate(struct mmu_interval_notifier *mni,
 		if (!down_write_trylock(&gpusvm->notifier_lock))
 			return false;
 		if (uobj->pages.flags.has_dma_mapping ||
+		    uobj->pages.flags.has_holes ||
 		    !dma_resv_test_signaled(uobj->base.resv,
 					    DMA_RESV_USAGE_BOOKKEEP)) {
 			up_write(&gpusvm->notifier_lock);
@@ -289,8 +294,10 @@ static bool vsvm_userptr_invalidate(struct mmu_interval_notifier *mni,
 		atomic64_inc(&uobj->mirror->vfile->stats.invalidations);
 		dma_resv_wait_timeout(uobj->base.resv, DMA_RESV_USAGE_BOOKKEEP,
 				      false, MAX_SCHEDULE_TIMEOUT);
-		drm_gpusvm_unmap_pages(gpusvm, &uobj->pages, uobj->npages,
-				       &ctx);
+		/* Only what changed: the next validation maps just that. */
+		drm_gpusvm_unmap_pages_range(gpusvm, &uobj->pages, uobj->start,
+					     uobj->npages, range->start,
+					     range->end, &ctx);
 	}
 	up_write(&gpusvm->notifier_lock);
 

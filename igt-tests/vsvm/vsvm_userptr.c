@@ -562,6 +562,45 @@ static void test_mprotect_elsewhere(void)
 	munmap(blk, SZ_2M);
 }
 
+/*
+ * drm_gpusvm_unmap_pages_range() (drm-svm/patches/0012): an mprotect() round
+ * trip of one page of a 2M userptr maps that page's DMA entry again, not
+ * the 2M. The pages are faulted in an order that leaves no two neighbours
+ * physically contiguous, so each entry is one page.
+ */
+static void test_mprotect_one_page(void)
+{
+	struct drm_vsvm_get_stats s0, s1;
+	char *blk = mmap_aligned(SZ_2M, SZ_2M);
+	const uint64_t half = SZ_1M / PAGE_SZ;
+	uint64_t maps;
+	struct vsvm_uptr u;
+
+	igt_assert_eq(madvise(blk, SZ_2M, MADV_NOHUGEPAGE), 0);
+	for (uint64_t i = 0; i < half; i++) {
+		blk[i * PAGE_SZ] = 1;
+		blk[SZ_1M + i * PAGE_SZ] = 1;
+	}
+	vsvm_pattern(blk, SZ_2M, 23);
+	vsvm_uptr_create(fd, &u, blk, SZ_2M, DRM_USERPTR_VALIDATE);
+	assert_gpu_sees(&u, 0, SZ_2M);
+
+	stats(&s0);
+	igt_assert_eq(mprotect(blk + SZ_1M, PAGE_SZ, PROT_READ), 0);
+	igt_assert_eq(mprotect(blk + SZ_1M, PAGE_SZ, PROT_READ | PROT_WRITE), 0);
+	vsvm_pattern(blk + SZ_1M, PAGE_SZ, 24);
+	assert_gpu_sees(&u, 0, SZ_2M);
+	stats(&s1);
+	igt_assert(s1.invalidations > s0.invalidations);
+	maps = s1.svm_dma_maps - s0.svm_dma_maps;
+	igt_assert_f(maps >= 1 && maps <= 4,
+		     "revalidation after mprotect() of one page mapped %llu pages again\n",
+		     (unsigned long long)maps);
+
+	vsvm_uptr_destroy(fd, &u);
+	munmap(blk, SZ_2M);
+}
+
 static void test_mprotect_writable(void)
 {
 	struct drm_vsvm_get_stats s0, s1;
@@ -1435,6 +1474,10 @@ igt_main
 	igt_describe("mprotect() of a page outside a userptr, in the same 2M block of 4K pages, does not invalidate it.");
 	igt_subtest("mprotect-elsewhere")
 		test_mprotect_elsewhere();
+
+	igt_describe("An mprotect() round trip of one page of a 2M userptr maps that page again, not the 2M.");
+	igt_subtest("mprotect-one-page")
+		test_mprotect_one_page();
 
 	igt_describe("A writable userptr over memory made read-only fails with EPERM and does not write.");
 	igt_subtest("mprotect-readonly-writable")
