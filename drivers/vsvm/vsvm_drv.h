@@ -304,6 +304,8 @@ bool vsvm_userptr_valid(struct vsvm_userptr *uobj);
 int vsvm_userptr_gpu_pages_alloc(struct vsvm_userptr *uobj);
 void vsvm_userptr_gpu_pages_write(struct vsvm_userptr *uobj);
 extern bool vsvm_helper_pfns;
+void vsvm_check_dma(struct drm_gpusvm *gpusvm, struct drm_gpusvm_pages *pages,
+		    const unsigned long *pfns, unsigned long npages);
 int vsvm_hmm_snapshot(struct mmu_interval_notifier *notifier,
 		      unsigned long start, unsigned long end, bool write,
 		      bool anon_only, unsigned long *pfns, unsigned long *seq);

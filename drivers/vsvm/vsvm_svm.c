@@ -508,6 +508,8 @@ static int vsvm_svm_fault_locked(struct vsvm_mirror *mirror, u64 va,
 	    drm_gpusvm_pages_valid(gpusvm, &vrange->pages)) {
 		vrange->gpu_writable = !ctx.read_only;
 		vrange->gpu_mapped = true;
+		vsvm_check_dma(gpusvm, &vrange->pages, vrange->pfns,
+			       vsvm_svm_range_npages(range));
 	} else {
 		ret = -EAGAIN;
 	}

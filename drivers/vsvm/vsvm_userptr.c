@@ -6,6 +6,7 @@
 #include <linux/dma-resv.h>
 #include <linux/err.h>
 #include <linux/hmm.h>
+#include <linux/iommu.h>
 #include <linux/jiffies.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -426,6 +427,53 @@ bool vsvm_userptr_valid(struct vsvm_userptr *uobj)
 	       !mmu_interval_read_retry(&uobj->notifier, uobj->snap_seq);
 }
 
+/**
+ * vsvm_check_dma() - do the DMA addresses of pages lead to their pages?
+ * @gpusvm: the drm_gpusvm of @pages
+ * @pages: pages drm_gpusvm_get_pages() mapped
+ * @pfns: the hmm pfns the engine uses for them, one per page
+ * @npages: the number of pages
+ *
+ * vsvm's engine works on the pages of the walk, never through their DMA
+ * addresses, so a wrong DMA mapping would go unseen where a real device
+ * would read and write other memory. On debug kernels (CONFIG_DEBUG_VM),
+ * behind an IOMMU in DMA mode, each page's DMA address is looked up in the
+ * IOMMU's page table and must be its page, or this warns. Without an IOMMU
+ * there is nothing the DMA API lets a driver check.
+ *
+ * Context: the notifier lock held, @pages valid.
+ */
+void vsvm_check_dma(struct drm_gpusvm *gpusvm, struct drm_gpusvm_pages *pages,
+		    const unsigned long *pfns, unsigned long npages)
+{
+	struct iommu_domain *domain;
+	unsigned long i, j, k;
+
+	lockdep_assert_held(&gpusvm->notifier_lock);
+	if (!IS_ENABLED(CONFIG_DEBUG_VM) ||
+	    !drm_gpusvm_pages_valid(gpusvm, pages))
+		return;
+	domain = iommu_get_domain_for_dev(pages->drm->dev);
+	if (!domain || !iommu_is_dma_domain(domain))
+		return;
+
+	for (i = 0, j = 0; i < npages; j++) {
+		const struct drm_pagemap_addr *addr = &pages->dma_addr[j];
+
+		for (k = 0; k < 1UL << addr->order; k++) {
+			dma_addr_t dma = addr->addr + (k << PAGE_SHIFT);
+			struct page *page = hmm_pfn_to_page(pfns[i + k]);
+
+			if (WARN_ONCE(iommu_iova_to_phys(domain, dma) !=
+				      page_to_phys(page),
+				      "vsvm: page %lu of %lu: IOVA %pad is not its page\n",
+				      i + k, npages, &dma))
+				return;
+		}
+		i += 1UL << addr->order;
+	}
+}
+
 static int vsvm_userptr_fault(struct vsvm_userptr *uobj)
 {
 	struct drm_gpusvm *gpusvm = &uobj->mirror->gpusvm;
@@ -494,6 +542,8 @@ static int vsvm_userptr_fault(struct vsvm_userptr *uobj)
 	if (!mmu_interval_read_retry(&uobj->notifier, seq)) {
 		uobj->snap_seq = seq;
 		uobj->snap_valid = true;
+		vsvm_check_dma(gpusvm, &uobj->pages, uobj->pfns,
+			       uobj->npages);
 	} else {
 		ret = -EAGAIN;
 	}
