@@ -43,15 +43,18 @@
  *                 touch.
  *   p7 [MB]       the upstream anchor: P5's first touch, the mprotect()
  *                 round trip that invalidates (DMA-unmaps) every range,
- *                 the retouch and userptr validation with our
+ *                 the retouch, userptr validation, and an mprotect()
+ *                 round trip of one page of the userptr followed by a 4K
+ *                 job on it (userptr-page-revalidate) with our
  *                 drm_gpusvm optimisations on and off (module parameters
- *                 drm_gpusvm_helper.merge_contiguous and slot_per_entry,
- *                 vsvm.helper_pfns; switched between interleaved reps).
+ *                 drm_gpusvm_helper.merge_contiguous, slot_per_entry and
+ *                 fill_holes, vsvm.helper_pfns; switched between
+ *                 interleaved reps).
  *   -k KINDS      P5/P7 rows: 1 = 4K only, 2 = THP only, 3 = both (default).
  *   -m MASK       P7: which optimisations the stock column turns off, bit
- *                 0 merge_contiguous, 1 slot_per_entry, 2 helper_pfns
- *                 (default 7, all: stock drm_gpusvm); one bit measures one
- *                 optimisation on top of the others.
+ *                 0 merge_contiguous, 1 slot_per_entry, 2 helper_pfns,
+ *                 3 fill_holes (default 15, all: stock drm_gpusvm); one
+ *                 bit measures one optimisation on top of the others.
  *
  * Nothing here passes or fails on time: the exit status is non-zero only
  * if something could not be set up.
@@ -621,10 +624,12 @@ struct p5_once {
 	double retouch;		/* the prefetch again after it */
 	double validate;	/* USERPTR_CREATE with VALIDATE */
 	double validate_2m;	/* the same memory as 2 MB objects, one each */
+	double revalidate_page;	/* P7: a page's mprotect() round trip + a job */
 	uint64_t faults, maps_svm, maps_userptr;
 };
 
-static int p5_measure(char *buf, size_t size, struct p5_once *o)
+static int p5_measure(char *buf, size_t size, int page_job,
+		      struct p5_once *o)
 {
 	struct drm_vsvm_cmd cmd = {
 		.op = DRM_VSVM_OP_PREFETCH,
@@ -673,6 +678,35 @@ static int p5_measure(char *buf, size_t size, struct p5_once *o)
 	o->validate = tsc_s(a, bench_tsc());
 	ioctl(fd, DRM_IOCTL_VSVM_GET_STATS, &s);
 	o->maps_userptr = s.svm_dma_maps;
+	/*
+	 * P7: an mprotect() round trip of one page of the validated object,
+	 * then a 4K job on it, which validates it again: the page's entry
+	 * (drm-svm/patches/0012), or all of them.
+	 */
+	if (page_job) {
+		struct drm_vsvm_cmd job = {
+			.op = DRM_VSVM_OP_CHECKSUM,
+			.src = UP_VA, .dst = RES_VA, .size = PAGE_SZ,
+		};
+		char *page = buf + size / 2;
+		volatile uint64_t *res = NULL;
+		uint32_t so = 0;
+
+		if (vm_bind(fd, h, UP_VA, size, DRM_VSVM_BIND_READ_ONLY) ||
+		    !(res = res_bo(fd)) || !(so = syncobj_create(fd)) ||
+		    vsvm_run_fence(fd, so, &job, 1)) {
+			fail("p7: userptr job");
+		} else {
+			a = bench_tsc();
+			if (mprotect(page, PAGE_SZ, PROT_READ) ||
+			    mprotect(page, PAGE_SZ, PROT_READ | PROT_WRITE) ||
+			    vsvm_run_fence(fd, so, &job, 1))
+				fail("p7: userptr page revalidation");
+			o->revalidate_page = tsc_s(a, bench_tsc());
+		}
+		if (res)
+			munmap((void *)res, PAGE_SZ);
+	}
 	close(fd);
 
 	/*
@@ -724,7 +758,7 @@ static void p5(unsigned long mb)
 		for (int thp = 0; thp < 2; thp++) {
 			if (!(kinds & (1 << thp)))
 				continue;
-			if (p5_measure(buf[thp], size, &last[thp]))
+			if (p5_measure(buf[thp], size, 0, &last[thp]))
 				return;
 			ts[thp][r] = last[thp].first;
 			tr[thp][r] = last[thp].retouch;
@@ -769,15 +803,17 @@ static void p5(unsigned long mb)
  * P7, the upstream anchor: the P5 measurements with each optimisation of
  * our drm_gpusvm patches on ("ours") and off ("stock"), switched through
  * module parameters between interleaved repetitions of one process:
- * merge_contiguous (drm-svm/patches/0009) and slot_per_entry (0011) of
- * the helper's module, drm_gpusvm_helper (built in or not), and vsvm's
- * helper_pfns, its use of drm_gpusvm_ctx.hmm_pfns (0010), without which
- * vsvm walks the page table again as it must on stock drm_gpusvm.
+ * merge_contiguous (drm-svm/patches/0009), slot_per_entry (0011) and
+ * fill_holes (0012) of the helper's module, drm_gpusvm_helper (built in
+ * or not), and vsvm's helper_pfns, its use of drm_gpusvm_ctx.hmm_pfns
+ * (0010), without which vsvm walks the page table again as it must on
+ * stock drm_gpusvm.
  */
 static const char *const p7_params[] = {
 	"/sys/module/drm_gpusvm_helper/parameters/merge_contiguous",
 	"/sys/module/drm_gpusvm_helper/parameters/slot_per_entry",
 	"/sys/module/vsvm/parameters/helper_pfns",
+	"/sys/module/drm_gpusvm_helper/parameters/fill_holes",
 };
 #define P7_NPARAMS	(sizeof(p7_params) / sizeof(p7_params[0]))
 
@@ -830,10 +866,10 @@ static void p7_line(unsigned long mb, int thp, const char *what,
 static void p7(unsigned long mb)
 {
 	/* [ours/stock][thp][figure][rep] */
-	static double t[2][2][4][MAX_REPS];
-	static const char *const what[4] = {
+	static double t[2][2][5][MAX_REPS];
+	static const char *const what[5] = {
 		"svm-first-touch", "svm-invalidate", "svm-retouch",
-		"userptr-validate",
+		"userptr-validate", "userptr-page-revalidate",
 	};
 	static uint64_t maps[2][2];
 	size_t size = mb << 20;
@@ -860,19 +896,20 @@ static void p7(unsigned long mb)
 
 				if (!(kinds & (1 << thp)))
 					continue;
-				if (p5_measure(buf[thp], size, &o))
+				if (p5_measure(buf[thp], size, 1, &o))
 					goto out;
 				t[!ours][thp][0][r] = o.first;
 				t[!ours][thp][1][r] = o.invalidate;
 				t[!ours][thp][2][r] = o.retouch;
 				t[!ours][thp][3][r] = o.validate;
+				t[!ours][thp][4][r] = o.revalidate_page;
 				maps[!ours][thp] = o.maps_svm;
 			}
 		}
 	for (int thp = 0; thp < 2; thp++) {
 		if (!(kinds & (1 << thp)))
 			continue;
-		for (int f = 0; f < 4; f++)
+		for (int f = 0; f < 5; f++)
 			p7_line(mb, thp, what[f], t[0][thp][f], t[1][thp][f]);
 		/* both map every page: only the number of entries differs */
 		if (maps[0][thp] != maps[1][thp] ||

@@ -8,7 +8,7 @@
 #   BENCH_P1_MB ("64 256")  BENCH_N ("1 1000 10000 100000")
 #   BENCH_P3_MB (512)  BENCH_P4_JOBS (200)  BENCH_P4_HZ (240)
 #   BENCH_P5_MB (256, P5/RT and P7)  BENCH_KINDS (3: P5/P7 rows, 1 = 4K, 2 = THP)
-#   BENCH_P7_MASK (7: the optimisations P7's stock column turns off, -m)
+#   BENCH_P7_MASK (15: the optimisations P7's stock column turns off, -m)
 #   BENCH_ONLY ("p7 p5 p26 p4 p3 p1": which, in order)
 #   BENCH_PROFILE (unset): 1 = run each figure under `perf record -a -g`
 #     and print, as "PROF" lines, where the time under the helper's fault
@@ -43,7 +43,7 @@ fi
 mhz=$(dmesg | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' | tail -1)
 [ -n "$mhz" ] || mhz=$(dmesg | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' | tail -1)
 echo "bench: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null), timing with the TSC at ${mhz:-?} MHz"
-args="-f ${mhz:-1000} -r ${BENCH_REPS:-5} -k ${BENCH_KINDS:-3} -m ${BENCH_P7_MASK:-7}"
+args="-f ${mhz:-1000} -r ${BENCH_REPS:-5} -k ${BENCH_KINDS:-3} -m ${BENCH_P7_MASK:-15}"
 for fig in ${BENCH_ONLY:-p7 p5 p26 p4 p3 p1}; do
 	case $fig in
 	p1) set -- ${BENCH_P1_MB:-64 256} ;;

@@ -84,7 +84,7 @@ set style fill solid 0.8 border -1
 set grid y
 set key top left
 set xtics rotate by -20
-set title "P7: ours / stock drm_gpusvm (our optimisations on / off: merge_contiguous, slot_per_entry, vsvm.helper_pfns), lower is better; goal <= 1.0, <= 0.5 for 4K first touch"
+set title "P7: ours / stock drm_gpusvm (our optimisations on / off: merge_contiguous, slot_per_entry, fill_holes, vsvm.helper_pfns), lower is better; goal <= 1.0, <= 0.5 for 4K first touch"
 set ylabel "ratio"
 set yrange [0:*]
 if ($l7 > 1) plot for [c=2:$ncol] "$out/p7.dat" using c:xtic(1) title columnhead(c), 1.0 with lines lc rgb "black" notitle, 0.5 with lines dt 2 lc rgb "black" notitle
