@@ -63,6 +63,7 @@ module_load_begin() {
 	mod_slab0=$(mem_kb SUnreclaim)
 	mod_avail0=$(( $(mem_kb MemAvailable) + $(pcp_kb) ))
 	cp /proc/meminfo /tmp/meminfo.before
+	cp /proc/slabinfo /tmp/slabinfo.before 2>/dev/null
 	[ -w /sys/kernel/debug/kmemleak ] && echo clear > /sys/kernel/debug/kmemleak
 	modprobe "$1"
 }
@@ -132,5 +133,12 @@ module_unload_check() {
 		     ($1 in b) && ($2 - b[$1] >= 1024 || b[$1] - $2 >= 1024) {
 			printf "%s %d -> %d kB\n", $1, b[$1], $2 }' \
 			/tmp/meminfo.before /proc/meminfo
+		# And the slab caches that grew by 256 kB+ (objects x size).
+		[ -r /tmp/slabinfo.before ] &&
+		awk 'FNR <= 2 { next }
+		     NR == FNR { b[$1] = $3 * $4; next }
+		     { d = ($3 * $4 - b[$1]) / 1024
+		       if (d >= 256) printf "slab %s +%d kB (%d objects of %d bytes)\n", $1, d, $3, $4 }' \
+			/tmp/slabinfo.before /proc/slabinfo
 	fi
 }
