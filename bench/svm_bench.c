@@ -628,6 +628,16 @@ struct p5_once {
 	uint64_t faults, maps_svm, maps_userptr;
 };
 
+/* A vsvm file for one step of a P5 measurement; -1 fails the figure. */
+static int p5_open(void)
+{
+	int fd = open_vsvm();
+
+	if (fd < 0)
+		fail("p5: vsvm");
+	return fd;
+}
+
 static int p5_measure(char *buf, size_t size, int page_job,
 		      struct p5_once *o)
 {
@@ -667,11 +677,9 @@ static int p5_measure(char *buf, size_t size, int page_job,
 	o->retouch = tsc_s(a, bench_tsc());
 	close(fd);
 
-	fd = open_vsvm();
-	if (fd < 0) {
-		fail("p5: vsvm");
+	fd = p5_open();
+	if (fd < 0)
 		return -1;
-	}
 	a = bench_tsc();
 	if (userptr_create(fd, buf, size, DRM_USERPTR_VALIDATE, &h))
 		fail("p5: userptr validate");
@@ -713,11 +721,9 @@ static int p5_measure(char *buf, size_t size, int page_job,
 	 * The SVM side's granule: one userptr object per 2 MB, as many as
 	 * the first touch makes ranges of a 2M-aligned THP buffer.
 	 */
-	fd = open_vsvm();
-	if (fd < 0) {
-		fail("p5: vsvm");
+	fd = p5_open();
+	if (fd < 0)
 		return -1;
-	}
 	a = bench_tsc();
 	for (size_t off = 0; off < size; off += SZ_2M)
 		if (userptr_create(fd, buf + off, SZ_2M, DRM_USERPTR_VALIDATE,
@@ -863,14 +869,17 @@ static void p7_line(unsigned long mb, int thp, const char *what,
 	printf(" ratio %.2f\n", o.med / st.med);
 }
 
+/* P7's figures, in the order p7() fills them from a P5 measurement. */
+static const char *const p7_figs[] = {
+	"svm-first-touch", "svm-invalidate", "svm-retouch",
+	"userptr-validate", "userptr-page-revalidate",
+};
+#define P7_NFIGS	(sizeof(p7_figs) / sizeof(p7_figs[0]))
+
 static void p7(unsigned long mb)
 {
 	/* [ours/stock][thp][figure][rep] */
-	static double t[2][2][5][MAX_REPS];
-	static const char *const what[5] = {
-		"svm-first-touch", "svm-invalidate", "svm-retouch",
-		"userptr-validate", "userptr-page-revalidate",
-	};
+	static double t[2][2][P7_NFIGS][MAX_REPS];
 	static uint64_t maps[2][2];
 	size_t size = mb << 20;
 	char *buf[2];
@@ -909,8 +918,8 @@ static void p7(unsigned long mb)
 	for (int thp = 0; thp < 2; thp++) {
 		if (!(kinds & (1 << thp)))
 			continue;
-		for (int f = 0; f < 5; f++)
-			p7_line(mb, thp, what[f], t[0][thp][f], t[1][thp][f]);
+		for (size_t f = 0; f < P7_NFIGS; f++)
+			p7_line(mb, thp, p7_figs[f], t[0][thp][f], t[1][thp][f]);
 		/* both map every page: only the number of entries differs */
 		if (maps[0][thp] != maps[1][thp] ||
 		    maps[0][thp] != size / PAGE_SZ) {
