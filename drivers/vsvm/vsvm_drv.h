@@ -13,6 +13,7 @@
 #include <linux/list.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
+#include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -39,8 +40,12 @@ struct page;
 /* Schedulers of the device: files' queues that run in parallel. */
 #define VSVM_NUM_SCHEDS		4
 
-/* Chunk sizes an SVM mirror may use: 2M, 64K, 4K. */
-#define VSVM_SVM_MAX_CHUNKS	3
+/*
+ * Chunk sizes an SVM mirror may use: 2M, 64K, 4K, and for a PREFETCH the
+ * powers of two from 4M up to VSVM_SVM_PREFETCH_MAX (vsvm_svm.c).
+ */
+#define VSVM_SVM_PREFETCH_MAX	SZ_64M
+#define VSVM_SVM_MAX_CHUNKS	8
 
 /**
  * struct vsvm_device - the virtual GPU
@@ -318,6 +323,7 @@ void vsvm_svm_gc_work(struct work_struct *work);
 void vsvm_svm_fini(struct vsvm_mirror *mirror);
 int vsvm_svm_enable_ioctl(struct drm_device *dev, void *data,
 			  struct drm_file *file);
+unsigned int vsvm_svm_set_chunks(struct vsvm_mirror *mirror, u32 mask);
 void vsvm_svm_stats(struct vsvm_mirror *mirror,
 		    struct drm_vsvm_get_stats *args);
 int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,

@@ -6,6 +6,7 @@
 #include <linux/highmem.h>
 #include <linux/hmm.h>
 #include <linux/jiffies.h>
+#include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/rmap.h>
@@ -69,8 +70,17 @@
  * neither breaks COW nor allocates for untouched memory; a later write
  * fault on the range gets the pages mapped again for writing. Pages mapped
  * for device writes are marked dirty by the helper. Both need the drm-svm
- * drm_gpusvm patches ("read stays read", "device writes dirty"). There is
- * no fault-around: a fault maps the one chunk drm_gpusvm picks for it.
+ * drm_gpusvm patches ("read stays read", "device writes dirty").
+ *
+ * There is no fault-around: an access fault maps the one chunk of at most
+ * 2M that drm_gpusvm picks for it, as xe does. A PREFETCH says how much
+ * the GPU is about to use, so its faults may pick larger chunks, powers of
+ * two up to VSVM_SVM_PREFETCH_MAX that fit in its span rounded out to 2M
+ * (and, as any chunk, in the VMA and overlapping no range): a 2M-aligned
+ * 256M span is at most 10 ranges instead of 128. What that costs: an
+ * invalidation that reaches part of a large range zaps all of it, and a
+ * munmap or mprotect of part of it has the whole range collected; the
+ * accesses after it fault in 2M chunks again.
  */
 
 static struct vsvm_svm_range *to_vsvm_svm_range(struct drm_gpusvm_range *r)
@@ -275,6 +285,35 @@ static const struct {
 };
 
 /**
+ * vsvm_svm_set_chunks() - set the chunk sizes of a mirror's SVM ranges
+ * @mirror: the mirror, without SVM ranges
+ * @mask: the DRM_VSVM_SVM_CHUNK_* sizes a GPU page fault may use
+ *
+ * Fills &vsvm_mirror.chunks, largest first: if @mask has 2M, the sizes
+ * from VSVM_SVM_PREFETCH_MAX down to 4M (only a PREFETCH gets them, see
+ * vsvm_svm_fault_locked()), then the sizes of @mask.
+ *
+ * Return: the number of chunk sizes, for &drm_gpusvm.num_chunks.
+ */
+unsigned int vsvm_svm_set_chunks(struct vsvm_mirror *mirror, u32 mask)
+{
+	unsigned long size;
+	unsigned int i, n = 0;
+
+	BUILD_BUG_ON(ARRAY_SIZE(vsvm_svm_chunks) +
+		     ilog2(VSVM_SVM_PREFETCH_MAX / SZ_2M) != VSVM_SVM_MAX_CHUNKS);
+
+	if (mask & DRM_VSVM_SVM_CHUNK_2M)
+		for (size = VSVM_SVM_PREFETCH_MAX; size > SZ_2M; size >>= 1)
+			mirror->chunks[n++] = size;
+	for (i = 0; i < ARRAY_SIZE(vsvm_svm_chunks); i++)
+		if (mask & vsvm_svm_chunks[i].flag)
+			mirror->chunks[n++] = vsvm_svm_chunks[i].size;
+
+	return n;
+}
+
+/**
  * vsvm_svm_enable_ioctl() - DRM_IOCTL_VSVM_SVM_ENABLE
  * @dev: DRM device
  * @data: a &struct drm_vsvm_svm_enable
@@ -291,12 +330,10 @@ int vsvm_svm_enable_ioctl(struct drm_device *dev, void *data,
 	struct vsvm_file *vfile = file->driver_priv;
 	struct drm_vsvm_svm_enable *args = data;
 	struct vsvm_mirror *mirror;
-	unsigned int i, n = 0;
 	int ret = 0;
 	u32 mask;
 
 	BUILD_BUG_ON(PAGE_SIZE != SZ_4K);
-	BUILD_BUG_ON(ARRAY_SIZE(vsvm_svm_chunks) != VSVM_SVM_MAX_CHUNKS);
 
 	mask = args->chunk_sizes ?: DRM_VSVM_SVM_CHUNKS_ALL;
 	if (args->flags || args->pad || (mask & ~DRM_VSVM_SVM_CHUNKS_ALL) ||
@@ -319,10 +356,7 @@ int vsvm_svm_enable_ioctl(struct drm_device *dev, void *data,
 
 	/* No SVM range exists before SVM mode: set the chunk sizes now. */
 	mutex_lock(&mirror->svm_lock);
-	for (i = 0; i < ARRAY_SIZE(vsvm_svm_chunks); i++)
-		if (mask & vsvm_svm_chunks[i].flag)
-			mirror->chunks[n++] = vsvm_svm_chunks[i].size;
-	mirror->gpusvm.num_chunks = n;
+	mirror->gpusvm.num_chunks = vsvm_svm_set_chunks(mirror, mask);
 	mutex_unlock(&mirror->svm_lock);
 	vfile->svm = mirror;
 
@@ -403,15 +437,20 @@ static int vsvm_svm_errno(int err)
 	return err;
 }
 
-/* A GPU page fault at @va: map the SVM range around it. */
+/*
+ * A GPU page fault at @va: map the SVM range around it. @span is 0 for an
+ * access, which gets a range of at most 2M, as a fault on a real GPU; a
+ * PREFETCH passes the bytes it has left from @va on, and so gets ranges
+ * of up to VSVM_SVM_PREFETCH_MAX inside its 2M-aligned span.
+ */
 static int vsvm_svm_fault_locked(struct vsvm_mirror *mirror, u64 va,
-				 bool write)
+				 u64 span, bool write)
 {
 	struct drm_gpusvm *gpusvm = &mirror->gpusvm;
 	struct drm_gpusvm_ctx ctx = { .read_only = !write };
 	struct vsvm_svm_range *vrange;
 	struct drm_gpusvm_range *range;
-	unsigned long gen, seq, start, end;
+	unsigned long gen, seq, start, end, lo, hi;
 	bool upgrade, helper_pfns;
 	int i, ret;
 
@@ -426,12 +465,13 @@ static int vsvm_svm_fault_locked(struct vsvm_mirror *mirror, u64 va,
 	 * write then fails with -EPERM, or -EFAULT if the CPU cannot even
 	 * read there).
 	 */
-	range = drm_gpusvm_range_find_or_insert(gpusvm, va, 0, TASK_SIZE,
-						&ctx);
+	lo = ALIGN_DOWN(va, SZ_2M);
+	hi = ALIGN(va + max_t(u64, span, 1), SZ_2M);
+	range = drm_gpusvm_range_find_or_insert(gpusvm, va, lo, hi, &ctx);
 	if (IS_ERR(range) && PTR_ERR(range) == -EPERM) {
 		ctx.read_only = true;
-		range = drm_gpusvm_range_find_or_insert(gpusvm, va, 0,
-							TASK_SIZE, &ctx);
+		range = drm_gpusvm_range_find_or_insert(gpusvm, va, lo, hi,
+							&ctx);
 	}
 	if (IS_ERR(range))
 		return vsvm_svm_errno(PTR_ERR(range));
@@ -520,7 +560,8 @@ static int vsvm_svm_fault_locked(struct vsvm_mirror *mirror, u64 va,
 	return ret;
 }
 
-static int vsvm_svm_fault(struct vsvm_mirror *mirror, u64 va, bool write)
+static int vsvm_svm_fault(struct vsvm_mirror *mirror, u64 va, u64 span,
+			  bool write)
 {
 	struct mm_struct *mm = vsvm_mirror_mm(mirror);
 	int ret;
@@ -529,7 +570,7 @@ static int vsvm_svm_fault(struct vsvm_mirror *mirror, u64 va, bool write)
 	if (!mmget_not_zero(mm))
 		return -ESRCH;
 	mutex_lock(&mirror->svm_lock);
-	ret = vsvm_svm_fault_locked(mirror, va, write);
+	ret = vsvm_svm_fault_locked(mirror, va, span, write);
 	mutex_unlock(&mirror->svm_lock);
 	mmput(mm);
 
@@ -611,7 +652,7 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 			return -ETIMEDOUT;
 
 		atomic64_inc(&vfile->stats.svm_faults);
-		ret = vsvm_svm_fault(mirror, va, write);
+		ret = vsvm_svm_fault(mirror, va, buf ? 0 : len, write);
 		if (ret && ret != -EAGAIN)
 			return ret;
 		faulted = true;

@@ -171,12 +171,10 @@ struct vsvm_mirror *vsvm_mirror_get(struct vsvm_file *vfile,
 		goto out_unlock;
 	}
 	/* SVM_ENABLE may restrict the chunk sizes before the first range. */
-	mirror->chunks[0] = SZ_2M;
-	mirror->chunks[1] = SZ_64K;
-	mirror->chunks[2] = SZ_4K;
 	ret = drm_gpusvm_init(&mirror->gpusvm, "vsvm", mm, 0, TASK_SIZE,
 			      SZ_512M, &vsvm_gpusvm_ops, mirror->chunks,
-			      VSVM_SVM_MAX_CHUNKS);
+			      vsvm_svm_set_chunks(mirror,
+						  DRM_VSVM_SVM_CHUNKS_ALL));
 	if (ret) {
 		kfree(mirror);
 		mirror = ERR_PTR(ret);

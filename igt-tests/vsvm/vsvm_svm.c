@@ -696,13 +696,16 @@ static void test_prefetch(void)
 	struct drm_vsvm_get_stats s0, s1, s2;
 	uint64_t size = 2 * SZ_2M;
 	struct region r;
-	char *buf = region_map(&r, size, SZ_2M);
+	char *buf = region_map(&r, size, 2 * SZ_2M);
 
 	vsvm_pattern(buf, size, 90);
 	stats(&s0);
 	igt_assert_eq(gpu_prefetch(fd, buf, size, DRM_VSVM_PREFETCH_WRITE), 0);
 	stats(&s1);
-	igt_assert_eq_u64(s1.svm_faults_2m - s0.svm_faults_2m, 2);
+	/* a 4M-aligned 4M span: one 4M range, from one fault */
+	igt_assert_eq_u64(s1.svm_faults - s0.svm_faults, 1);
+	igt_assert_eq_u64(s1.svm_ranges_live - s0.svm_ranges_live, 1);
+	igt_assert_eq_u64(s1.svm_faults_2m - s0.svm_faults_2m, 0);
 	igt_assert_eq_u64(s1.bytes_accessed, s0.bytes_accessed);
 	/* prefetched: the job takes no fault */
 	assert_gpu_sees(buf, size);
@@ -718,6 +721,67 @@ static void test_prefetch(void)
 		      -EPERM);
 	igt_assert_eq(mprotect(buf, SZ_64K, PROT_NONE), 0);
 	igt_assert_eq(gpu_prefetch(fd, buf, SZ_64K, 0), -EFAULT);
+
+	region_unmap(&r);
+}
+
+/*
+ * A PREFETCH of [2M, 64M) past a 64M boundary: ranges of 2M, 4M, 8M, 16M
+ * and 32M, one fault each, where accesses would take 31 faults of 2M.
+ * Then an invalidation of one page of the 32M range, and a munmap of the
+ * first 2M of the 16M one: each has only its own large range collected,
+ * and the accesses after it fault that range's memory in 2M chunks.
+ */
+static void test_prefetch_large(void)
+{
+	struct drm_vsvm_get_stats s0, s1;
+	struct region r;
+	char *base, *buf;
+	uint64_t size;
+
+	base = region_map(&r, 32 * SZ_2M, 32 * SZ_2M);
+	buf = base + SZ_2M;
+	size = 31 * SZ_2M;
+	vsvm_pattern(base, 32 * SZ_2M, 95);
+
+	stats(&s0);
+	igt_assert_eq(gpu_prefetch(fd, buf, size, DRM_VSVM_PREFETCH_WRITE), 0);
+	stats(&s1);
+	log_svm_stats("after the PREFETCH of 62M", &s1);
+	igt_assert_eq_u64(s1.svm_faults - s0.svm_faults, 5);
+	igt_assert_eq_u64(s1.svm_ranges_live - s0.svm_ranges_live, 5);
+	igt_assert_eq_u64(s1.svm_faults_2m - s0.svm_faults_2m, 1);
+	igt_assert_eq_u64(s1.svm_faults_64k - s0.svm_faults_64k, 0);
+	igt_assert_eq_u64(s1.svm_faults_4k - s0.svm_faults_4k, 0);
+
+	/* the large ranges map the right pages, for reading and writing */
+	assert_gpu_sees(buf, size);
+	igt_assert_eq(gpu_fill(buf, size, 0x5a5a0001), 0);
+	igt_assert(vsvm_all_words(buf, size, 0x5a5a0001));
+	stats(&s0);
+	igt_assert_eq_u64(s0.svm_faults, s1.svm_faults);
+
+	/* one page of the 32M range [32M, 64M) is invalidated */
+	igt_assert_eq(mprotect(base + 40 * SZ_1M, PAGE_SZ, PROT_READ), 0);
+	igt_assert_eq(mprotect(base + 40 * SZ_1M, PAGE_SZ,
+			       PROT_READ | PROT_WRITE), 0);
+	vsvm_pattern(buf, size, 96);
+	assert_gpu_sees(buf, size);
+	stats(&s1);
+	log_svm_stats("after an mprotect() of a page at 40M", &s1);
+	igt_assert_eq_u64(s1.svm_ranges_collected - s0.svm_ranges_collected, 1);
+	igt_assert_eq_u64(s1.svm_faults - s0.svm_faults, 16);
+	igt_assert_eq_u64(s1.svm_faults_2m - s0.svm_faults_2m, 16);
+
+	/* munmap of [16M, 18M): the 16M range goes, the rest is rebuilt */
+	igt_assert_eq(munmap(base + 16 * SZ_1M, SZ_2M), 0);
+	assert_gpu_fails(base + 16 * SZ_1M, SZ_2M, -EFAULT);
+	assert_gpu_sees(buf, 14 * SZ_1M);
+	assert_gpu_sees(base + 18 * SZ_1M, 46 * SZ_1M);
+	stats(&s0);
+	log_svm_stats("after a munmap of [16M, 18M)", &s0);
+	igt_assert_eq_u64(s0.svm_ranges_collected - s1.svm_ranges_collected, 1);
+	igt_assert_eq_u64(s0.svm_faults_2m - s1.svm_faults_2m, 7);
 
 	region_unmap(&r);
 }
@@ -1300,6 +1364,10 @@ igt_main
 	igt_describe("PREFETCH faults ranges in without touching data, and fails like an access would.");
 	igt_subtest("prefetch")
 		test_prefetch();
+
+	igt_describe("PREFETCH of a span maps it in ranges larger than 2M; an invalidation or munmap of part of one has only that range collected.");
+	igt_subtest("prefetch-large-ranges")
+		test_prefetch_large();
 
 	igt_describe("munmap, then remap at the same address: the GPU fails in between and sees the new data after.");
 	igt_subtest("munmap-remap")

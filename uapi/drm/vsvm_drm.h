@@ -114,8 +114,11 @@ extern "C" {
  * DONTNEED, fork's copy-on-write, migration, exit). Unmapped ranges are
  * garbage-collected; a fault in a partially unmapped range rebuilds it for
  * what is mapped now. &DRM_VSVM_OP_PREFETCH faults a range in without
- * touching data. The engine accesses mirrored pages as for userptr objects:
- * with the mirror's notifier lock held for read, at most
+ * touching data; since it says how much the GPU is about to use, its
+ * faults may create ranges larger than 2M, up to 64M, inside its span
+ * rounded out to 2M (a partial munmap or mprotect of such a range has the
+ * whole range collected). The engine accesses mirrored pages as for
+ * userptr objects: with the mirror's notifier lock held for read, at most
  * &DRM_VSVM_CHUNK_PAGES pages and one range per hold, so an invalidation
  * waits for the access in flight and the next access sees the new pages.
  *
@@ -524,7 +527,10 @@ struct drm_vsvm_get_stats {
 	__u64 svm_faults_2m;
 	/** @svm_faults_64k: likewise for 64 KiB ranges. */
 	__u64 svm_faults_64k;
-	/** @svm_faults_4k: likewise for 4 KiB ranges. */
+	/**
+	 * @svm_faults_4k: likewise for 4 KiB ranges. The larger ranges of a
+	 * PREFETCH count in none of these three.
+	 */
 	__u64 svm_faults_4k;
 	/** @svm_ranges_live: mirror ranges that exist now. */
 	__u64 svm_ranges_live;
