@@ -36,7 +36,12 @@
  *                 same populated memory, 4K and THP (default 256 MB); the
  *                 line also gives the first touch against validating the
  *                 memory as one userptr object per 2 MB (svm/2M-objects:
- *                 the same number of objects as the SVM side has ranges);
+ *                 a 2M range each, what a fault makes; the PREFETCH
+ *                 makes ranges of up to 64 MB), the time of a job that
+ *                 touches no memory (empty-job: a DELAY 0 job on the same
+ *                 file) and first-use: the first touch against the
+ *                 validation plus that job, one job on each side (the
+ *                 SVM side is a job, the validation an IOCTL);
  *                 RT: the same prefetch again after an mprotect()
  *                 round trip invalidated every range (svm-retouch: what
  *                 is left without creating ranges), against the first
@@ -625,6 +630,7 @@ struct p5_once {
 	double validate;	/* USERPTR_CREATE with VALIDATE */
 	double validate_2m;	/* the same memory as 2 MB objects, one each */
 	double revalidate_page;	/* P7: a page's mprotect() round trip + a job */
+	double empty_job;	/* a job that touches no memory, same file */
 	uint64_t faults, maps_svm, maps_userptr;
 };
 
@@ -675,6 +681,12 @@ static int p5_measure(char *buf, size_t size, int page_job,
 	if (vsvm_run_svm(fd, &cmd, 1))
 		fail("p5: svm re-touch");
 	o->retouch = tsc_s(a, bench_tsc());
+	/* What a job costs that touches no memory: DELAY 0 */
+	cmd = (struct drm_vsvm_cmd){ .op = DRM_VSVM_OP_DELAY };
+	a = bench_tsc();
+	if (vsvm_run_svm(fd, &cmd, 1))
+		fail("p5: empty job");
+	o->empty_job = tsc_s(a, bench_tsc());
 	close(fd);
 
 	fd = p5_open();
@@ -752,7 +764,7 @@ static int p5_buffers(size_t size, char *buf[2], int thp_pct[2])
 static void p5(unsigned long mb)
 {
 	static double ts[2][MAX_REPS], tu[2][MAX_REPS], tr[2][MAX_REPS];
-	static double t2[2][MAX_REPS];
+	static double t2[2][MAX_REPS], tj[2][MAX_REPS];
 	static struct p5_once last[2];
 	size_t size = mb << 20;
 	char *buf[2];
@@ -770,12 +782,14 @@ static void p5(unsigned long mb)
 			tr[thp][r] = last[thp].retouch;
 			tu[thp][r] = last[thp].validate;
 			t2[thp][r] = last[thp].validate_2m;
+			tj[thp][r] = last[thp].empty_job;
 		}
 	for (int thp = 0; thp < 2; thp++) {
 		struct stat3 sv = stat3(ts[thp], reps);
 		struct stat3 up = stat3(tu[thp], reps);
 		struct stat3 rt = stat3(tr[thp], reps);
 		struct stat3 u2 = stat3(t2[thp], reps);
+		struct stat3 ej = stat3(tj[thp], reps);
 
 		if (!(kinds & (1 << thp)))
 			continue;
@@ -792,7 +806,10 @@ static void p5(unsigned long mb)
 		/* the same ratio against one userptr object per 2 MB */
 		printf(" userptr-2M-objects");
 		pr_stat("median", u2, 1e3, "ms");
-		printf(" svm/2M-objects %.2f ratio %.2f\n", sv.med / u2.med,
+		printf(" empty-job");
+		pr_stat("median", ej, 1e3, "ms");
+		printf(" svm/2M-objects %.2f first-use %.2f ratio %.2f\n",
+		       sv.med / u2.med, sv.med / (up.med + ej.med),
 		       sv.med / up.med);
 		/* retouch against the first touch of the same runs */
 		printf("RT %luMB %s svm-retouch", mb, thp ? "THP" : "4K");
