@@ -49,9 +49,10 @@
  *                                            retry the lookup
  *
  *   drm_gpusvm notifier, notifier lock held for write:
- *     vsvm_svm_invalidate(): gpu_mapped = 0, drm_gpusvm_unmap_pages(),
- *     on munmap drm_gpusvm_range_set_unmapped() and queue the range for
- *     the garbage collector, which drm_gpusvm_range_remove()s it under
+ *     vsvm_svm_invalidate(): gpu_mapped = 0, drm_gpusvm_unmap_pages_range()
+ *     of the pages it reaches, or on munmap drm_gpusvm_unmap_pages() and
+ *     drm_gpusvm_range_set_unmapped(), and queue the range for the
+ *     garbage collector, which drm_gpusvm_range_remove()s it under
  *     &vsvm_mirror.svm_lock
  *
  * so a CPU-side invalidation waits for the access in flight and the next
@@ -78,9 +79,11 @@
  * two up to VSVM_SVM_PREFETCH_MAX that fit in its span rounded out to 2M
  * (and, as any chunk, in the VMA and overlapping no range): a 2M-aligned
  * 256M span is at most 10 ranges instead of 128. What that costs: an
- * invalidation that reaches part of a large range zaps all of it, and a
- * munmap or mprotect of part of it has the whole range collected; the
- * accesses after it fault in 2M chunks again.
+ * invalidation that reaches part of a large range zaps its whole "GPU
+ * mapping" (the next access faults, and maps again the DMA entries of the
+ * pages it reached, which alone it unmapped), and a munmap or mprotect of
+ * part of it has the whole range collected; the accesses after that fault
+ * in 2M chunks again.
  */
 
 static struct vsvm_svm_range *to_vsvm_svm_range(struct drm_gpusvm_range *r)
@@ -154,25 +157,40 @@ static void vsvm_svm_invalidate(struct drm_gpusvm *gpusvm,
 	drm_gpusvm_for_each_range(range, notifier, mmu_range->start,
 				  mmu_range->end) {
 		struct vsvm_svm_range *vrange = to_vsvm_svm_range(range);
-
-		hit = true;
-		/* Zap the "GPU page-table entry", then the DMA mapping. */
-		WRITE_ONCE(vrange->gpu_mapped, false);
-		WRITE_ONCE(vrange->gpu_writable, false);
-		vrange->inval_gen++;
-		drm_gpusvm_unmap_pages(gpusvm, &vrange->pages,
-				       vsvm_svm_range_npages(range), &ctx);
+		unsigned long start = drm_gpusvm_range_start(range);
+		unsigned long npages = vsvm_svm_range_npages(range);
 		/*
 		 * munmap: the range goes. mprotect of a part of the range:
 		 * the range now spans mappings with different permissions,
 		 * and the next fault must pick a chunk inside one of them.
 		 */
+		bool collect = unmap ||
+			(protect && (start < mmu_range->start ||
+				     drm_gpusvm_range_end(range) >
+				     mmu_range->end));
+
+		hit = true;
+		/* Zap the "GPU page-table entries", then the DMA mapping. */
+		WRITE_ONCE(vrange->gpu_mapped, false);
+		WRITE_ONCE(vrange->gpu_writable, false);
+		vrange->inval_gen++;
+		/*
+		 * Of a range that stays, only the entries of the pages the
+		 * invalidation reaches: the next fault maps just those again
+		 * (a page of a 64M PREFETCH range costs a page, not 64M).
+		 */
+		if (collect)
+			drm_gpusvm_unmap_pages(gpusvm, &vrange->pages, npages,
+					       &ctx);
+		else
+			drm_gpusvm_unmap_pages_range(gpusvm, &vrange->pages,
+						     start, npages,
+						     mmu_range->start,
+						     mmu_range->end, &ctx);
 		if (unmap)
 			drm_gpusvm_range_set_unmapped(range, &vrange->pages, 1,
 						      mmu_range);
-		else if (!protect ||
-			 (drm_gpusvm_range_start(range) >= mmu_range->start &&
-			  drm_gpusvm_range_end(range) <= mmu_range->end))
+		if (!collect)
 			continue;
 		spin_lock(&mirror->gc_lock);
 		if (list_empty(&vrange->gc_link) && !vrange->gc_removed) {

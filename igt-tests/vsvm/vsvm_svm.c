@@ -786,6 +786,74 @@ static void test_prefetch_large(void)
 	region_unmap(&r);
 }
 
+#define MERGE_CONTIGUOUS "/sys/module/drm_gpusvm_helper/parameters/merge_contiguous"
+
+static int write_param(const char *path, const char *val)
+{
+	int f = open(path, O_WRONLY);
+	int ret = 0;
+
+	if (f < 0)
+		return -errno;
+	if (write(f, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = -errno;
+	close(f);
+	return ret;
+}
+
+static void merge_contiguous_exit_handler(int sig)
+{
+	write_param(MERGE_CONTIGUOUS, "Y");
+}
+
+/*
+ * An invalidation of one page of a large range unmaps and maps again that
+ * page's DMA entry only. The helper maps a page an entry here
+ * (merge_contiguous off, no THP), so the count is exact: 1 page, where
+ * unmapping the whole range maps its 2048 pages again. MADV_FREE keeps
+ * the page; a page replaced (MADV_DONTNEED, migration) in an entry that
+ * maps a physically contiguous run has the range mapped whole unless an
+ * IOMMU maps it (drm-svm/README.md, 0012).
+ */
+static void test_large_range_page(void)
+{
+	struct drm_vsvm_get_stats s0, s1, s2;
+	uint64_t size = 4 * SZ_2M;
+	struct region r;
+	char *buf, *page;
+
+	igt_require_f(write_param(MERGE_CONTIGUOUS, "N") == 0,
+		      "no drm_gpusvm_helper.merge_contiguous parameter (stock drm_gpusvm)\n");
+	igt_install_exit_handler(merge_contiguous_exit_handler);
+
+	buf = region_map(&r, size, size);
+	page = buf + size / 2;
+	igt_assert_eq(madvise(buf, size, MADV_NOHUGEPAGE), 0);
+	vsvm_pattern(buf, size, 97);
+	stats(&s0);
+	igt_assert_eq(gpu_prefetch(fd, buf, size, DRM_VSVM_PREFETCH_WRITE), 0);
+	stats(&s1);
+	igt_assert_eq_u64(s1.svm_ranges_live - s0.svm_ranges_live, 1);
+	igt_assert_eq_u64(s1.svm_dma_maps - s0.svm_dma_maps, size / PAGE_SZ);
+
+	igt_assert_eq(madvise(page, PAGE_SZ, MADV_FREE), 0);
+	igt_assert_eq(gpu_fill(page, PAGE_SZ, 0x5a5a0003), 0);
+	stats(&s2);
+	igt_assert_eq(write_param(MERGE_CONTIGUOUS, "Y"), 0);
+	log_svm_stats("after MADV_FREE of a page of the 8M range", &s2);
+	igt_info("DMA-mapped again: %llu pages\n",
+		 (unsigned long long)(s2.svm_dma_maps - s1.svm_dma_maps));
+	igt_assert_eq_u64(s2.svm_faults - s1.svm_faults, 1);
+	igt_assert_eq_u64(s2.svm_ranges_collected, s1.svm_ranges_collected);
+	igt_assert_eq_u64(s2.svm_dma_maps - s1.svm_dma_maps, 1);
+	igt_assert(vsvm_all_words(page, PAGE_SZ, 0x5a5a0003));
+	assert_gpu_sees(buf, size);
+	stats(&s1);
+	igt_assert_eq_u64(s1.svm_faults, s2.svm_faults);
+
+	region_unmap(&r);
+}
+
 /* ---- invalidation -------------------------------------------------------- */
 
 static void test_munmap_remap(void)
@@ -1365,9 +1433,13 @@ igt_main
 	igt_subtest("prefetch")
 		test_prefetch();
 
-	igt_describe("PREFETCH of a span maps it in ranges larger than 2M; an invalidation or munmap of part of one has only that range collected.");
+	igt_describe("PREFETCH of a span maps it in ranges larger than 2M; an mprotect or munmap of part of one has only that range collected.");
 	igt_subtest("prefetch-large-ranges")
 		test_prefetch_large();
+
+	igt_describe("MADV_FREE of a page of an 8M range: the GPU's next write maps that page's DMA entry again, not the range's 2048.");
+	igt_subtest("large-range-page-invalidation")
+		test_large_range_page();
 
 	igt_describe("munmap, then remap at the same address: the GPU fails in between and sees the new data after.");
 	igt_subtest("munmap-remap")
