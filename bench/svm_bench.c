@@ -50,7 +50,9 @@
  *                 round trip that invalidates (DMA-unmaps) every range,
  *                 the retouch, userptr validation, and an mprotect()
  *                 round trip of one page of the userptr followed by a 4K
- *                 job on it (userptr-page-revalidate) with our
+ *                 job on it (userptr-page-revalidate), MADV_FREE of
+ *                 a page of the SVM ranges and a PREFETCH of it
+ *                 (svm-page-revalidate), with our
  *                 drm_gpusvm optimisations on and off (module parameters
  *                 drm_gpusvm_helper.merge_contiguous, slot_per_entry and
  *                 fill_holes, vsvm.helper_pfns; switched between
@@ -631,6 +633,7 @@ struct p5_once {
 	double validate_2m;	/* the same memory as 2 MB objects, one each */
 	double revalidate_page;	/* P7: a page's mprotect() round trip + a job */
 	double empty_job;	/* a job that touches no memory, same file */
+	double svm_revalidate_page; /* P7: MADV_FREE of a page + PREFETCH */
 	uint64_t faults, maps_svm, maps_userptr;
 };
 
@@ -681,6 +684,22 @@ static int p5_measure(char *buf, size_t size, int page_job,
 	if (vsvm_run_svm(fd, &cmd, 1))
 		fail("p5: svm re-touch");
 	o->retouch = tsc_s(a, bench_tsc());
+	/*
+	 * P7: MADV_FREE of a page in the middle of the ranges just
+	 * revalidated (an invalidation that keeps the page, as an mprotect()
+	 * round trip would if it did not split the range's VMA), then a
+	 * PREFETCH of it: the page's entry of its range (0012; up to 64 MB
+	 * large since the PREFETCH makes such ranges) or all of them.
+	 */
+	if (page_job) {
+		cmd.dst = (uintptr_t)(buf + size / 2);
+		cmd.size = PAGE_SZ;
+		a = bench_tsc();
+		if (madvise(buf + size / 2, PAGE_SZ, MADV_FREE) ||
+		    vsvm_run_svm(fd, &cmd, 1))
+			fail("p7: svm page revalidation");
+		o->svm_revalidate_page = tsc_s(a, bench_tsc());
+	}
 	/* What a job costs that touches no memory: DELAY 0 */
 	cmd = (struct drm_vsvm_cmd){ .op = DRM_VSVM_OP_DELAY };
 	a = bench_tsc();
@@ -889,7 +908,7 @@ static void p7_line(unsigned long mb, int thp, const char *what,
 /* P7's figures, in the order p7() fills them from a P5 measurement. */
 static const char *const p7_figs[] = {
 	"svm-first-touch", "svm-invalidate", "svm-retouch",
-	"userptr-validate", "userptr-page-revalidate",
+	"userptr-validate", "userptr-page-revalidate", "svm-page-revalidate",
 };
 #define P7_NFIGS	(sizeof(p7_figs) / sizeof(p7_figs[0]))
 
@@ -929,6 +948,7 @@ static void p7(unsigned long mb)
 				t[!ours][thp][2][r] = o.retouch;
 				t[!ours][thp][3][r] = o.validate;
 				t[!ours][thp][4][r] = o.revalidate_page;
+				t[!ours][thp][5][r] = o.svm_revalidate_page;
 				maps[!ours][thp] = o.maps_svm;
 			}
 		}
