@@ -749,8 +749,9 @@ static int p5_measure(char *buf, size_t size, int page_job,
 	close(fd);
 
 	/*
-	 * The SVM side's granule: one userptr object per 2 MB, as many as
-	 * the first touch makes ranges of a 2M-aligned THP buffer.
+	 * The granule of a fault: one userptr object per 2 MB, as many as
+	 * accesses would make ranges of a 2M-aligned THP buffer (the
+	 * PREFETCH makes fewer, larger ones).
 	 */
 	fd = p5_open();
 	if (fd < 0)

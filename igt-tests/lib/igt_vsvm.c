@@ -577,6 +577,28 @@ bool vsvm_read_file(const char *path, char *buf, size_t len)
 	return true;
 }
 
+/** Write @val to a small (sysfs/procfs) file; false if that fails. */
+bool vsvm_write_file(const char *path, const char *val)
+{
+	int f = open(path, O_WRONLY);
+	bool ok;
+
+	if (f < 0)
+		return false;
+	ok = write(f, val, strlen(val)) == (ssize_t)strlen(val);
+	close(f);
+	return ok;
+}
+
+/** An mprotect() round trip of the page at @p: read-only, then writable. */
+void vsvm_mprotect_round_trip(void *p)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	igt_assert_eq(mprotect(p, page, PROT_READ), 0);
+	igt_assert_eq(mprotect(p, page, PROT_READ | PROT_WRITE), 0);
+}
+
 /** AnonHugePages (kB) of the mapping that contains @addr, from smaps. */
 long vsvm_anon_huge_kb(void *addr)
 {

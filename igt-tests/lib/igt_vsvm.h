@@ -137,6 +137,8 @@ void *vsvm_mmap_anon(uint64_t size, int prot);
 void vsvm_remap_fixed(void *addr, uint64_t size);
 bool vsvm_all_words(const void *ptr, uint64_t size, uint32_t v);
 bool vsvm_read_file(const char *path, char *buf, size_t len);
+bool vsvm_write_file(const char *path, const char *val);
+void vsvm_mprotect_round_trip(void *p);
 int vsvm_kernel_major(void);
 long vsvm_anon_huge_kb(void *addr);
 int vsvm_tmp_file(uint64_t size);

@@ -533,18 +533,6 @@ static void test_exhaustion_cap(void)
 	munmap(p, OBJ_SZ);
 }
 
-static bool write_str(const char *path, const char *v)
-{
-	int f = open(path, O_WRONLY);
-	bool ok;
-
-	if (f < 0)
-		return false;
-	ok = write(f, v, strlen(v)) == (ssize_t)strlen(v);
-	close(f);
-	return ok;
-}
-
 /*
  * In a memory cgroup: the limit stops the process with -ENOMEM (tracking
  * memory is charged to it), without the cgroup's OOM killer.
@@ -563,9 +551,9 @@ static void test_exhaustion_memcg(void)
 	rmdir(cg);
 	igt_assert_eq(mkdir(cg, 0755), 0);
 	snprintf(path, sizeof(path), "%s/memory.max", cg);
-	igt_assert(write_str(path, "32M"));
+	igt_assert(vsvm_write_file(path, "32M"));
 	snprintf(path, sizeof(path), "%s/memory.swap.max", cg);
-	write_str(path, "0");
+	vsvm_write_file(path, "0");
 
 	p = mmap(NULL, OBJ_SZ, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -578,7 +566,7 @@ static void test_exhaustion_memcg(void)
 
 		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
 		snprintf(pid, sizeof(pid), "%d", getpid());
-		if (!write_str(path, pid))
+		if (!vsvm_write_file(path, pid))
 			_exit(2);
 		n = create_until_failure(p, 64, &err);
 		write(res[1], &n, sizeof(n));

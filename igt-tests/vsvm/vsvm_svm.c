@@ -762,9 +762,7 @@ static void test_prefetch_large(void)
 	igt_assert_eq_u64(s0.svm_faults, s1.svm_faults);
 
 	/* one page of the 32M range [32M, 64M) is invalidated */
-	igt_assert_eq(mprotect(base + 40 * SZ_1M, PAGE_SZ, PROT_READ), 0);
-	igt_assert_eq(mprotect(base + 40 * SZ_1M, PAGE_SZ,
-			       PROT_READ | PROT_WRITE), 0);
+	vsvm_mprotect_round_trip(base + 40 * SZ_1M);
 	vsvm_pattern(buf, size, 96);
 	assert_gpu_sees(buf, size);
 	stats(&s1);
@@ -788,22 +786,9 @@ static void test_prefetch_large(void)
 
 #define MERGE_CONTIGUOUS "/sys/module/drm_gpusvm_helper/parameters/merge_contiguous"
 
-static int write_param(const char *path, const char *val)
-{
-	int f = open(path, O_WRONLY);
-	int ret = 0;
-
-	if (f < 0)
-		return -errno;
-	if (write(f, val, strlen(val)) != (ssize_t)strlen(val))
-		ret = -errno;
-	close(f);
-	return ret;
-}
-
 static void merge_contiguous_exit_handler(int sig)
 {
-	write_param(MERGE_CONTIGUOUS, "Y");
+	vsvm_write_file(MERGE_CONTIGUOUS, "Y");
 }
 
 /*
@@ -822,7 +807,7 @@ static void test_large_range_page(void)
 	struct region r;
 	char *buf, *page;
 
-	igt_require_f(write_param(MERGE_CONTIGUOUS, "N") == 0,
+	igt_require_f(vsvm_write_file(MERGE_CONTIGUOUS, "N"),
 		      "no drm_gpusvm_helper.merge_contiguous parameter (stock drm_gpusvm)\n");
 	igt_install_exit_handler(merge_contiguous_exit_handler);
 
@@ -839,7 +824,7 @@ static void test_large_range_page(void)
 	igt_assert_eq(madvise(page, PAGE_SZ, MADV_FREE), 0);
 	igt_assert_eq(gpu_fill(page, PAGE_SZ, 0x5a5a0003), 0);
 	stats(&s2);
-	igt_assert_eq(write_param(MERGE_CONTIGUOUS, "Y"), 0);
+	igt_assert(vsvm_write_file(MERGE_CONTIGUOUS, "Y"));
 	log_svm_stats("after MADV_FREE of a page of the 8M range", &s2);
 	igt_info("DMA-mapped again: %llu pages\n",
 		 (unsigned long long)(s2.svm_dma_maps - s1.svm_dma_maps));

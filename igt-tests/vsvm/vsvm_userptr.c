@@ -535,13 +535,6 @@ static void test_mprotect_readonly(void)
  * not be invalidated (core mm once told every secondary MMU that the whole
  * 2M block changed, as if it had split a huge PMD there).
  */
-/* An mprotect() round trip of the page at @p: read-only, then writable. */
-static void mprotect_round_trip(char *p)
-{
-	igt_assert_eq(mprotect(p, PAGE_SZ, PROT_READ), 0);
-	igt_assert_eq(mprotect(p, PAGE_SZ, PROT_READ | PROT_WRITE), 0);
-}
-
 static void test_mprotect_elsewhere(void)
 {
 	struct drm_vsvm_get_stats s0, s1;
@@ -555,7 +548,7 @@ static void test_mprotect_elsewhere(void)
 	assert_gpu_sees(&u, 0, size);
 
 	stats(&s0);
-	mprotect_round_trip(blk + SZ_1M);
+	vsvm_mprotect_round_trip(blk + SZ_1M);
 	stats(&s1);
 	igt_assert_f(s1.invalidations == s0.invalidations,
 		     "mprotect() of a page 1M away invalidated the userptr %llu times\n",
@@ -592,7 +585,7 @@ static void test_mprotect_one_page(void)
 	assert_gpu_sees(&u, 0, SZ_2M);
 
 	stats(&s0);
-	mprotect_round_trip(blk + SZ_1M);
+	vsvm_mprotect_round_trip(blk + SZ_1M);
 	vsvm_pattern(blk + SZ_1M, PAGE_SZ, 24);
 	assert_gpu_sees(&u, 0, SZ_2M);
 	stats(&s1);
