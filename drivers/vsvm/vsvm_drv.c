@@ -369,6 +369,8 @@ static int vsvm_get_stats_ioctl(struct drm_device *dev, void *data,
 	args->last_error_seqno = vfile->last_error_seqno;
 	spin_unlock(&vfile->error_lock);
 	args->pad2 = 0;
+	args->svm_fault_ns = atomic64_read(&stats->svm_fault_ns);
+	args->validate_ns = atomic64_read(&stats->validate_ns);
 
 	mutex_lock(&vfile->vm_lock);
 	if (vfile->svm)

@@ -82,6 +82,8 @@ struct vsvm_device {
  * @svm_faults: SVM accesses that took a GPU page fault
  * @svm_invalidations: CPU-side invalidations of SVM ranges
  * @jobs_cancelled: queued jobs dropped because their process was killed
+ * @svm_fault_ns: time spent in the SVM fault path (vsvm_svm_fault())
+ * @validate_ns: time spent validating userptr objects
  * @gone: &drm_gpusvm_stats of the file's mirrors already released (the
  *	  live ones are summed at GET_STATS)
  */
@@ -97,6 +99,8 @@ struct vsvm_stats {
 	atomic64_t svm_faults;
 	atomic64_t svm_invalidations;
 	atomic64_t jobs_cancelled;
+	atomic64_t svm_fault_ns;
+	atomic64_t validate_ns;
 	struct drm_gpusvm_stats gone;
 };
 

@@ -11,6 +11,7 @@
 #include <linux/mm.h>
 #include <linux/rmap.h>
 #include <linux/sched.h>
+#include <linux/timekeeping.h>
 #include <linux/sched/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -623,6 +624,7 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 	struct drm_gpusvm *gpusvm = &mirror->gpusvm;
 	unsigned long deadline = 0;
 	bool faulted = false;
+	u64 t0;
 	int ret;
 
 	while (len) {
@@ -670,7 +672,9 @@ int vsvm_svm_access(struct vsvm_file *vfile, struct vsvm_mirror *mirror,
 			return -ETIMEDOUT;
 
 		atomic64_inc(&vfile->stats.svm_faults);
+		t0 = ktime_get_ns();
 		ret = vsvm_svm_fault(mirror, va, buf ? 0 : len, write);
+		atomic64_add(ktime_get_ns() - t0, &vfile->stats.svm_fault_ns);
 		if (ret && ret != -EAGAIN)
 			return ret;
 		faulted = true;

@@ -11,6 +11,7 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/timekeeping.h>
 #include <linux/sched/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -562,6 +563,7 @@ static int vsvm_userptr_fault(struct vsvm_userptr *uobj)
  */
 int vsvm_userptr_validate(struct vsvm_file *vfile, struct vsvm_userptr *uobj)
 {
+	u64 t0 = ktime_get_ns();
 	int ret;
 
 	atomic64_inc(&vfile->stats.faults);
@@ -573,6 +575,7 @@ int vsvm_userptr_validate(struct vsvm_file *vfile, struct vsvm_userptr *uobj)
 	if (!ret)
 		uobj->ever_valid = true;
 	mutex_unlock(&uobj->lock);
+	atomic64_add(ktime_get_ns() - t0, &vfile->stats.validate_ns);
 
 	return ret;
 }

@@ -186,11 +186,12 @@ static void stats(struct drm_vsvm_get_stats *s)
 
 static void log_svm_stats(const char *what, const struct drm_vsvm_get_stats *s)
 {
-	igt_info("%s: svm_faults %llu (2M %llu, 64K %llu, 4K %llu), ranges live %llu collected %llu, invalidations %llu\n",
+	igt_info("%s: svm_faults %llu (2M %llu, 64K %llu, 4K %llu, %llu ns), ranges live %llu collected %llu, invalidations %llu\n",
 		 what, (unsigned long long)s->svm_faults,
 		 (unsigned long long)s->svm_faults_2m,
 		 (unsigned long long)s->svm_faults_64k,
 		 (unsigned long long)s->svm_faults_4k,
+		 (unsigned long long)s->svm_fault_ns,
 		 (unsigned long long)s->svm_ranges_live,
 		 (unsigned long long)s->svm_ranges_collected,
 		 (unsigned long long)s->svm_invalidations);
@@ -228,6 +229,7 @@ static void test_enable(void)
 	}
 	vsvm_get_stats(f, &s);
 	igt_assert_eq_u64(s.svm_faults, 0);
+	igt_assert_eq_u64(s.svm_fault_ns, 0);
 	igt_assert_eq_u64(s.svm_ranges_live, 0);
 
 	vsvm_svm_enable(f, 0);
@@ -240,6 +242,9 @@ static void test_enable(void)
 	vsvm_get_stats(f, &s);
 	igt_assert(s.svm_faults >= 1);
 	igt_assert(s.svm_ranges_live >= 1);
+	/* The faults took time; no userptr object was validated. */
+	igt_assert(s.svm_fault_ns > 0);
+	igt_assert_eq_u64(s.validate_ns, 0);
 	log_svm_stats("after one job", &s);
 
 	close(f);

@@ -156,6 +156,7 @@ static void test_create_close(void)
 	stats(&s1);
 	/* Without VALIDATE nothing is faulted in at creation. */
 	igt_assert_eq_u64(s1.faults, s0.faults);
+	igt_assert_eq_u64(s1.validate_ns, s0.validate_ns);
 
 	igt_assert_eq(__gem_close_handle(fd, h1), 0);
 	igt_assert_eq(__gem_close_handle(fd, h1), -EINVAL);
@@ -185,6 +186,12 @@ static void test_create_validate(void)
 	stats(&s1);
 	igt_assert_eq_u64(s1.faults, s0.faults + 1);
 	igt_assert_eq_u64(s1.revalidations, s0.revalidations);
+	/* The validation took time, and no SVM fault did. */
+	igt_assert(s1.validate_ns > s0.validate_ns);
+	igt_assert_eq_u64(s1.svm_fault_ns, s0.svm_fault_ns);
+	igt_info("validating %llu pages: %llu ns\n",
+		 (unsigned long long)(size / PAGE_SZ),
+		 (unsigned long long)(s1.validate_ns - s0.validate_ns));
 	gem_close(fd, h);
 	munmap(buf, size);
 }

@@ -577,6 +577,23 @@ struct drm_vsvm_get_stats {
 	 * range kept being invalidated.
 	 */
 	__u64 svm_timeouts;
+	/*
+	 * Where the time goes, in nanoseconds of CLOCK_MONOTONIC
+	 * (ktime_get_ns()), summed over the calls.
+	 */
+	/**
+	 * @svm_fault_ns: time the engine spent handling the GPU page faults
+	 * counted in @svm_faults that went through the drm_gpusvm fault path
+	 * (waiting for the mirror's lock, finding or inserting the range,
+	 * drm_gpusvm_get_pages(), the commit); not the job around them.
+	 */
+	__u64 svm_fault_ns;
+	/**
+	 * @validate_ns: time spent validating userptr objects, the work
+	 * counted in @faults (drm_gpusvm_get_pages() and the commit), by
+	 * &DRM_IOCTL_USERPTR_CREATE, EXEC or the engine.
+	 */
+	__u64 validate_ns;
 };
 
 /** DRM_VSVM_SVM_CHUNK_4K - mirror ranges of 4 KiB (required). */
