@@ -61,15 +61,21 @@ for fig in ${BENCH_ONLY:-p7 p5 p26 p4 p3 p1}; do
 			./svm_bench $args "$@"
 		rc=$?
 		./perf script -i /tmp/perf.data -F comm,ip,sym 2>/dev/null > /tmp/perf.txt
+		# perf 6.1 maps a module as one block from its /proc/modules
+		# address and size; since 6.4 a module's text and data are
+		# separate allocations, so one module's block covers another's
+		# text (vsvm's functions came out as gpu-sched's [unknown]).
+		# profile.awk names kernel addresses from kallsyms instead.
+		awk '$2 ~ /^[tTwW]$/ { print $1, $3 }' /proc/kallsyms | sort > /tmp/ksyms
 		# SVM faults, userptr validation, test_hmm's mirror; the
 		# helper is drm_svm on 6.12, drm_gpusvm from 7.3 on
 		roots="drm_svm_mirror_fault_batch drm_svm_range_get_pages"
 		[ "$(uname -r | cut -d. -f1)" -ge 7 ] &&
 			roots="drm_gpusvm_range_find_or_insert drm_gpusvm_get_pages"
 		for root in ${BENCH_PROFILE_ROOTS:-$roots dmirror_fops_unlocked_ioctl}; do
-			awk -v fig=$fig -v root=$root -f profile.awk /tmp/perf.txt
+			awk -v fig=$fig -v root=$root -f profile.awk /tmp/ksyms /tmp/perf.txt
 		done
-		rm -f /tmp/perf.data /tmp/perf.txt
+		rm -f /tmp/perf.data /tmp/perf.txt /tmp/ksyms
 	else
 		# Each figure line says which kernel and whether DMA goes
 		# through an IOMMU: "P5 kernel=release iommu=off ...".
