@@ -11,10 +11,10 @@
 #include <linux/mm.h>
 #include <linux/rmap.h>
 #include <linux/sched.h>
-#include <linux/timekeeping.h>
 #include <linux/sched/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 
 #include <drm/drm_file.h>
 #include <drm/drm_gpusvm.h>

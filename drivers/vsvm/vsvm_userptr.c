@@ -11,10 +11,10 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
-#include <linux/timekeeping.h>
 #include <linux/sched/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
